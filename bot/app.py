@@ -1,0 +1,81 @@
+"""The composition root of the bot: builds the Application, registers the handlers, starts and
+stops receiving updates (long polling, or a webhook with Telegram's secret-token header)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from telegram import Update
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.request import BaseRequest
+
+from bot import admin, booking, common, guest, manager
+from bot.commands import set_default_commands
+from bot.context import BotContext
+from bot.persistence import SqlPersistence
+from bot.processor import PerUserUpdateProcessor
+from infra.bootstrap import Container
+from infra.config import Settings
+
+POLL_TIMEOUT_S = 10
+
+
+def file_url(base_url: str) -> str:
+    return base_url[: -len("/bot")] + "/file/bot" if base_url.endswith("/bot") else base_url
+
+
+def build_application(settings: Settings, container: Container, request: BaseRequest | None = None) -> Any:
+    assert settings.telegram_bot_token
+    builder = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token)
+        .base_url(settings.telegram_api_base_url)
+        .base_file_url(file_url(settings.telegram_api_base_url))
+        .context_types(ContextTypes(context=BotContext))
+        .persistence(SqlPersistence(container.engine("app")))
+        .concurrent_updates(PerUserUpdateProcessor())
+        .rate_limiter(AIORateLimiter(max_retries=5))
+        .post_init(set_default_commands)
+    )
+    if request is not None:
+        builder = builder.request(request).get_updates_request(request)
+    else:
+        builder = builder.get_updates_read_timeout(POLL_TIMEOUT_S + 5).connection_pool_size(64)
+    application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
+    application.bot_data["container"] = container
+    for group, handler in common.first_handlers():
+        application.add_handler(handler, group=group)
+    application.add_handlers(common.handlers())
+    application.add_handlers(admin.handlers())
+    application.add_handler(booking.conversation())
+    application.add_handlers(guest.handlers())
+    application.add_handlers(manager.handlers())
+    application.add_handlers(common.last_handlers())
+    application.add_error_handler(common.on_error)  # type: ignore[arg-type]
+    return application
+
+
+async def start_receiving(application: Any, settings: Settings) -> None:
+    await application.start()
+    if application.post_init:
+        await application.post_init(application)
+    if settings.webhook_url:
+        from urllib.parse import urlparse
+
+        await application.updater.start_webhook(
+            listen=settings.webhook_listen,
+            port=settings.webhook_port,
+            url_path=urlparse(settings.webhook_url).path.lstrip("/"),
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret,
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        await application.updater.start_polling(timeout=POLL_TIMEOUT_S, allowed_updates=Update.ALL_TYPES)
+
+
+async def stop_receiving(application: Any) -> None:
+    if application.updater is not None and application.updater.running:
+        await application.updater.stop()
+    if application.running:
+        await application.stop()

@@ -1,0 +1,473 @@
+"""/book: hotel → check-in → check-out (inline calendar, or typed dates) → guests → a room free
+for the whole stay → confirm → payment → receipt. /cancel leaves at any step."""
+
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+from uuid import UUID, uuid4
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+
+from bot import callbacks as cb
+from bot.calendar import add_months, calendar_keyboard, month_start, parse_typed_date
+from bot.context import BotContext
+from bot.texts import error_text, reservation_code
+from bot.ui import answer, show
+from domain.reservation.commands import PlaceReservation
+from domain.reservation.model import CatalogRoom
+from domain.shared.errors import (
+    CheckInInPast,
+    CheckOutNotAfterCheckIn,
+    DomainError,
+    GuestCountOutOfRange,
+    PaymentDeclined,
+    PaymentsBusy,
+    PaymentUnavailable,
+    RoomTaken,
+    StayTooLong,
+)
+from domain.shared.money import format_money
+
+HOTEL, CHECK_IN, CHECK_OUT, GUESTS, ROOM, CONFIRM = range(6)
+END = ConversationHandler.END
+GUESTS_BUTTON = "bg"
+
+
+def _draft(context: BotContext) -> dict[str, Any]:
+    assert context.user_data is not None
+    return context.user_data.setdefault("booking", {})  # type: ignore[no-any-return]
+
+
+def _day(value: str) -> date:
+    return date.fromisoformat(value)
+
+
+def _stop_row(context: BotContext) -> list[InlineKeyboardButton]:
+    return [InlineKeyboardButton(context.t("btn_stop"), callback_data=cb.pack(cb.STOP))]
+
+
+async def _today(context: BotContext) -> date:
+    from zoneinfo import ZoneInfo
+
+    return context.container.clock.now().astimezone(ZoneInfo(_draft(context)["tz"])).date()
+
+
+async def book(update: Update, context: BotContext) -> int:
+    hotels = await context.container.availability.hotels()
+    if not hotels:
+        await show(update, context.t("no_hotels"))
+        return END
+    assert context.user_data is not None
+    context.user_data["booking"] = {}
+    if len(hotels) == 1:
+        return await _choose_hotel(update, context, *hotels[0])
+    keyboard = [[InlineKeyboardButton(name, callback_data=cb.pack(cb.HOTEL, hotel_id))] for hotel_id, name in hotels]
+    await show(update, context.t("pick_hotel"), InlineKeyboardMarkup([*keyboard, _stop_row(context)]))
+    return HOTEL
+
+
+async def hotel_chosen(update: Update, context: BotContext) -> int:
+    await answer(update)
+    parsed = cb.parse(update.callback_query.data)  # type: ignore[union-attr]
+    hotels = dict(await context.container.availability.hotels())
+    try:
+        hotel_id = parsed.int() if parsed else -1
+    except ValueError:
+        hotel_id = -1
+    if hotel_id not in hotels:
+        await answer(update, context.t("stale_button"))
+        return HOTEL
+    return await _choose_hotel(update, context, hotel_id, hotels[hotel_id])
+
+
+async def _choose_hotel(update: Update, context: BotContext, hotel_id: int, name: str) -> int:
+    tz = await context.container.availability.hotel_timezone(hotel_id) or "UTC"
+    draft = _draft(context)
+    draft.clear()
+    draft.update(hotel_id=hotel_id, hotel_name=name, tz=tz)
+    draft["month"] = month_start(await _today(context)).isoformat()
+    return await _show_check_in(update, context)
+
+
+async def _check_in_pickable(context: BotContext, month: date) -> tuple[Any, date, date]:
+    draft = _draft(context)
+    today = await _today(context)
+    last = today + timedelta(days=context.settings.max_days_ahead)
+    full = await context.container.availability.full_nights(draft["hotel_id"], month, add_months(month, 1))
+    return (lambda d: today <= d <= last and d not in full), today, last
+
+
+async def _show_check_in(update: Update, context: BotContext, prefix: str = "") -> int:
+    draft = _draft(context)
+    month = _day(draft["month"])
+    pickable, today, last = await _check_in_pickable(context, month)
+    keyboard = calendar_keyboard(
+        month,
+        pickable,
+        context.lang,
+        can_go_back=month > month_start(today),
+        can_go_forward=add_months(month, 1) <= last,
+        extra=[_stop_row(context)],
+    )
+    await show(update, prefix + context.t("pick_check_in", hotel=draft["hotel_name"]), keyboard)
+    return CHECK_IN
+
+
+def _stay_limit(context: BotContext, check_in: date) -> date:
+    return check_in + timedelta(days=context.settings.max_nights)
+
+
+async def _show_check_out(update: Update, context: BotContext, prefix: str = "") -> int:
+    draft = _draft(context)
+    check_in, month = _day(draft["check_in"]), _day(draft["month"])
+    limit = _stay_limit(context, check_in)
+    full = await context.container.availability.full_nights(draft["hotel_id"], check_in, limit)
+    first_full = min((n for n in full if n >= check_in), default=None)
+
+    def pickable(d: date) -> bool:
+        return check_in < d <= limit and (first_full is None or d <= first_full)
+
+    keyboard = calendar_keyboard(
+        month,
+        pickable,
+        context.lang,
+        can_go_back=month > month_start(check_in),
+        can_go_forward=add_months(month, 1) <= limit,
+        extra=[[InlineKeyboardButton(context.t("btn_back"), callback_data=cb.pack(cb.BACK))], _stop_row(context)],
+    )
+    await show(update, prefix + context.t("pick_check_out", check_in=check_in), keyboard)
+    return CHECK_OUT
+
+
+async def month_changed(update: Update, context: BotContext) -> int:
+    await answer(update)
+    parsed = cb.parse(update.callback_query.data)  # type: ignore[union-attr]
+    draft = _draft(context)
+    state = CHECK_OUT if "check_in" in draft else CHECK_IN
+    try:
+        raw = parsed.text() if parsed else ""
+        month = date(int(raw[:4]), int(raw[4:]), 1)
+    except (ValueError, IndexError):
+        return state
+    today = await _today(context)
+    if month_start(today) <= month <= today + timedelta(days=context.settings.max_days_ahead):
+        draft["month"] = month.isoformat()
+    return await (_show_check_out if state == CHECK_OUT else _show_check_in)(update, context)
+
+
+async def _take_check_in(update: Update, context: BotContext, day: date) -> int:
+    today = await _today(context)
+    if day < today:
+        return await _show_check_in(
+            update, context, error_text(context.lang, CheckInInPast(check_in=day.isoformat())) + "\n\n"
+        )
+    pickable, _, _ = await _check_in_pickable(context, month_start(day))
+    if not pickable(day):
+        return await _show_check_in(update, context, context.t("day_not_pickable") + "\n\n")
+    draft = _draft(context)
+    draft["check_in"] = day.isoformat()
+    draft["month"] = month_start(day).isoformat()
+    return await _show_check_out(update, context)
+
+
+async def check_in_picked(update: Update, context: BotContext) -> int:
+    await answer(update)
+    try:
+        day = cb.parse(update.callback_query.data).date()  # type: ignore[union-attr]
+    except (ValueError, IndexError, AttributeError):
+        return CHECK_IN
+    return await _take_check_in(update, context, day)
+
+
+async def check_in_typed(update: Update, context: BotContext) -> int:
+    day = parse_typed_date(update.message.text or "")  # type: ignore[union-attr]
+    if day is None:
+        await show(update, context.t("bad_date"))
+        return CHECK_IN
+    return await _take_check_in(update, context, day)
+
+
+async def _take_check_out(update: Update, context: BotContext, day: date) -> int:
+    draft = _draft(context)
+    check_in = _day(draft["check_in"])
+    if day <= check_in:
+        return await _show_check_out(update, context, error_text(context.lang, CheckOutNotAfterCheckIn()) + "\n\n")
+    nights = (day - check_in).days
+    if nights > context.settings.max_nights:
+        error = StayTooLong(max_nights=context.settings.max_nights, nights=nights)
+        return await _show_check_out(update, context, error_text(context.lang, error) + "\n\n")
+    draft["check_out"] = day.isoformat()
+    return await _ask_guests(update, context)
+
+
+async def check_out_picked(update: Update, context: BotContext) -> int:
+    await answer(update)
+    try:
+        day = cb.parse(update.callback_query.data).date()  # type: ignore[union-attr]
+    except (ValueError, IndexError, AttributeError):
+        return CHECK_OUT
+    return await _take_check_out(update, context, day)
+
+
+async def check_out_typed(update: Update, context: BotContext) -> int:
+    day = parse_typed_date(update.message.text or "")  # type: ignore[union-attr]
+    if day is None:
+        await show(update, context.t("bad_date"))
+        return CHECK_OUT
+    return await _take_check_out(update, context, day)
+
+
+async def back_to_check_in(update: Update, context: BotContext) -> int:
+    await answer(update)
+    draft = _draft(context)
+    draft.pop("check_in", None)
+    return await _show_check_in(update, context)
+
+
+async def _max_capacity(context: BotContext) -> int:
+    draft = _draft(context)
+    rooms = await context.container.availability.free_rooms(
+        draft["hotel_id"], _day(draft["check_in"]), _day(draft["check_out"]), 1
+    )
+    return max((r.capacity for r in rooms), default=0)
+
+
+async def _ask_guests(update: Update, context: BotContext, prefix: str = "") -> int:
+    draft = _draft(context)
+    most = await _max_capacity(context)
+    if most == 0:
+        text = context.t("no_free_rooms", check_in=draft["check_in"], check_out=draft["check_out"], guests=1)
+        draft.pop("check_in", None)
+        draft.pop("check_out", None)
+        return await _show_check_in(update, context, text + "\n\n")
+    draft["max_guests"] = most
+    buttons = [
+        InlineKeyboardButton(str(n), callback_data=cb.pack(GUESTS_BUTTON, n)) for n in range(1, min(most, 6) + 1)
+    ]
+    keyboard = InlineKeyboardMarkup([buttons, _stop_row(context)])
+    await show(update, prefix + context.t("ask_guests", max=most), keyboard)
+    return GUESTS
+
+
+async def _take_guests(update: Update, context: BotContext, guests: int) -> int:
+    draft = _draft(context)
+    most = draft.get("max_guests", 1)
+    if not 1 <= guests <= most:
+        return await _ask_guests(
+            update, context, error_text(context.lang, GuestCountOutOfRange(capacity=most, guests=guests)) + "\n\n"
+        )
+    draft["guests"] = guests
+    return await _show_rooms(update, context)
+
+
+async def guests_typed(update: Update, context: BotContext) -> int:
+    text = (update.message.text or "").strip()  # type: ignore[union-attr]
+    if not text.isdigit() or len(text) > 3:
+        await show(update, context.t("bad_number"))
+        return GUESTS
+    return await _take_guests(update, context, int(text))
+
+
+async def guests_picked(update: Update, context: BotContext) -> int:
+    await answer(update)
+    try:
+        guests = cb.parse(update.callback_query.data).int()  # type: ignore[union-attr]
+    except (ValueError, IndexError, AttributeError):
+        return GUESTS
+    return await _take_guests(update, context, guests)
+
+
+async def _free_rooms(context: BotContext) -> list[CatalogRoom]:
+    draft = _draft(context)
+    return await context.container.availability.free_rooms(
+        draft["hotel_id"], _day(draft["check_in"]), _day(draft["check_out"]), draft["guests"]
+    )
+
+
+async def _show_rooms(update: Update, context: BotContext, prefix: str = "") -> int:
+    draft = _draft(context)
+    check_in, check_out = _day(draft["check_in"]), _day(draft["check_out"])
+    nights = (check_out - check_in).days
+    rooms = await _free_rooms(context)
+    if not rooms:
+        draft.pop("check_in", None)
+        text = context.t("no_free_rooms", check_in=check_in, check_out=check_out, guests=draft["guests"])
+        return await _show_check_in(update, context, prefix + text + "\n\n")
+    buttons = [
+        [
+            InlineKeyboardButton(
+                context.t(
+                    "room_button",
+                    number=r.number,
+                    type=r.room_type,
+                    price=format_money(r.price_per_night, r.currency),
+                    total=format_money(r.price_per_night * nights, r.currency),
+                ),
+                callback_data=cb.pack(cb.ROOM, r.room_id),
+            )
+        ]
+        for r in rooms[:20]
+    ]
+    text = prefix + context.t(
+        "pick_room", check_in=check_in, check_out=check_out, nights=nights, guests=draft["guests"]
+    )
+    await show(update, text, InlineKeyboardMarkup([*buttons, _stop_row(context)]))
+    return ROOM
+
+
+def _confirm_keyboard(context: BotContext, room: CatalogRoom, total: int) -> InlineKeyboardMarkup:
+    return InlineKeyboardMarkup(
+        [
+            [
+                InlineKeyboardButton(
+                    context.t("btn_pay", total=format_money(total, room.currency)),
+                    callback_data=cb.pack(cb.PAY, room.room_id),
+                )
+            ],
+            [InlineKeyboardButton(context.t("btn_back"), callback_data=cb.pack(cb.BACK)), *_stop_row(context)],
+        ]
+    )
+
+
+async def _show_confirm(update: Update, context: BotContext, room: CatalogRoom, prefix: str = "") -> int:
+    draft = _draft(context)
+    check_in, check_out = _day(draft["check_in"]), _day(draft["check_out"])
+    nights = (check_out - check_in).days
+    total = nights * room.price_per_night
+    draft["room_id"] = room.room_id.hex
+    draft["reservation_id"] = uuid4().hex  # a double tap on Pay can only ever be one reservation
+    text = prefix + context.t(
+        "confirm",
+        hotel=room.hotel_name,
+        number=room.number,
+        type=room.room_type,
+        check_in=check_in,
+        check_out=check_out,
+        nights=nights,
+        guests=draft["guests"],
+        total=format_money(total, room.currency),
+    )
+    await show(update, text, _confirm_keyboard(context, room, total))
+    return CONFIRM
+
+
+async def room_picked(update: Update, context: BotContext) -> int:
+    await answer(update)
+    try:
+        room_id = cb.parse(update.callback_query.data).uuid()  # type: ignore[union-attr]
+    except (ValueError, IndexError, AttributeError):
+        return ROOM
+    room = next((r for r in await _free_rooms(context) if r.room_id == room_id), None)
+    if room is None:
+        return await _show_rooms(update, context, error_text(context.lang, RoomTaken()) + "\n\n")
+    return await _show_confirm(update, context, room)
+
+
+async def back_to_rooms(update: Update, context: BotContext) -> int:
+    await answer(update)
+    return await _show_rooms(update, context)
+
+
+async def pay(update: Update, context: BotContext) -> int:
+    await answer(update)
+    draft = _draft(context)
+    try:
+        room_id = cb.parse(update.callback_query.data).uuid()  # type: ignore[union-attr]
+    except (ValueError, IndexError, AttributeError):
+        return CONFIRM
+    if room_id.hex != draft.get("room_id"):
+        await answer(update, context.t("stale_button"))
+        return CONFIRM
+    await show(update, context.t("paying"))
+    user = update.effective_user
+    assert user is not None
+    cmd = PlaceReservation(
+        guest_id=user.id,
+        guest_name=user.full_name,
+        room_id=room_id,
+        check_in=_day(draft["check_in"]),
+        check_out=_day(draft["check_out"]),
+        guests=draft["guests"],
+        reservation_id=UUID(hex=draft["reservation_id"]),
+    )
+    try:
+        reservation = await context.container.handle(cmd)
+    except RoomTaken as exc:
+        return await _show_rooms(update, context, error_text(context.lang, exc) + "\n\n")
+    except (PaymentsBusy, PaymentUnavailable, PaymentDeclined) as exc:
+        room = await context.container.availability.room(room_id)
+        if room is None:
+            return await _show_rooms(update, context, error_text(context.lang, exc) + "\n\n")
+        return await _show_confirm(update, context, room, error_text(context.lang, exc) + "\n\n")
+    except DomainError as exc:
+        draft.pop("check_in", None)
+        return await _show_check_in(update, context, error_text(context.lang, exc) + "\n\n")
+    room = await context.container.availability.room(room_id)
+    await show(
+        update,
+        context.t(
+            "receipt",
+            code=reservation_code(reservation.id),
+            hotel=draft["hotel_name"],
+            number=room.number if room else "",
+            check_in=reservation.check_in,
+            check_out=reservation.check_out,
+            guests=reservation.guests,
+            total=format_money(reservation.total_price, reservation.currency),
+        ),
+    )
+    assert context.user_data is not None
+    context.user_data.pop("booking", None)
+    return END
+
+
+async def stop(update: Update, context: BotContext) -> int:
+    await answer(update)
+    if context.user_data is not None:
+        context.user_data.pop("booking", None)
+    await show(update, context.t("stopped"))
+    return END
+
+
+def conversation() -> ConversationHandler[BotContext]:
+    def button(kind: str) -> str:
+        return f"^{kind}(:|$)"
+
+    stop_button = CallbackQueryHandler(stop, pattern=button(cb.STOP))
+    text = filters.TEXT & ~filters.COMMAND
+    return ConversationHandler(
+        entry_points=[CommandHandler("book", book)],
+        states={
+            HOTEL: [CallbackQueryHandler(hotel_chosen, pattern=button(cb.HOTEL))],
+            CHECK_IN: [
+                CallbackQueryHandler(check_in_picked, pattern=button(cb.DAY)),
+                CallbackQueryHandler(month_changed, pattern=button(cb.MONTH)),
+                MessageHandler(text, check_in_typed),
+            ],
+            CHECK_OUT: [
+                CallbackQueryHandler(check_out_picked, pattern=button(cb.DAY)),
+                CallbackQueryHandler(month_changed, pattern=button(cb.MONTH)),
+                CallbackQueryHandler(back_to_check_in, pattern=button(cb.BACK)),
+                MessageHandler(text, check_out_typed),
+            ],
+            GUESTS: [
+                CallbackQueryHandler(guests_picked, pattern=button(GUESTS_BUTTON)),
+                MessageHandler(text, guests_typed),
+            ],
+            ROOM: [CallbackQueryHandler(room_picked, pattern=button(cb.ROOM))],
+            CONFIRM: [
+                CallbackQueryHandler(pay, pattern=button(cb.PAY)),
+                CallbackQueryHandler(back_to_rooms, pattern=button(cb.BACK)),
+            ],
+        },
+        fallbacks=[
+            CommandHandler("cancel", stop),
+            stop_button,
+            CallbackQueryHandler(lambda u, c: answer(u), pattern=button(cb.NOOP)),
+        ],
+        name="booking",
+        persistent=True,
+        allow_reentry=True,
+    )

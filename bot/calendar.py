@@ -1,0 +1,73 @@
+"""The inline calendar: a month of day buttons; days that cannot be picked show as plain text."""
+
+from __future__ import annotations
+
+import calendar
+from collections.abc import Callable
+from datetime import date
+
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup
+
+from bot import callbacks as cb
+
+WEEKDAYS = {"en": ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"], "ko": ["월", "화", "수", "목", "금", "토", "일"]}
+
+
+def month_start(day: date) -> date:
+    return day.replace(day=1)
+
+
+def add_months(day: date, months: int) -> date:
+    index = day.year * 12 + day.month - 1 + months
+    return date(index // 12, index % 12 + 1, 1)
+
+
+def calendar_keyboard(
+    month: date,
+    pickable: Callable[[date], bool],
+    lang: str,
+    *,
+    can_go_back: bool,
+    can_go_forward: bool,
+    extra: list[list[InlineKeyboardButton]] | None = None,
+) -> InlineKeyboardMarkup:
+    noop = cb.pack(cb.NOOP)
+    rows: list[list[InlineKeyboardButton]] = []
+    prev_button = (
+        InlineKeyboardButton("‹", callback_data=cb.pack(cb.MONTH, add_months(month, -1).strftime("%Y%m")))
+        if can_go_back
+        else InlineKeyboardButton(" ", callback_data=noop)
+    )
+    next_button = (
+        InlineKeyboardButton("›", callback_data=cb.pack(cb.MONTH, add_months(month, 1).strftime("%Y%m")))
+        if can_go_forward
+        else InlineKeyboardButton(" ", callback_data=noop)
+    )
+    rows.append([prev_button, InlineKeyboardButton(month.strftime("%Y-%m"), callback_data=noop), next_button])
+    rows.append([InlineKeyboardButton(d, callback_data=noop) for d in WEEKDAYS.get(lang, WEEKDAYS["en"])])
+    for week in calendar.Calendar().monthdatescalendar(month.year, month.month):
+        row = []
+        for day in week:
+            if day.month != month.month:
+                row.append(InlineKeyboardButton(" ", callback_data=noop))
+            elif pickable(day):
+                row.append(InlineKeyboardButton(str(day.day), callback_data=cb.pack(cb.DAY, day)))
+            else:
+                row.append(InlineKeyboardButton(f"·{day.day}·" if day.day < 10 else "··", callback_data=noop))
+        rows.append(row)
+    rows.extend(extra or [])
+    return InlineKeyboardMarkup(rows)
+
+
+def parse_typed_date(text: str) -> date | None:
+    text = text.strip()
+    if len(text) > 10:
+        return None
+    for sep in ("-", ".", "/"):
+        parts = text.split(sep)
+        if len(parts) == 3 and all(p.isdigit() for p in parts) and len(parts[0]) == 4:
+            try:
+                return date(int(parts[0]), int(parts[1]), int(parts[2]))
+            except ValueError:
+                return None
+    return None

@@ -1,0 +1,83 @@
+"""Updates from different users run concurrently; one user's updates run strictly in order.
+
+PTB's plain `concurrent_updates` would let a guest's two quick taps race through the same
+conversation; the default sequential processing lets one slow database call hold up everyone.
+Each user also has a leaky bucket (aiolimiter): a user sending 30 messages in a second is slowed
+to the bucket's rate, and past a backlog their extra updates are dropped, while others are not
+affected at all."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable
+from typing import Any
+
+from aiolimiter import AsyncLimiter
+from telegram import Update
+from telegram.ext import BaseUpdateProcessor
+
+log = logging.getLogger(__name__)
+
+
+def update_owner(update: object) -> int | None:
+    if isinstance(update, Update):
+        if update.effective_user is not None:
+            return update.effective_user.id
+        if update.effective_chat is not None:
+            return update.effective_chat.id
+    return None
+
+
+class _Lane:
+    __slots__ = ("limiter", "lock", "waiting")
+
+    def __init__(self, rate: float, burst: float) -> None:
+        self.lock = asyncio.Lock()
+        self.limiter = AsyncLimiter(burst, burst / rate)
+        self.waiting = 0
+
+
+class PerUserUpdateProcessor(BaseUpdateProcessor):
+    def __init__(
+        self, max_concurrent_updates: int = 256, rate_per_s: float = 5.0, burst: float = 10.0, max_backlog: int = 50
+    ) -> None:
+        super().__init__(max_concurrent_updates)
+        self.rate, self.burst, self.max_backlog = rate_per_s, burst, max_backlog
+        self._lanes: dict[int, _Lane] = {}
+        self.dropped = 0
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        owner = update_owner(update)
+        if owner is None:
+            await coroutine
+            return
+        lane = self._lanes.get(owner)
+        if lane is None:
+            lane = self._lanes[owner] = _Lane(self.rate, self.burst)
+        if lane.waiting >= self.max_backlog:
+            self.dropped += 1
+            log.warning("user %s is flooding: update dropped", owner)
+            coroutine.close()  # type: ignore[attr-defined]
+            return
+        lane.waiting += 1
+        try:
+            async with lane.lock:
+                await lane.limiter.acquire()
+                await coroutine
+        finally:
+            lane.waiting -= 1
+            if len(self._lanes) > 10_000:
+                self._prune()
+
+    def _prune(self) -> None:
+        """Forget users who are idle and whose bucket has refilled."""
+        for owner, lane in list(self._lanes.items()):
+            if lane.waiting == 0 and lane.limiter.has_capacity(self.burst):
+                del self._lanes[owner]
+
+    async def initialize(self) -> None:
+        return None
+
+    async def shutdown(self) -> None:
+        return None

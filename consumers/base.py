@@ -1,0 +1,49 @@
+"""What a consumer is: a name (its queue), the events it takes, and how it applies one.
+
+A transactional consumer writes its inbox row `(consumer, event_id)` in the same transaction as
+its effect, so a redelivered event changes nothing."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from typing import Any
+
+from domain.shared.errors import DomainError
+from domain.shared.events import Event
+from infra.db.uow import SqlUnitOfWork
+
+log = logging.getLogger(__name__)
+
+Policy = Callable[[Any, Any], Awaitable[Any]]
+
+
+@dataclass(frozen=True)
+class Consumer:
+    name: str
+    routing_keys: frozenset[str]
+    handle: Callable[[Event], Awaitable[None]]
+
+
+def transactional(name: str, uow_factory: Callable[[], SqlUnitOfWork], policies: dict[type[Event], Policy]) -> Consumer:
+    async def handle(event: Event) -> None:
+        policy = policies.get(type(event))
+        if policy is None:
+            return
+        async with uow_factory() as uow:
+            if not await uow.first_delivery(name, event.event_id):
+                log.debug("%s: %s %s already applied", name, event.routing_key(), event.event_id)
+                return
+            try:
+                await policy(event, uow)
+            except DomainError as refusal:
+                # A business "no" is this event's answer, not a failure to retry: record that
+                # it was seen and move on.
+                log.info("%s: %s %s refused: %s", name, event.routing_key(), event.correlation_key, refusal)
+                await uow.rollback()
+                await uow.first_delivery(name, event.event_id)
+            await uow.commit()
+
+    keys = frozenset(cls.routing_key() for cls in policies)
+    return Consumer(name, keys, handle)

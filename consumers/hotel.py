@@ -1,0 +1,19 @@
+"""hotel ← placed reservations become approval requests; cancellations withdraw them."""
+
+from __future__ import annotations
+
+from consumers.base import Consumer, transactional
+from domain.hotel import handlers
+from domain.reservation.events import ReservationCancelled, ReservationPlaced
+from infra.bootstrap import Container
+
+
+def build(container: Container) -> Consumer:
+    return transactional(
+        "hotel",
+        container.hotel_uow,
+        {
+            ReservationPlaced: handlers.on_reservation_placed,
+            ReservationCancelled: handlers.on_reservation_cancelled,
+        },
+    )

@@ -1,0 +1,31 @@
+"""notifier ← what managers and guests must hear about.
+
+Telegram messages cannot join a database transaction, so the inbox row is written after the
+sends: a crash between the two repeats a message (at least once), it never loses one."""
+
+from __future__ import annotations
+
+from bot.notifier import Notifier
+from consumers.base import Consumer
+from domain.shared.events import Event
+
+NAME = "notifier"
+
+
+def build(notifier: Notifier) -> Consumer:
+    policies = notifier.policies()
+    container = notifier.container
+
+    async def handle(event: Event) -> None:
+        policy = policies.get(type(event))
+        if policy is None:
+            return
+        async with container.hotel_uow() as uow:
+            if await uow.seen(NAME, event.event_id):
+                return
+        await policy(event)
+        async with container.hotel_uow() as uow:
+            await uow.first_delivery(NAME, event.event_id)
+            await uow.commit()
+
+    return Consumer(NAME, frozenset(cls.routing_key() for cls in policies), handle)

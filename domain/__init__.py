@@ -1,0 +1,1 @@
+"""The business core: one package per bounded context, stdlib only."""

@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from uuid import UUID
+
+from domain.shared.events import Command
+
+# `actor_id` is the Telegram user asking; None means a trusted caller that already checked the
+# admin role (the admin CLI, an admin command of the bot).
+
+
+@dataclass(frozen=True, kw_only=True)
+class AddHotel(Command):
+    name: str
+    city: str
+    timezone: str
+    currency: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class GrantManager(Command):
+    hotel_id: int
+    user_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class RevokeManager(Command):
+    hotel_id: int
+    user_id: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class CreateRoom(Command):
+    hotel_id: int
+    number: str
+    room_type: str
+    capacity: int
+    price_per_night: int
+    actor_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class UpdateRoom(Command):
+    room_id: UUID
+    room_type: str | None = None
+    capacity: int | None = None
+    price_per_night: int | None = None
+    in_service: bool | None = None
+    actor_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApproveReservation(Command):
+    reservation_id: UUID
+    manager_id: int
+    manager_name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RejectReservation(Command):
+    reservation_id: UUID
+    manager_id: int | None  # None: the hotel itself, e.g. the approval deadline passed
+    manager_name: str
+    reason: str

@@ -1,0 +1,198 @@
+"""Hotels, their rooms and managers, and the approval requests managers decide."""
+
+from __future__ import annotations
+
+import enum
+import zoneinfo
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from uuid import UUID, uuid4
+
+from domain.hotel.events import ReservationApproved, ReservationRejectedByHotel, RoomCreated, RoomUpdated
+from domain.shared.errors import AlreadyDecided, InvalidInput, InvalidRoom
+from domain.shared.events import Event
+
+MAX_ROOM_CAPACITY = 20
+MAX_PRICE_PER_NIGHT = 100_000_000  # minor units
+MAX_TEXT = 64
+
+
+def clean_text(value: str, what: str, limit: int = MAX_TEXT) -> str:
+    value = " ".join(value.split())
+    if not value:
+        raise InvalidInput(reason=f"The {what} cannot be empty.")
+    if len(value) > limit:
+        raise InvalidInput(reason=f"The {what} can be at most {limit} characters.")
+    return value
+
+
+@dataclass
+class Hotel:
+    id: int | None
+    name: str
+    city: str
+    timezone: str
+    currency: str
+    managers: set[int] = field(default_factory=set)
+
+    @staticmethod
+    def create(name: str, city: str, timezone: str, currency: str) -> Hotel:
+        try:
+            zoneinfo.ZoneInfo(timezone)
+        except (zoneinfo.ZoneInfoNotFoundError, ValueError):
+            raise InvalidInput(reason=f"Unknown timezone {timezone!r}; use e.g. Europe/Berlin.") from None
+        currency = currency.strip().upper()
+        if len(currency) != 3 or not currency.isalpha():
+            raise InvalidInput(reason="The currency must be a three-letter code such as EUR.")
+        return Hotel(None, clean_text(name, "hotel name"), clean_text(city, "city"), timezone, currency)
+
+    def is_manager(self, user_id: int) -> bool:
+        return user_id in self.managers
+
+
+@dataclass
+class Room:
+    id: UUID
+    hotel_id: int
+    number: str
+    room_type: str
+    capacity: int
+    price_per_night: int
+    in_service: bool = True
+    revision: int = 1
+    events: list[Event] = field(default_factory=list, repr=False, compare=False)
+
+    @staticmethod
+    def validate(capacity: int, price_per_night: int) -> None:
+        if not 1 <= capacity <= MAX_ROOM_CAPACITY:
+            raise InvalidRoom(reason=f"Capacity must be between 1 and {MAX_ROOM_CAPACITY}.")
+        if not 0 < price_per_night <= MAX_PRICE_PER_NIGHT:
+            raise InvalidRoom(reason="The price per night must be above zero.")
+
+    @staticmethod
+    def create(hotel: Hotel, number: str, room_type: str, capacity: int, price_per_night: int) -> Room:
+        Room.validate(capacity, price_per_night)
+        assert hotel.id is not None
+        room = Room(
+            uuid4(),
+            hotel.id,
+            clean_text(number, "room number", 16),
+            clean_text(room_type, "room type"),
+            capacity,
+            price_per_night,
+        )
+        room.events.append(RoomCreated(**room.snapshot(hotel)))
+        return room
+
+    def update(
+        self,
+        hotel: Hotel,
+        *,
+        room_type: str | None = None,
+        capacity: int | None = None,
+        price_per_night: int | None = None,
+        in_service: bool | None = None,
+    ) -> None:
+        new_capacity = self.capacity if capacity is None else capacity
+        new_price = self.price_per_night if price_per_night is None else price_per_night
+        Room.validate(new_capacity, new_price)
+        if room_type is not None:
+            self.room_type = clean_text(room_type, "room type")
+        self.capacity, self.price_per_night = new_capacity, new_price
+        if in_service is not None:
+            self.in_service = in_service
+        self.revision += 1
+        self.events.append(RoomUpdated(**self.snapshot(hotel)))
+
+    def snapshot(self, hotel: Hotel) -> dict[str, object]:
+        return {
+            "room_id": self.id,
+            "hotel_id": self.hotel_id,
+            "hotel_name": hotel.name,
+            "timezone": hotel.timezone,
+            "currency": hotel.currency,
+            "number": self.number,
+            "room_type": self.room_type,
+            "capacity": self.capacity,
+            "price_per_night": self.price_per_night,
+            "in_service": self.in_service,
+            "revision": self.revision,
+        }
+
+
+class ApprovalStatus(enum.StrEnum):
+    PENDING = "pending"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    WITHDRAWN = "withdrawn"
+
+
+@dataclass
+class ApprovalRequest:
+    """A placed reservation waiting for one of the hotel's managers to decide it."""
+
+    reservation_id: UUID
+    hotel_id: int
+    room_id: UUID
+    room_number: str
+    guest_id: int
+    guest_name: str
+    check_in: date
+    check_out: date
+    guests: int
+    total_price: int
+    currency: str
+    requested_at: datetime
+    status: ApprovalStatus = ApprovalStatus.PENDING
+    decided_by: int | None = None
+    decided_by_name: str | None = None
+    decided_at: datetime | None = None
+    reason: str | None = None
+    reminded_at: datetime | None = None
+    events: list[Event] = field(default_factory=list, repr=False, compare=False)
+
+    def _ensure_pending(self) -> None:
+        if self.status is not ApprovalStatus.PENDING:
+            raise AlreadyDecided(status=self.status.value)
+
+    def approve(self, manager_id: int, manager_name: str, now: datetime) -> None:
+        self._ensure_pending()
+        self.status, self.decided_by, self.decided_by_name, self.decided_at = (
+            ApprovalStatus.APPROVED,
+            manager_id,
+            manager_name,
+            now,
+        )
+        self.events.append(
+            ReservationApproved(
+                reservation_id=self.reservation_id,
+                hotel_id=self.hotel_id,
+                decided_by=manager_id,
+                decided_by_name=manager_name,
+            )
+        )
+
+    def reject(self, manager_id: int, manager_name: str, reason: str, now: datetime) -> None:
+        self._ensure_pending()
+        reason = clean_text(reason, "reason", 200)
+        self.status, self.decided_by, self.decided_by_name, self.decided_at, self.reason = (
+            ApprovalStatus.REJECTED,
+            manager_id,
+            manager_name,
+            now,
+            reason,
+        )
+        self.events.append(
+            ReservationRejectedByHotel(
+                reservation_id=self.reservation_id,
+                hotel_id=self.hotel_id,
+                decided_by=manager_id,
+                decided_by_name=manager_name,
+                reason=reason,
+            )
+        )
+
+    def withdraw(self, now: datetime) -> None:
+        """The guest cancelled first: nothing is left to decide."""
+        if self.status is ApprovalStatus.PENDING:
+            self.status, self.decided_at = ApprovalStatus.WITHDRAWN, now

@@ -1,0 +1,24 @@
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from uuid import UUID
+
+from domain.shared.events import Command
+
+
+@dataclass(frozen=True, kw_only=True)
+class PlaceReservation(Command):
+    guest_id: int
+    guest_name: str
+    room_id: UUID
+    check_in: date
+    check_out: date
+    guests: int
+    reservation_id: UUID | None = None  # lets a retried request stay the same reservation
+
+
+@dataclass(frozen=True, kw_only=True)
+class CancelReservation(Command):
+    reservation_id: UUID
+    guest_id: int

@@ -1,0 +1,184 @@
+"""The reservation context's use cases and its policies on the hotel's events."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import datetime
+from uuid import UUID
+
+from domain.hotel.events import ReservationApproved, ReservationRejectedByHotel, RoomEvent
+from domain.reservation.commands import CancelReservation, PlaceReservation
+from domain.reservation.model import BookingPolicy, CatalogRoom, Reservation, ReservationStatus
+from domain.reservation.ports import PaymentGateway, ReservationUnitOfWork
+from domain.shared.errors import NotFound
+from domain.shared.ports import Clock
+
+log = logging.getLogger(__name__)
+
+
+async def place_reservation(
+    cmd: PlaceReservation,
+    uow: ReservationUnitOfWork,
+    payments: PaymentGateway,
+    clock: Clock,
+    policy: BookingPolicy,
+) -> Reservation:
+    """Hold the nights, take the payment, then keep everything or nothing.
+
+    The hold is committed before the payment call so that a slow provider never keeps a database
+    transaction (or SQLite's single writer) open; the unique (room_id, night) constraint refuses
+    every competing request at once. If the payment fails, the hold and the reservation row are
+    deleted and no event was ever written. A crash between the steps leaves a PENDING_PAYMENT row
+    that `settle_stale_payments` completes or releases.
+    """
+    async with uow:
+        room = await uow.catalog.get(cmd.room_id)
+        if room is None:
+            raise NotFound(what="room")
+        reservation = Reservation.request(
+            room=room,
+            guest_id=cmd.guest_id,
+            guest_name=cmd.guest_name,
+            check_in=cmd.check_in,
+            check_out=cmd.check_out,
+            guests=cmd.guests,
+            now=clock.now(),
+            policy=policy,
+            reservation_id=cmd.reservation_id,
+        )
+        await uow.reservations.add(reservation)
+        await uow.nights.hold(reservation)
+        await uow.commit()
+
+    try:
+        payment_id = await payments.charge(
+            reservation_id=reservation.id,
+            guest_id=reservation.guest_id,
+            amount=reservation.total_price,
+            currency=reservation.currency,
+        )
+    except BaseException:
+        await asyncio.shield(_forget(uow, reservation.id))
+        raise
+
+    async with uow:
+        await _complete(uow, reservation.id, payment_id, room)
+        await uow.commit()
+    reservation.status, reservation.payment_id = ReservationStatus.PLACED, payment_id
+    return reservation
+
+
+async def _forget(uow: ReservationUnitOfWork, reservation_id: UUID) -> None:
+    """Undo a hold whose payment did not succeed: no row, no night, no event remains."""
+    try:
+        async with uow:
+            await uow.nights.release(reservation_id)
+            await uow.reservations.delete(reservation_id)
+            await uow.commit()
+    except Exception:  # the sweep releases it later; the guest's answer must not wait on this
+        log.exception("could not release hold of %s now; the payment sweep will", reservation_id)
+
+
+async def _complete(
+    uow: ReservationUnitOfWork, reservation_id: UUID, payment_id: UUID, room: CatalogRoom
+) -> Reservation:
+    reservation = await uow.reservations.get(reservation_id, for_update=True)
+    if reservation is None:
+        raise NotFound(what="reservation")
+    reservation.mark_placed(payment_id, room)
+    await uow.reservations.save(reservation)
+    uow.emit(*reservation.events)
+    return reservation
+
+
+async def settle_stale_payments(
+    uow: ReservationUnitOfWork, payments: PaymentGateway, cutoff: datetime
+) -> tuple[int, int]:
+    """Holds left PENDING_PAYMENT by a crash: place those that were paid, release the rest.
+    Returns (placed, released)."""
+    async with uow:
+        stale = await uow.reservations.pending_payment_before(cutoff)
+    placed = released = 0
+    for reservation in stale:
+        payment_id = await payments.approved_payment(reservation.id)
+        async with uow:
+            current = await uow.reservations.get(reservation.id, for_update=True)
+            if current is None or current.status is not ReservationStatus.PENDING_PAYMENT:
+                continue
+            if payment_id is None:
+                await uow.nights.release(reservation.id)
+                await uow.reservations.delete(reservation.id)
+                released += 1
+            else:
+                room = await uow.catalog.get(current.room_id)
+                assert room is not None
+                await _complete(uow, reservation.id, payment_id, room)
+                placed += 1
+            await uow.commit()
+    return placed, released
+
+
+async def cancel_reservation(cmd: CancelReservation, uow: ReservationUnitOfWork, clock: Clock) -> Reservation:
+    async with uow:
+        reservation = await uow.reservations.get(cmd.reservation_id, for_update=True)
+        if reservation is None or reservation.status is ReservationStatus.PENDING_PAYMENT:
+            raise NotFound(what="reservation")
+        room = await uow.catalog.get(reservation.room_id)
+        reservation.cancel(cmd.guest_id, clock.now(), room.timezone if room else "UTC")
+        await uow.nights.release(reservation.id)
+        await uow.reservations.save(reservation)
+        uow.emit(*reservation.events)
+        await uow.commit()
+    return reservation
+
+
+# --- policies: what the reservation context does when the hotel context speaks -----------------
+
+
+async def on_room_changed(event: RoomEvent, uow: ReservationUnitOfWork) -> None:
+    await uow.catalog.upsert(
+        CatalogRoom(
+            room_id=event.room_id,
+            hotel_id=event.hotel_id,
+            hotel_name=event.hotel_name,
+            timezone=event.timezone,
+            currency=event.currency,
+            number=event.number,
+            room_type=event.room_type,
+            capacity=event.capacity,
+            price_per_night=event.price_per_night,
+            in_service=event.in_service,
+            revision=event.revision,
+        )
+    )
+
+
+async def _decided(uow: ReservationUnitOfWork, reservation_id: UUID) -> Reservation | None:
+    reservation = await uow.reservations.get(reservation_id, for_update=True)
+    if reservation is None or reservation.status is not ReservationStatus.PLACED:
+        # The guest cancelled before the hotel's decision arrived: the cancellation stands.
+        log.info(
+            "hotel decision on %s ignored: reservation is %s",
+            reservation_id,
+            reservation.status if reservation else "unknown",
+        )
+        return None
+    return reservation
+
+
+async def on_reservation_approved(event: ReservationApproved, uow: ReservationUnitOfWork) -> None:
+    reservation = await _decided(uow, event.reservation_id)
+    if reservation is not None:
+        reservation.confirm(event.decided_by_name)
+        await uow.reservations.save(reservation)
+        uow.emit(*reservation.events)
+
+
+async def on_reservation_rejected(event: ReservationRejectedByHotel, uow: ReservationUnitOfWork) -> None:
+    reservation = await _decided(uow, event.reservation_id)
+    if reservation is not None:
+        reservation.reject(event.reason)
+        await uow.nights.release(reservation.id)
+        await uow.reservations.save(reservation)
+        uow.emit(*reservation.events)

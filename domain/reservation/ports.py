@@ -1,0 +1,50 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Protocol
+from uuid import UUID
+
+from domain.reservation.model import CatalogRoom, Reservation
+from domain.shared.ports import UnitOfWork
+
+
+class Catalog(Protocol):
+    async def get(self, room_id: UUID) -> CatalogRoom | None: ...
+    async def upsert(self, room: CatalogRoom) -> bool:
+        """Store a room snapshot unless a newer revision is already stored."""
+        ...
+
+
+class Reservations(Protocol):
+    async def add(self, reservation: Reservation) -> None: ...
+    async def get(self, reservation_id: UUID, *, for_update: bool = False) -> Reservation | None: ...
+    async def save(self, reservation: Reservation) -> None: ...
+    async def delete(self, reservation_id: UUID) -> None: ...
+    async def pending_payment_before(self, cutoff: datetime) -> list[Reservation]: ...
+
+
+class HeldNights(Protocol):
+    async def hold(self, reservation: Reservation) -> None:
+        """Hold every night of the stay for this reservation; raises RoomTaken if any is held."""
+        ...
+
+    async def release(self, reservation_id: UUID) -> None: ...
+
+
+class ReservationUnitOfWork(UnitOfWork, Protocol):
+    catalog: Catalog
+    reservations: Reservations
+    nights: HeldNights
+
+
+class PaymentGateway(Protocol):
+    """The payment context as the reservation context sees it: a synchronous charge."""
+
+    async def charge(self, *, reservation_id: UUID, guest_id: int, amount: int, currency: str) -> UUID:
+        """Take the payment; returns the payment id. Raises PaymentDeclined, PaymentUnavailable
+        or PaymentsBusy, having charged nothing."""
+        ...
+
+    async def approved_payment(self, reservation_id: UUID) -> UUID | None:
+        """The id of the approved payment for this reservation, if one was taken."""
+        ...

@@ -1,0 +1,41 @@
+"""Ports every context shares: the clock and the unit of work."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from types import TracebackType
+from typing import Protocol
+
+from domain.shared.events import Event
+
+
+class Clock(Protocol):
+    def now(self) -> datetime:
+        """The current time, timezone-aware (UTC)."""
+        ...
+
+
+class UnitOfWork(Protocol):
+    """One transaction in one context. Events collected during it are written to that context's
+    outbox in the same transaction; `seen_event` records (consumer, event_id) in its inbox."""
+
+    async def __aenter__(self) -> UnitOfWork: ...
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None: ...
+
+    async def commit(self) -> None: ...
+
+    async def rollback(self) -> None: ...
+
+    def emit(self, *events: Event) -> None:
+        """Queue events for this context's outbox; written at commit."""
+        ...
+
+    async def first_delivery(self, consumer: str, event_id: str) -> bool:
+        """Record an inbox row; False when this consumer has already applied the event."""
+        ...

@@ -1,0 +1,164 @@
+"""The `hotelbot` console script."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import signal
+import sys
+from collections.abc import Callable, Coroutine
+from typing import Any
+
+from domain.hotel import commands as hotel_cmd
+from domain.shared.errors import DomainError
+from infra.config import Settings, SettingsError, load_settings
+from infra.db import migrate as migrations
+
+log = logging.getLogger("hotelbot")
+
+
+def _money(text: str) -> int:
+    """'120' or '120.50' -> minor units."""
+    whole, _, cents = text.partition(".")
+    if not whole.isdigit() or (cents and (not cents.isdigit() or len(cents) > 2)):
+        raise argparse.ArgumentTypeError(f"not an amount: {text!r}")
+    return int(whole) * 100 + int(cents.ljust(2, "0") or 0)
+
+
+async def wait_for_stop() -> None:
+    """Until SIGTERM or SIGINT."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+
+
+async def _admin(settings: Settings, args: argparse.Namespace) -> int:
+    from infra.bootstrap import Container
+
+    container = Container(settings)
+    try:
+        await migrations.upgrade(settings)
+        if args.admin == "add-hotel":
+            hotel = await container.handle(
+                hotel_cmd.AddHotel(name=args.name, city=args.city, timezone=args.timezone, currency=args.currency)
+            )
+            print(f"hotel {hotel.id}: {hotel.name}, {hotel.city} ({hotel.timezone}, {hotel.currency})")
+        elif args.admin == "grant-manager":
+            await container.handle(hotel_cmd.GrantManager(hotel_id=args.hotel_id, user_id=args.user_id))
+            print(f"user {args.user_id} now manages hotel {args.hotel_id}")
+        elif args.admin == "revoke-manager":
+            done = await container.handle(hotel_cmd.RevokeManager(hotel_id=args.hotel_id, user_id=args.user_id))
+            print(f"user {args.user_id} {'no longer manages' if done else 'did not manage'} hotel {args.hotel_id}")
+        elif args.admin == "add-room":
+            room = await container.handle(
+                hotel_cmd.CreateRoom(
+                    hotel_id=args.hotel_id,
+                    number=args.number,
+                    room_type=args.type,
+                    capacity=args.capacity,
+                    price_per_night=args.price,
+                )
+            )
+            print(f"room {room.number} ({room.id}) added to hotel {room.hotel_id}")
+        elif args.admin == "list-hotels":
+            async with container.hotel_uow() as uow:
+                for h in await uow.hotels.list():
+                    rooms = await uow.rooms.of_hotel(h.id or 0)
+                    managers = ", ".join(str(m) for m in sorted(h.managers)) or "none"
+                    print(
+                        f"{h.id}\t{h.name}\t{h.city}\t{h.timezone}\t{h.currency}\trooms={len(rooms)}\tmanagers={managers}"
+                    )
+        elif args.admin in ("outbox", "dlq"):
+            from infra.admin_ops import admin_messaging
+
+            await admin_messaging(container, args)
+        return 0
+    except DomainError as exc:
+        print(f"refused: {exc.message}", file=sys.stderr)
+        return 1
+    finally:
+        await container.close()
+
+
+def _parser() -> argparse.ArgumentParser:
+    p = argparse.ArgumentParser(prog="hotelbot", description="Hotel booking over Telegram.")
+    sub = p.add_subparsers(dest="command", required=True)
+    sub.add_parser("run", help="everything in one process: bot, relay, consumers, scheduler")
+    sub.add_parser("bot", help="the Telegram bot alone")
+    sub.add_parser("relay", help="the outbox relay alone")
+    consume = sub.add_parser("consume", help="one consumer")
+    consume.add_argument("name", choices=["reservation", "hotel", "payment", "view", "notifier"])
+    sub.add_parser("scheduler", help="the timed jobs alone")
+    sub.add_parser("migrate", help="upgrade every context's database")
+    bench = sub.add_parser("bench", help="benchmarks (see bench/)")
+    bench.add_argument("name")
+    bench.add_argument("rest", nargs=argparse.REMAINDER)
+
+    admin = sub.add_parser("admin", help="administration").add_subparsers(dest="admin", required=True)
+    h = admin.add_parser("add-hotel")
+    h.add_argument("name")
+    h.add_argument("--city", required=True)
+    h.add_argument("--timezone", default="UTC")
+    h.add_argument("--currency", default="EUR")
+    for name in ("grant-manager", "revoke-manager"):
+        g = admin.add_parser(name)
+        g.add_argument("hotel_id", type=int)
+        g.add_argument("user_id", type=int)
+    r = admin.add_parser("add-room")
+    r.add_argument("hotel_id", type=int)
+    r.add_argument("number")
+    r.add_argument("--type", default="double")
+    r.add_argument("--capacity", type=int, default=2)
+    r.add_argument("--price", type=_money, required=True, help="per night, e.g. 120 or 99.50")
+    admin.add_parser("list-hotels")
+    admin.add_parser("outbox", help="unpublished events per context")
+    dlq = admin.add_parser("dlq", help="dead letters")
+    dlq.add_argument("action", choices=["list", "replay"])
+    dlq.add_argument("consumer")
+    return p
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = _parser().parse_args(argv)
+    try:
+        settings = load_settings()
+    except SettingsError as exc:
+        print(f"hotelbot: {exc}", file=sys.stderr)
+        return 2
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    logging.getLogger("httpx").setLevel(logging.WARNING)
+    runner: Callable[[], Coroutine[Any, Any, int | None]]
+    if args.command == "migrate":
+        migrations.upgrade_sync(settings)
+        print("every context is at head")
+        return 0
+    if args.command == "admin":
+        return asyncio.run(_admin(settings, args))
+    if args.command == "bench":
+        from bench import main as bench_main  # type: ignore[import-not-found]
+
+        return int(bench_main.run(args.name, args.rest) or 0)
+    from infra import processes
+
+    runner = {
+        "run": lambda: processes.run_all(settings),
+        "bot": lambda: processes.run_bot(settings),
+        "relay": lambda: processes.run_relay(settings),
+        "consume": lambda: processes.run_consumer(settings, args.name),
+        "scheduler": lambda: processes.run_scheduler(settings),
+    }[args.command]
+    try:
+        return int(asyncio.run(runner()) or 0)
+    except SettingsError as exc:
+        print(f"hotelbot: {exc}", file=sys.stderr)
+        return 2

@@ -1,0 +1,120 @@
+"""Settings from the environment (pydantic-settings: typed, validated, one clear line on error)."""
+
+from __future__ import annotations
+
+from functools import cached_property
+from pathlib import Path
+from typing import Annotated, Literal
+
+from pydantic import Field, ValidationError, field_validator
+from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
+
+CONTEXTS = ("reservation", "hotel", "payment", "view")
+Context = Literal["reservation", "hotel", "payment", "view"]
+# "app" is not a bounded context: the bot's own state and the in-process bus, in the default database.
+DATABASES = (*CONTEXTS, "app")
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore", frozen=True)
+
+    data_dir: Path = Field(Path("data"), description="Folder for the default SQLite database.")
+    database_url: str | None = Field(None, description="Default database for every context.")
+    reservation_database_url: str | None = None
+    hotel_database_url: str | None = None
+    payment_database_url: str | None = None
+    view_database_url: str | None = None
+    amqp_url: str | None = Field(None, description="RabbitMQ; unset means the in-process bus.")
+    amqp_exchange: str = "hotelbot.events"
+    amqp_queue_prefix: str = "hotelbot"
+    amqp_prefetch: int = Field(32, ge=1, le=10_000)
+
+    telegram_bot_token: str | None = None
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
+    webhook_url: str | None = None
+    webhook_secret: str | None = None
+    webhook_listen: str = "0.0.0.0"
+    webhook_port: int = 8443
+
+    max_nights: int = Field(30, ge=1, le=365)
+    max_days_ahead: int = Field(730, ge=1)
+    payment_latency_ms: int = Field(50, ge=0)
+    payment_failure_rate: float = Field(0.0, ge=0.0, le=1.0)
+    payment_decline_rate: float = Field(0.0, ge=0.0, le=1.0)
+    payment_timeout_s: float = Field(5.0, gt=0)
+    breaker_failures: int = Field(5, ge=1)
+    breaker_reset_s: float = Field(60.0, gt=0)
+
+    approval_reminder_after_s: float = Field(2 * 3600, gt=0, description="Remind managers of a pending request after.")
+    approval_deadline_s: float = Field(24 * 3600, gt=0, description="Reject a request nobody decided after.")
+    check_in_reminder_hour: int = Field(18, ge=0, le=23, description="Local hour, the day before check-in.")
+    retention_days: int = Field(30, ge=1, description="Keep processed inbox rows and sent outbox rows this long.")
+    scheduler_tick_s: float = Field(30.0, gt=0)
+
+    retry_delays_s: Annotated[tuple[float, ...], NoDecode] = (1.0, 5.0, 30.0)
+    log_level: str = "INFO"
+
+    @field_validator("admin_ids", mode="before")
+    @classmethod
+    def _ids(cls, value: object) -> object:
+        if isinstance(value, str):
+            try:
+                return frozenset(int(part) for part in value.replace(" ", "").split(",") if part)
+            except ValueError:
+                raise ValueError("must be comma-separated Telegram user ids, e.g. 123,456") from None
+        return value
+
+    @field_validator("retry_delays_s", mode="before")
+    @classmethod
+    def _delays(cls, value: object) -> object:
+        if isinstance(value, str):
+            return tuple(float(part) for part in value.split(",") if part.strip())
+        return value
+
+    @field_validator(
+        "database_url",
+        "reservation_database_url",
+        "hotel_database_url",
+        "payment_database_url",
+        "view_database_url",
+    )
+    @classmethod
+    def _async_driver(cls, value: str | None) -> str | None:
+        return None if not value else async_url(value)
+
+    @cached_property
+    def default_database_url(self) -> str:
+        return self.database_url or f"sqlite+aiosqlite:///{self.data_dir / 'hotelbot.db'}"
+
+    def url_for(self, context: str) -> str:
+        if context == "app":
+            return self.default_database_url
+        return getattr(self, f"{context}_database_url") or self.default_database_url
+
+
+def async_url(url: str) -> str:
+    """Accept the URLs people paste (postgres://, postgresql://, sqlite://) and pick async drivers."""
+    for prefix, driver in (
+        ("postgres://", "postgresql+asyncpg://"),
+        ("postgresql://", "postgresql+asyncpg://"),
+        ("sqlite://", "sqlite+aiosqlite://"),
+    ):
+        if url.startswith(prefix):
+            return driver + url[len(prefix) :]
+    if not url.startswith(("postgresql+asyncpg://", "sqlite+aiosqlite://")):
+        raise ValueError("must be a postgresql:// or sqlite:// URL")
+    return url
+
+
+class SettingsError(Exception):
+    pass
+
+
+def load_settings(**overrides: object) -> Settings:
+    try:
+        return Settings(**overrides)  # type: ignore[arg-type]
+    except ValidationError as exc:
+        first = exc.errors()[0]
+        name = ".".join(str(p) for p in first["loc"]).upper()
+        raise SettingsError(f"setting {name}: {first['msg']}") from None

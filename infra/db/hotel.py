@@ -1,0 +1,240 @@
+"""The hotel context's repositories and unit of work."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection
+
+from domain.hotel.model import ApprovalRequest, ApprovalStatus, Hotel, Room
+from infra.db.tables import (
+    hotel_approval_messages,
+    hotel_approvals,
+    hotel_managers,
+    hotel_messaging,
+    hotel_rooms,
+    hotels,
+)
+from infra.db.uow import SqlUnitOfWork, insert_ignore
+
+
+class SqlHotels:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def add(self, hotel: Hotel) -> Hotel:
+        result = await self.conn.execute(
+            hotels.insert()
+            .values(name=hotel.name, city=hotel.city, timezone=hotel.timezone, currency=hotel.currency)
+            .returning(hotels.c.id)
+        )
+        hotel.id = result.scalar_one()
+        return hotel
+
+    async def _managers(self, hotel_ids: list[int]) -> dict[int, set[int]]:
+        found: dict[int, set[int]] = {i: set() for i in hotel_ids}
+        rows = await self.conn.execute(
+            select(hotel_managers.c.hotel_id, hotel_managers.c.user_id).where(hotel_managers.c.hotel_id.in_(hotel_ids))
+        )
+        for hotel_id, user_id in rows:
+            found[hotel_id].add(user_id)
+        return found
+
+    async def _load(self, query) -> list[Hotel]:  # type: ignore[no-untyped-def]
+        rows = (await self.conn.execute(query.order_by(hotels.c.id))).all()
+        managers = await self._managers([r.id for r in rows])
+        return [Hotel(r.id, r.name, r.city, r.timezone, r.currency, managers[r.id]) for r in rows]
+
+    async def get(self, hotel_id: int) -> Hotel | None:
+        found = await self._load(select(hotels).where(hotels.c.id == hotel_id))
+        return found[0] if found else None
+
+    async def list(self) -> list[Hotel]:
+        return await self._load(select(hotels))
+
+    async def managed_by(self, user_id: int) -> list[Hotel]:
+        mine = select(hotel_managers.c.hotel_id).where(hotel_managers.c.user_id == user_id)
+        return await self._load(select(hotels).where(hotels.c.id.in_(mine)))
+
+    async def add_manager(self, hotel_id: int, user_id: int) -> None:
+        await self.conn.execute(insert_ignore(self.conn, hotel_managers).values(hotel_id=hotel_id, user_id=user_id))
+
+    async def remove_manager(self, hotel_id: int, user_id: int) -> bool:
+        result = await self.conn.execute(
+            delete(hotel_managers).where(hotel_managers.c.hotel_id == hotel_id, hotel_managers.c.user_id == user_id)
+        )
+        return result.rowcount > 0
+
+
+def _room(row) -> Room:  # type: ignore[no-untyped-def]
+    return Room(
+        row.id, row.hotel_id, row.number, row.room_type, row.capacity, row.price_per_night, row.in_service, row.revision
+    )
+
+
+class SqlRooms:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    def _values(self, room: Room) -> dict[str, object]:
+        return {
+            "id": room.id,
+            "hotel_id": room.hotel_id,
+            "number": room.number,
+            "room_type": room.room_type,
+            "capacity": room.capacity,
+            "price_per_night": room.price_per_night,
+            "in_service": room.in_service,
+            "revision": room.revision,
+        }
+
+    async def add(self, room: Room) -> None:
+        await self.conn.execute(hotel_rooms.insert().values(**self._values(room)))
+
+    async def get(self, room_id: UUID) -> Room | None:
+        row = (
+            await self.conn.execute(select(hotel_rooms).where(hotel_rooms.c.id == room_id).with_for_update())
+        ).first()
+        return _room(row) if row else None
+
+    async def save(self, room: Room) -> None:
+        await self.conn.execute(update(hotel_rooms).where(hotel_rooms.c.id == room.id).values(**self._values(room)))
+
+    async def number_taken(self, hotel_id: int, number: str) -> bool:
+        count = await self.conn.scalar(
+            select(func.count())
+            .select_from(hotel_rooms)
+            .where(hotel_rooms.c.hotel_id == hotel_id, func.lower(hotel_rooms.c.number) == number.lower())
+        )
+        return bool(count)
+
+    async def of_hotel(self, hotel_id: int) -> list[Room]:
+        rows = await self.conn.execute(
+            select(hotel_rooms).where(hotel_rooms.c.hotel_id == hotel_id).order_by(hotel_rooms.c.number)
+        )
+        return [_room(r) for r in rows]
+
+
+_APPROVAL_FIELDS = [c.name for c in hotel_approvals.columns]
+
+
+class SqlApprovals:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    def _values(self, request: ApprovalRequest) -> dict[str, object]:
+        values = {name: getattr(request, name) for name in _APPROVAL_FIELDS}
+        values["status"] = request.status.value
+        return values
+
+    async def add(self, request: ApprovalRequest) -> bool:
+        result = await self.conn.execute(insert_ignore(self.conn, hotel_approvals).values(**self._values(request)))
+        return result.rowcount == 1
+
+    async def get(self, reservation_id: UUID, *, for_update: bool = False) -> ApprovalRequest | None:
+        query = select(hotel_approvals).where(hotel_approvals.c.reservation_id == reservation_id)
+        if for_update:
+            query = query.with_for_update()
+        row = (await self.conn.execute(query)).first()
+        if row is None:
+            return None
+        values = row._asdict()
+        values["status"] = ApprovalStatus(values["status"])
+        return ApprovalRequest(**values)
+
+    async def save(self, request: ApprovalRequest) -> None:
+        values = self._values(request)
+        del values["reservation_id"]
+        await self.conn.execute(
+            update(hotel_approvals).where(hotel_approvals.c.reservation_id == request.reservation_id).values(**values)
+        )
+
+    async def pending_requested_before(self, cutoff: object, *, unreminded: bool = False) -> list[ApprovalRequest]:
+        query = select(hotel_approvals.c.reservation_id).where(
+            hotel_approvals.c.status == ApprovalStatus.PENDING.value,
+            hotel_approvals.c.requested_at <= cutoff,
+        )
+        if unreminded:
+            query = query.where(hotel_approvals.c.reminded_at.is_(None))
+        ids = (await self.conn.scalars(query.order_by(hotel_approvals.c.requested_at))).all()
+        found = [await self.get(i) for i in ids]
+        return [r for r in found if r is not None]
+
+    async def count_pending(self) -> int:
+        return int(
+            await self.conn.scalar(
+                select(func.count())
+                .select_from(hotel_approvals)
+                .where(hotel_approvals.c.status == ApprovalStatus.PENDING.value)
+            )
+            or 0
+        )
+
+    # Where each manager was shown the request, so a decision edits every copy in place.
+    async def record_message(self, reservation_id: UUID, chat_id: int, message_id: int) -> None:
+        await self.conn.execute(
+            insert_ignore(self.conn, hotel_approval_messages).values(
+                reservation_id=reservation_id, chat_id=chat_id, message_id=message_id
+            )
+        )
+
+    async def messages(self, reservation_id: UUID) -> list[tuple[int, int]]:
+        rows = await self.conn.execute(
+            select(hotel_approval_messages.c.chat_id, hotel_approval_messages.c.message_id).where(
+                hotel_approval_messages.c.reservation_id == reservation_id
+            )
+        )
+        return [(r.chat_id, r.message_id) for r in rows]
+
+
+class HotelUoW(SqlUnitOfWork):
+    hotels: SqlHotels
+    rooms: SqlRooms
+    approvals: SqlApprovals
+
+    def __init__(self, engine, after_commit=None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(engine, hotel_messaging, after_commit)
+
+    def _bind(self, conn: AsyncConnection) -> None:
+        self.hotels, self.rooms, self.approvals = SqlHotels(conn), SqlRooms(conn), SqlApprovals(conn)
+
+
+class HotelQueries:
+    """Read-only answers from the hotel context, for the bot and the notifier."""
+
+    def __init__(self, engine) -> None:  # type: ignore[no-untyped-def]
+        self.engine = engine
+
+    async def hotel(self, hotel_id: int) -> Hotel | None:
+        async with self.engine.connect() as conn:
+            return await SqlHotels(conn).get(hotel_id)
+
+    async def hotels(self) -> list[Hotel]:
+        async with self.engine.connect() as conn:
+            return await SqlHotels(conn).list()
+
+    async def managed_by(self, user_id: int) -> list[Hotel]:
+        async with self.engine.connect() as conn:
+            return await SqlHotels(conn).managed_by(user_id)
+
+    async def rooms(self, hotel_id: int) -> list[Room]:
+        async with self.engine.connect() as conn:
+            return await SqlRooms(conn).of_hotel(hotel_id)
+
+    async def room(self, room_id: UUID) -> Room | None:
+        async with self.engine.connect() as conn:
+            row = (await conn.execute(select(hotel_rooms).where(hotel_rooms.c.id == room_id))).first()
+            return _room(row) if row else None
+
+    async def approval(self, reservation_id: UUID) -> ApprovalRequest | None:
+        async with self.engine.connect() as conn:
+            return await SqlApprovals(conn).get(reservation_id)
+
+    async def approval_messages(self, reservation_id: UUID) -> list[tuple[int, int]]:
+        async with self.engine.connect() as conn:
+            return await SqlApprovals(conn).messages(reservation_id)
+
+    async def pending_count(self) -> int:
+        async with self.engine.connect() as conn:
+            return await SqlApprovals(conn).count_pending()

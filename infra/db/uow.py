@@ -1,0 +1,120 @@
+"""The SQL unit of work shared by every context: one connection and transaction, the outbox
+written at commit, the inbox for idempotent consumers."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime
+from types import TracebackType
+from typing import Any, Self
+
+from sqlalchemy import Table, select
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
+from sqlalchemy.sql.dml import Insert
+
+from domain.shared.events import Event
+from infra.db.tables import Messaging
+from infra.messaging.codec import encode
+
+
+def insert_ignore(conn: AsyncConnection, table: Table, index_elements: list[str] | None = None) -> Insert:
+    """INSERT … ON CONFLICT DO NOTHING on either dialect."""
+    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table).on_conflict_do_nothing(index_elements=index_elements)
+
+
+class SqlUnitOfWork:
+    """Re-enterable: each `async with` is a new transaction. Not shared between tasks."""
+
+    def __init__(
+        self,
+        engine: AsyncEngine,
+        messaging: Messaging,
+        after_commit: Callable[[], None] | None = None,
+    ) -> None:
+        self.engine = engine
+        self.messaging = messaging
+        self._after_commit = after_commit
+        self._conn: AsyncConnection | None = None
+        self._tx: AsyncTransaction | None = None
+        self._events: list[Event] = []
+
+    @property
+    def conn(self) -> AsyncConnection:
+        assert self._conn is not None, "unit of work used outside `async with`"
+        return self._conn
+
+    def _bind(self, conn: AsyncConnection) -> None:
+        """Subclasses build their repositories on the connection."""
+
+    async def __aenter__(self) -> Self:
+        self._conn = await self.engine.connect()
+        try:
+            self._tx = await self._conn.begin()
+        except BaseException:
+            await self._conn.close()
+            raise
+        self._events = []
+        self._bind(self._conn)
+        return self
+
+    async def __aexit__(
+        self,
+        exc_type: type[BaseException] | None,
+        exc: BaseException | None,
+        tb: TracebackType | None,
+    ) -> None:
+        try:
+            if self._tx is not None and self._tx.is_active:
+                await self._tx.rollback()
+        finally:
+            if self._conn is not None:
+                await self._conn.close()
+            self._conn = self._tx = None
+
+    def emit(self, *events: Event) -> None:
+        self._events.extend(events)
+
+    async def commit(self) -> None:
+        wrote = bool(self._events)
+        if self._events:
+            now = datetime.now(UTC)
+            await self.conn.execute(
+                self.messaging.outbox.insert(),
+                [
+                    {
+                        "event_id": e.event_id,
+                        "routing_key": e.routing_key(),
+                        "correlation_key": e.correlation_key,
+                        "payload": encode(e).decode(),
+                        "created_at": now,
+                    }
+                    for e in self._events
+                ],
+            )
+            self._events = []
+        assert self._tx is not None
+        await self._tx.commit()
+        if wrote and self._after_commit is not None:
+            self._after_commit()
+
+    async def rollback(self) -> None:
+        self._events = []
+        if self._tx is not None and self._tx.is_active:
+            await self._tx.rollback()
+
+    async def seen(self, consumer: str, event_id: Any) -> bool:
+        inbox = self.messaging.inbox
+        found = await self.conn.scalar(
+            select(inbox.c.event_id).where(inbox.c.consumer == consumer, inbox.c.event_id == event_id)
+        )
+        return found is not None
+
+    async def first_delivery(self, consumer: str, event_id: Any) -> bool:
+        result = await self.conn.execute(
+            insert_ignore(self.conn, self.messaging.inbox).values(
+                consumer=consumer, event_id=event_id, processed_at=datetime.now(UTC)
+            )
+        )
+        return result.rowcount == 1

@@ -1,0 +1,133 @@
+"""The view context: it stores what the projections compute and answers the read queries."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from uuid import UUID
+
+from sqlalchemy import func, select, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+
+from domain.hotel.events import RoomEvent
+from domain.shared.events import Event
+from domain.view.model import ReservationView, RoomView, project_reservation, project_room
+from infra.db.tables import reservation_view, room_view, view_messaging
+from infra.db.uow import SqlUnitOfWork, insert_ignore
+
+_RES_FIELDS = [c.name for c in reservation_view.columns]
+_ROOM_FIELDS = [c.name for c in room_view.columns]
+
+
+class ViewUoW(SqlUnitOfWork):
+    def __init__(self, engine, after_commit=None) -> None:  # type: ignore[no-untyped-def]
+        super().__init__(engine, view_messaging, after_commit)
+
+    async def project(self, event: Event) -> None:
+        if isinstance(event, RoomEvent):
+            await self._project_room(event)
+        else:
+            await self._project_reservation(event)
+
+    async def _project_reservation(self, event: Event) -> None:
+        reservation_id = getattr(event, "reservation_id", None)
+        if reservation_id is None:
+            return
+        row = (
+            await self.conn.execute(
+                select(reservation_view).where(reservation_view.c.reservation_id == reservation_id).with_for_update()
+            )
+        ).first()
+        current = ReservationView(**row._asdict()) if row else None
+        new = project_reservation(event, current)
+        if new is None or new == current:
+            return
+        values = {name: getattr(new, name) for name in _RES_FIELDS}
+        if current is None:
+            inserted = await self.conn.execute(insert_ignore(self.conn, reservation_view).values(**values))
+            if inserted.rowcount == 1:
+                return
+            # Another consumer inserted the row between our read and write: project on top of it.
+            await self._project_reservation(event)
+            return
+        await self.conn.execute(
+            update(reservation_view).where(reservation_view.c.reservation_id == reservation_id).values(**values)
+        )
+
+    async def _project_room(self, event: RoomEvent) -> None:
+        row = (
+            await self.conn.execute(select(room_view).where(room_view.c.room_id == event.room_id).with_for_update())
+        ).first()
+        new = project_room(event, RoomView(**row._asdict()) if row else None)
+        if new is None:
+            return
+        values = {name: getattr(new, name) for name in _ROOM_FIELDS}
+        if row is None:
+            inserted = await self.conn.execute(insert_ignore(self.conn, room_view).values(**values))
+            if inserted.rowcount == 0:
+                await self._project_room(event)
+            return
+        await self.conn.execute(
+            update(room_view)
+            .where(room_view.c.room_id == event.room_id, room_view.c.revision < event.revision)
+            .values(**values)
+        )
+
+
+def _reservation_row(row) -> ReservationView:  # type: ignore[no-untyped-def]
+    return ReservationView(**row._asdict())
+
+
+class ViewQueries:
+    """The CQRS read side: a guest's reservations, a hotel's board, counts for the admin."""
+
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def _rows(self, conn: AsyncConnection, query) -> list[ReservationView]:  # type: ignore[no-untyped-def]
+        return [_reservation_row(r) for r in await conn.execute(query)]
+
+    async def guest_reservations(self, guest_id: int, limit: int = 20) -> list[ReservationView]:
+        async with self.engine.connect() as conn:
+            return await self._rows(
+                conn,
+                select(reservation_view)
+                .where(reservation_view.c.guest_id == guest_id, reservation_view.c.room_id.is_not(None))
+                .order_by(reservation_view.c.check_in.desc())
+                .limit(limit),
+            )
+
+    async def reservation(self, reservation_id: UUID) -> ReservationView | None:
+        async with self.engine.connect() as conn:
+            row = (
+                await conn.execute(select(reservation_view).where(reservation_view.c.reservation_id == reservation_id))
+            ).first()
+            return _reservation_row(row) if row else None
+
+    async def board(self, hotel_id: int) -> tuple[list[RoomView], list[ReservationView]]:
+        async with self.engine.connect() as conn:
+            rooms = [
+                RoomView(**r._asdict())
+                for r in await conn.execute(
+                    select(room_view).where(room_view.c.hotel_id == hotel_id).order_by(room_view.c.number)
+                )
+            ]
+            reservations = await self._rows(
+                conn,
+                select(reservation_view)
+                .where(reservation_view.c.hotel_id == hotel_id, reservation_view.c.room_id.is_not(None))
+                .order_by(reservation_view.c.check_in),
+            )
+            return rooms, reservations
+
+    async def counts_by_status(self) -> dict[str, int]:
+        async with self.engine.connect() as conn:
+            rows = await conn.execute(
+                select(reservation_view.c.status, func.count())
+                .where(reservation_view.c.room_id.is_not(None))
+                .group_by(reservation_view.c.status)
+            )
+            return {status: count for status, count in rows}
+
+    async def rows(self, ids: Sequence[UUID]) -> list[ReservationView]:
+        async with self.engine.connect() as conn:
+            return await self._rows(conn, select(reservation_view).where(reservation_view.c.reservation_id.in_(ids)))

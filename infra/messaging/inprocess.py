@@ -1,0 +1,150 @@
+"""The in-process bus, for `hotelbot run` with no broker: the relay hands each message to every
+consumer that takes it, and only when all of them have applied it (or durably parked it) does the
+relay mark the outbox row sent. Failures are retried with the same delays as on RabbitMQ, from the
+`app_dead_letters` table, so a retry survives a restart; after the last attempt the message stays
+parked there until an admin replays it."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+from sqlalchemy import delete, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from consumers.base import Consumer
+from infra.db.tables import dead_letters
+from infra.db.uow import insert_ignore
+from infra.messaging.codec import UndecodableMessage, decode
+from infra.messaging.ports import OutgoingMessage
+
+log = logging.getLogger(__name__)
+
+
+class InProcessBus:
+    def __init__(self, engine: AsyncEngine, consumers: list[Consumer], delays: tuple[float, ...]) -> None:
+        self.engine = engine
+        self.consumers = consumers
+        self.delays = delays
+        self.handled = 0
+
+    def _next_attempt(self, attempts: int) -> datetime | None:
+        if attempts > len(self.delays):
+            return None
+        return datetime.now(UTC) + timedelta(seconds=self.delays[attempts - 1])
+
+    async def _park(self, consumer: str, m: OutgoingMessage, error: str, attempts: int, retry: bool = True) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                insert_ignore(conn, dead_letters).values(
+                    consumer=consumer,
+                    event_id=m.event_id,
+                    routing_key=m.routing_key,
+                    payload=m.payload.decode(errors="replace"),
+                    error=error[:1000],
+                    attempts=attempts,
+                    next_attempt_at=self._next_attempt(attempts) if retry else None,
+                    created_at=datetime.now(UTC),
+                )
+            )
+
+    async def _deliver(self, consumer: Consumer, m: OutgoingMessage) -> None:
+        try:
+            event = decode(m.payload)
+        except UndecodableMessage as exc:
+            await self._park(consumer.name, m, f"undecodable: {exc}", 1, retry=False)
+            return
+        try:
+            await consumer.handle(event)
+            self.handled += 1
+        except Exception as exc:
+            log.warning("%s: %s %s failed, will retry: %r", consumer.name, m.routing_key, m.event_id, exc)
+            await self._park(consumer.name, m, repr(exc), 1)
+
+    async def publish(self, messages: list[OutgoingMessage]) -> None:
+        for m in messages:
+            takers = [c for c in self.consumers if m.routing_key in c.routing_keys]
+            await asyncio.gather(*(self._deliver(c, m) for c in takers))
+
+    async def retry_due(self) -> int:
+        """Deliver again every parked message whose time has come. Returns how many succeeded."""
+        async with self.engine.connect() as conn:
+            due = (
+                await conn.execute(
+                    select(dead_letters)
+                    .where(dead_letters.c.next_attempt_at <= datetime.now(UTC))
+                    .order_by(dead_letters.c.id)
+                    .limit(100)
+                )
+            ).all()
+        by_name = {c.name: c for c in self.consumers}
+        succeeded = 0
+        for row in due:
+            consumer = by_name.get(row.consumer)
+            if consumer is None:
+                continue
+            try:
+                await consumer.handle(decode(row.payload))
+            except Exception as exc:
+                attempts = row.attempts + 1
+                next_at = self._next_attempt(attempts)
+                if next_at is None:
+                    log.error(
+                        "%s: %s %s failed %d times, parked: %r",
+                        row.consumer,
+                        row.routing_key,
+                        row.event_id,
+                        attempts,
+                        exc,
+                    )
+                async with self.engine.begin() as conn:
+                    await conn.execute(
+                        update(dead_letters)
+                        .where(dead_letters.c.id == row.id)
+                        .values(attempts=attempts, error=repr(exc)[:1000], next_attempt_at=next_at)
+                    )
+                continue
+            async with self.engine.begin() as conn:
+                await conn.execute(delete(dead_letters).where(dead_letters.c.id == row.id))
+            succeeded += 1
+        return succeeded
+
+    async def run_retries(self, every_s: float = 1.0) -> None:
+        while True:
+            try:
+                await self.retry_due()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                log.exception("in-process retry sweep failed")
+            await asyncio.sleep(every_s)
+
+
+async def parked(engine: AsyncEngine, consumer: str | None = None) -> list[dict[str, Any]]:
+    query = select(dead_letters).where(dead_letters.c.next_attempt_at.is_(None)).order_by(dead_letters.c.id)
+    if consumer:
+        query = query.where(dead_letters.c.consumer == consumer)
+    async with engine.connect() as conn:
+        return [
+            {
+                "event_id": str(r.event_id),
+                "type": r.routing_key,
+                "attempts": r.attempts,
+                "error": r.error,
+                "consumer": r.consumer,
+            }
+            for r in await conn.execute(query)
+        ]
+
+
+async def replay(engine: AsyncEngine, consumer: str) -> int:
+    """Give the parked messages of a consumer a fresh set of attempts, due now."""
+    async with engine.begin() as conn:
+        result = await conn.execute(
+            update(dead_letters)
+            .where(dead_letters.c.consumer == consumer, dead_letters.c.next_attempt_at.is_(None))
+            .values(next_attempt_at=datetime.now(UTC), attempts=0)
+        )
+        return int(result.rowcount)

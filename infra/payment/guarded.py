@@ -1,0 +1,57 @@
+"""A provider behind a timeout and a circuit breaker (purgatory: maintained, asyncio-native).
+
+After `failures` provider failures in a row the breaker opens: calls are refused at once with
+PaymentsBusy, without touching the provider, until `reset_s` has passed and one trial call is let
+through (half-open). A declined card is the guest's answer, not a provider failure: it never
+counts towards opening."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable
+from typing import TypeVar
+
+from purgatory import AsyncCircuitBreakerFactory
+from purgatory.domain.model import OpenedState
+
+from domain.payment.ports import PaymentProvider
+from domain.shared.errors import PaymentDeclined, PaymentsBusy, PaymentUnavailable
+
+log = logging.getLogger(__name__)
+T = TypeVar("T")
+CIRCUIT = "payment-provider"
+
+
+class GuardedProvider:
+    def __init__(self, inner: PaymentProvider, *, timeout_s: float, failures: int, reset_s: float) -> None:
+        self.inner = inner
+        self.timeout_s = timeout_s
+        self.breakers = AsyncCircuitBreakerFactory(
+            default_threshold=failures, default_ttl=reset_s, exclude=[PaymentDeclined]
+        )
+
+    async def _guarded(self, call: Callable[[], Awaitable[T]]) -> T:
+        breaker = await self.breakers.get_breaker(CIRCUIT)
+        try:
+            async with breaker:
+                try:
+                    async with asyncio.timeout(self.timeout_s):
+                        return await call()
+                except TimeoutError:
+                    log.warning("payment provider did not answer within %.1fs", self.timeout_s)
+                    raise PaymentUnavailable() from None
+        except OpenedState:
+            raise PaymentsBusy() from None
+
+    async def state(self) -> str:
+        breaker = await self.breakers.get_breaker(CIRCUIT)
+        return breaker.context.state
+
+    async def charge(self, *, key: str, amount: int, currency: str) -> str:
+        return await self._guarded(lambda: self.inner.charge(key=key, amount=amount, currency=currency))
+
+    async def refund(self, *, key: str, charge_ref: str, amount: int, currency: str) -> str:
+        return await self._guarded(
+            lambda: self.inner.refund(key=key, charge_ref=charge_ref, amount=amount, currency=currency)
+        )

@@ -1,0 +1,188 @@
+"""The long-running processes: `run` (everything), `bot`, `relay`, `consume <name>`, `scheduler`.
+
+Every process that commits events runs an outbox relay of its own, woken by its own commits, so
+events leave at once wherever they were written; on PostgreSQL several relays share the outboxes
+safely (FOR UPDATE SKIP LOCKED), and the standalone `relay` process is the sweeper for the rest."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from typing import Any
+
+from telegram.request import BaseRequest
+
+from consumers import NAMES, transactional_consumers
+from consumers.base import Consumer
+from infra.bootstrap import Container
+from infra.config import CONTEXTS, Settings, SettingsError
+from infra.db import migrate as migrations
+from infra.messaging.inprocess import InProcessBus
+from infra.messaging.ports import Publisher
+from infra.messaging.rabbit import Names, RabbitConsumerRunner, RabbitPublisher
+from infra.messaging.relay import OutboxRelay
+
+log = logging.getLogger(__name__)
+
+
+class Runtime:
+    """The pieces of one process, started and stopped in order. Tests and benchmarks use it too."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        bot: bool = True,
+        relay: bool = True,
+        consumers: tuple[str, ...] = NAMES,
+        scheduler: bool = True,
+        container: Container | None = None,
+        request: BaseRequest | None = None,
+        migrate: bool = True,
+        relay_sweep_s: float = 5.0,
+    ) -> None:
+        self.settings = settings
+        self.container = container or Container(settings)
+        self.want_bot, self.want_relay, self.want_scheduler = bot, relay, scheduler
+        self.consumer_names = consumers
+        self.request = request
+        self.migrate = migrate
+        self.relay_sweep_s = relay_sweep_s
+        self.application: Any = None
+        self.notifier: Any = None
+        self.relay: OutboxRelay | None = None
+        self.bus: InProcessBus | None = None
+        self.runners: list[RabbitConsumerRunner] = []
+        self.scheduler: Any = None
+        self._tasks: list[asyncio.Task[Any]] = []
+        self._publisher: RabbitPublisher | None = None
+
+    @property
+    def names(self) -> Names:
+        return Names(self.settings.amqp_queue_prefix, self.settings.amqp_exchange)
+
+    def _consumers(self) -> list[Consumer]:
+        found = [c for c in transactional_consumers(self.container) if c.name in self.consumer_names]
+        if "notifier" in self.consumer_names and self.notifier is not None:
+            from consumers import notifier
+
+            found.append(notifier.build(self.notifier))
+        return found
+
+    async def start(self) -> None:
+        s = self.settings
+        if self.migrate:
+            await migrations.upgrade(s)
+        needs_telegram = self.want_bot or self.want_scheduler or "notifier" in self.consumer_names
+        if needs_telegram:
+            if not s.telegram_bot_token:
+                raise SettingsError("setting TELEGRAM_BOT_TOKEN: required to talk to Telegram")
+            from bot.app import build_application
+            from bot.notifier import Notifier
+
+            self.application = build_application(s, self.container, request=self.request)
+            await self.application.initialize()
+            self.notifier = Notifier(self.application.bot, self.container)
+        consumers = self._consumers()
+        publisher: Publisher | None = None
+        if s.amqp_url is None:
+            if consumers or self.want_relay:
+                self.bus = InProcessBus(self.container.engine("app"), consumers, s.retry_delays_s)
+                publisher = self.bus
+                self._spawn(self.bus.run_retries(), "in-process retries")
+        else:
+            for consumer in consumers:
+                runner = RabbitConsumerRunner(s.amqp_url, self.names, consumer, s.retry_delays_s, s.amqp_prefetch)
+                await runner.start()
+                self.runners.append(runner)
+            self._publisher = publisher = RabbitPublisher(s.amqp_url, s.amqp_exchange)
+        if self.want_relay and publisher is not None:
+            engines = {c: self.container.engine(c) for c in CONTEXTS}
+            self.relay = OutboxRelay(engines, publisher, sweep_s=self.relay_sweep_s)
+            self.container.commit_listeners.append(self.relay.wake)
+            self._spawn(self.relay.run(), "relay")
+        if self.want_scheduler:
+            from infra.scheduler import Scheduler
+
+            self.scheduler = Scheduler(self.container, self.notifier, relay=self.relay)
+            await self.scheduler.start()
+        if self.want_bot:
+            from bot.app import start_receiving
+
+            await start_receiving(self.application, s)
+        log.info(
+            "started: bot=%s relay=%s consumers=%s broker=%s",
+            self.want_bot,
+            self.want_relay,
+            ",".join(c.name for c in consumers) or "-",
+            "rabbitmq" if s.amqp_url else "in-process",
+        )
+
+    def _spawn(self, coro: Any, name: str) -> None:
+        task = asyncio.create_task(coro, name=name)
+        task.add_done_callback(self._crashed)
+        self._tasks.append(task)
+
+    @staticmethod
+    def _crashed(task: asyncio.Task[Any]) -> None:
+        if not task.cancelled() and task.exception() is not None:
+            log.error("%s stopped: %r", task.get_name(), task.exception())
+
+    async def stop(self) -> None:
+        """Stop taking work (updates, messages), finish what is in hand, then close."""
+        if self.want_bot and self.application is not None:
+            from bot.app import stop_receiving
+
+            await stop_receiving(self.application)
+        for runner in self.runners:
+            await runner.stop()
+        if self.scheduler is not None:
+            await self.scheduler.stop()
+        if self.relay is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.relay.drain(), timeout=5)
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._publisher is not None:
+            await self._publisher.close()
+        if self.application is not None:
+            await self.application.shutdown()
+        await self.container.close()
+
+
+async def _serve(runtime: Runtime) -> int:
+    from infra.cli import wait_for_stop
+
+    await runtime.start()
+    try:
+        await wait_for_stop()
+        log.info("stopping")
+    finally:
+        await runtime.stop()
+    return 0
+
+
+async def run_all(settings: Settings) -> int:
+    return await _serve(Runtime(settings))
+
+
+async def run_bot(settings: Settings) -> int:
+    return await _serve(Runtime(settings, consumers=(), scheduler=False))
+
+
+async def run_relay(settings: Settings) -> int:
+    if settings.amqp_url is None:
+        raise SettingsError("setting AMQP_URL: the standalone relay publishes to RabbitMQ")
+    return await _serve(Runtime(settings, bot=False, consumers=(), scheduler=False, migrate=False))
+
+
+async def run_consumer(settings: Settings, name: str) -> int:
+    if settings.amqp_url is None:
+        raise SettingsError("setting AMQP_URL: a standalone consumer reads from RabbitMQ")
+    return await _serve(Runtime(settings, bot=False, consumers=(name,), scheduler=False, migrate=False))
+
+
+async def run_scheduler(settings: Settings) -> int:
+    return await _serve(Runtime(settings, bot=False, consumers=(), scheduler=True, migrate=False))

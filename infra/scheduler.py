@@ -1,0 +1,196 @@
+"""Timed work, on APScheduler 3 (the engine under python-telegram-bot's JobQueue).
+
+APScheduler is only the metronome: every job derives what is due from the database (due times
+are computed from stored facts such as `requested_at` and `check_in`), so a restart, even after a
+long outage, loses nothing: on the first tick overdue work runs. Each piece of due work is claimed
+before it is done, so with several replicas it runs once:
+- approval reminders: `UPDATE … SET reminded_at = now WHERE reminded_at IS NULL` — one row, one winner;
+- auto-rejection: the hotel's own reject command, which locks the request row and refuses anything
+  no longer pending, so a manager's approval a moment before the deadline wins cleanly;
+- check-in reminders: an insert into `app_job_runs (job, slot)` whose primary key admits one claimer.
+A claim row is simpler than a leader lease (no renewal, no failover window) and works on SQLite too.
+"""
+
+from __future__ import annotations
+
+import logging
+from datetime import UTC, datetime, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from apscheduler.schedulers.asyncio import AsyncIOScheduler
+from sqlalchemy import delete, select, update
+
+from domain.hotel import commands as hc
+from domain.reservation.handlers import settle_stale_payments
+from domain.reservation.model import ReservationStatus
+from domain.shared.errors import DomainError
+from infra.bootstrap import Container
+from infra.config import CONTEXTS
+from infra.db.tables import MESSAGING, bot_state, catalog_rooms, hotel_approvals, reservations, scheduled_runs
+from infra.db.uow import insert_ignore
+
+log = logging.getLogger(__name__)
+
+AUTO_REJECT_REASON = "the hotel did not answer in time"
+STALE_PAYMENT_AFTER = timedelta(minutes=2)
+
+
+class Jobs:
+    """Each job is one call that does whatever is due now by the container's clock."""
+
+    def __init__(self, container: Container, notifier: Any) -> None:
+        self.container = container
+        self.notifier = notifier
+
+    @property
+    def now(self) -> datetime:
+        return self.container.clock.now()
+
+    async def _claim(self, job: str, slot: str) -> bool:
+        async with self.container.engine("app").begin() as conn:
+            result = await conn.execute(
+                insert_ignore(conn, scheduled_runs).values(job=job, slot=slot, claimed_at=self.now)
+            )
+            return result.rowcount == 1
+
+    async def remind_managers(self) -> int:
+        s = self.container.settings
+        cutoff = self.now - timedelta(seconds=s.approval_reminder_after_s)
+        async with self.container.engine("hotel").connect() as conn:
+            due = (
+                await conn.scalars(
+                    select(hotel_approvals.c.reservation_id).where(
+                        hotel_approvals.c.status == "pending",
+                        hotel_approvals.c.reminded_at.is_(None),
+                        hotel_approvals.c.requested_at <= cutoff,
+                    )
+                )
+            ).all()
+        sent = 0
+        for reservation_id in due:
+            async with self.container.engine("hotel").begin() as conn:
+                claimed = await conn.execute(
+                    update(hotel_approvals)
+                    .where(
+                        hotel_approvals.c.reservation_id == reservation_id,
+                        hotel_approvals.c.status == "pending",
+                        hotel_approvals.c.reminded_at.is_(None),
+                    )
+                    .values(reminded_at=self.now)
+                )
+            if claimed.rowcount == 1 and self.notifier is not None:
+                await self.notifier.remind_managers(reservation_id)
+                sent += 1
+        return sent
+
+    async def reject_overdue(self) -> int:
+        s = self.container.settings
+        cutoff = self.now - timedelta(seconds=s.approval_deadline_s)
+        async with self.container.engine("hotel").connect() as conn:
+            due = (
+                await conn.scalars(
+                    select(hotel_approvals.c.reservation_id).where(
+                        hotel_approvals.c.status == "pending", hotel_approvals.c.requested_at <= cutoff
+                    )
+                )
+            ).all()
+        rejected = 0
+        for reservation_id in due:
+            try:
+                await self.container.handle(
+                    hc.RejectReservation(
+                        reservation_id=reservation_id, manager_id=None, manager_name="—", reason=AUTO_REJECT_REASON
+                    )
+                )
+                rejected += 1
+            except DomainError as exc:  # decided a moment ago, by a manager or another replica
+                log.info("auto-reject of %s skipped: %s", reservation_id, exc)
+        return rejected
+
+    async def remind_guests(self) -> int:
+        """The day before check-in, from the configured local hour on, once per reservation."""
+        hour = self.container.settings.check_in_reminder_hour
+        async with self.container.engine("reservation").connect() as conn:
+            zones = (await conn.execute(select(catalog_rooms.c.hotel_id, catalog_rooms.c.timezone).distinct())).all()
+        sent = 0
+        for hotel_id, tz in zones:
+            local = self.now.astimezone(ZoneInfo(tz))
+            if local.hour < hour:
+                continue
+            tomorrow = local.date() + timedelta(days=1)
+            async with self.container.engine("reservation").connect() as conn:
+                due = (
+                    await conn.execute(
+                        select(reservations.c.id, reservations.c.guest_id).where(
+                            reservations.c.hotel_id == hotel_id,
+                            reservations.c.check_in == tomorrow,
+                            reservations.c.status == ReservationStatus.CONFIRMED.value,
+                        )
+                    )
+                ).all()
+            for reservation_id, guest_id in due:
+                if await self._claim("check_in_reminder", str(reservation_id)) and self.notifier is not None:
+                    await self.notifier.remind_guest(reservation_id, guest_id)
+                    sent += 1
+        return sent
+
+    async def settle_payments(self) -> tuple[int, int]:
+        c = self.container
+        return await settle_stale_payments(c.reservation_uow(), c.payments, self.now - STALE_PAYMENT_AFTER)
+
+    async def housekeeping(self) -> int:
+        """Prune what has served its purpose: processed inbox rows and sent outbox rows past the
+        retention period, old claims, and the state of conversations nobody touched for as long."""
+        cutoff = self.now - timedelta(days=self.container.settings.retention_days)
+        pruned = 0
+        for context in CONTEXTS:
+            m = MESSAGING[context]
+            async with self.container.engine(context).begin() as conn:
+                pruned += (await conn.execute(delete(m.inbox).where(m.inbox.c.processed_at < cutoff))).rowcount
+                pruned += (await conn.execute(delete(m.outbox).where(m.outbox.c.published_at < cutoff))).rowcount
+        async with self.container.engine("app").begin() as conn:
+            pruned += (await conn.execute(delete(scheduled_runs).where(scheduled_runs.c.claimed_at < cutoff))).rowcount
+            pruned += (await conn.execute(delete(bot_state).where(bot_state.c.updated_at < cutoff))).rowcount
+        return pruned
+
+
+class Scheduler:
+    def __init__(self, container: Container, notifier: Any, relay: Any = None) -> None:
+        self.jobs = Jobs(container, notifier)
+        self.relay = relay
+        self.tick = container.settings.scheduler_tick_s
+        self._scheduler = AsyncIOScheduler(timezone=UTC)
+
+    def _add(self, func: Any, seconds: float) -> None:
+        async def run() -> None:
+            try:
+                await func()
+            except Exception:
+                log.exception("job %s failed; it runs again on the next tick", func.__name__)
+
+        self._scheduler.add_job(
+            run,
+            "interval",
+            seconds=seconds,
+            id=func.__name__,
+            name=func.__name__,
+            coalesce=True,
+            max_instances=1,
+            next_run_time=datetime.now(UTC),
+        )
+
+    async def start(self) -> None:
+        j = self.jobs
+        self._add(j.remind_managers, self.tick)
+        self._add(j.reject_overdue, self.tick)
+        self._add(j.remind_guests, self.tick)
+        self._add(j.settle_payments, self.tick)
+        self._add(j.housekeeping, 6 * 3600)
+        if self.relay is not None:
+            self._add(self.relay.drain, 5)  # belt and braces for the prompt path
+        self._scheduler.start()
+
+    async def stop(self) -> None:
+        if self._scheduler.running:
+            self._scheduler.shutdown(wait=False)

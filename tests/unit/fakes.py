@@ -1,0 +1,274 @@
+"""Hand-written in-memory fakes of the domain's ports: no I/O, no mocks."""
+
+from __future__ import annotations
+
+import copy
+from datetime import datetime
+from types import TracebackType
+from typing import Any
+from uuid import UUID
+
+from domain.hotel.model import ApprovalRequest, Hotel, Room
+from domain.payment.model import Payment
+from domain.reservation.model import CatalogRoom, Reservation, ReservationStatus
+from domain.shared.errors import PaymentDeclined, PaymentUnavailable, RoomTaken
+from domain.shared.events import Event
+
+
+class FakeUnitOfWork:
+    """Stores live in `self.store` (shared by every `async with`); a transaction works on a copy
+    and only a commit replaces the store, so a failure leaves nothing behind."""
+
+    def __init__(self) -> None:
+        self.store: dict[str, Any] = self.empty()
+        self.outbox: list[Event] = []
+        self.inbox: set[tuple[str, str]] = set()
+        self.commits = 0
+        self._working: dict[str, Any] = {}
+        self._pending: list[Event] = []
+        self._inbox: set[tuple[str, str]] = set()
+
+    def empty(self) -> dict[str, Any]:
+        return {}
+
+    async def __aenter__(self) -> Any:
+        self._working = copy.deepcopy(self.store)
+        self._pending, self._inbox = [], set(self.inbox)
+        self._bind()
+        return self
+
+    def _bind(self) -> None: ...
+
+    async def __aexit__(
+        self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
+    ) -> None:
+        self._working, self._pending = {}, []
+
+    def emit(self, *events: Event) -> None:
+        self._pending.extend(events)
+
+    async def commit(self) -> None:
+        self.store = self._working
+        self.outbox.extend(self._pending)
+        self.inbox = self._inbox
+        self._pending = []
+        self.commits += 1
+        self._working = copy.deepcopy(self.store)
+        self._bind()
+
+    async def rollback(self) -> None:
+        self._working, self._pending = copy.deepcopy(self.store), []
+        self._bind()
+
+    async def first_delivery(self, consumer: str, event_id: Any) -> bool:
+        key = (consumer, str(event_id))
+        if key in self._inbox:
+            return False
+        self._inbox.add(key)
+        return True
+
+
+def _clean(obj: Any) -> Any:
+    obj = copy.deepcopy(obj)
+    if hasattr(obj, "events"):
+        obj.events = []
+    return obj
+
+
+# --- hotel -------------------------------------------------------------------------------------
+class FakeHotels:
+    def __init__(self, s: dict[str, Any]) -> None:
+        self.s = s
+
+    async def add(self, hotel: Hotel) -> Hotel:
+        hotel.id = len(self.s["hotels"]) + 1
+        self.s["hotels"][hotel.id] = _clean(hotel)
+        return hotel
+
+    async def get(self, hotel_id: int) -> Hotel | None:
+        found = self.s["hotels"].get(hotel_id)
+        return copy.deepcopy(found)
+
+    async def list(self) -> list[Hotel]:
+        return [copy.deepcopy(h) for h in self.s["hotels"].values()]
+
+    async def add_manager(self, hotel_id: int, user_id: int) -> None:
+        self.s["hotels"][hotel_id].managers.add(user_id)
+
+    async def remove_manager(self, hotel_id: int, user_id: int) -> bool:
+        managers = self.s["hotels"][hotel_id].managers
+        if user_id in managers:
+            managers.discard(user_id)
+            return True
+        return False
+
+    async def managed_by(self, user_id: int) -> list[Hotel]:
+        return [copy.deepcopy(h) for h in self.s["hotels"].values() if user_id in h.managers]
+
+
+class FakeRooms:
+    def __init__(self, s: dict[str, Any]) -> None:
+        self.s = s
+
+    async def add(self, room: Room) -> None:
+        self.s["rooms"][room.id] = _clean(room)
+
+    async def get(self, room_id: UUID) -> Room | None:
+        return copy.deepcopy(self.s["rooms"].get(room_id))
+
+    async def save(self, room: Room) -> None:
+        self.s["rooms"][room.id] = _clean(room)
+
+    async def number_taken(self, hotel_id: int, number: str) -> bool:
+        return any(r.hotel_id == hotel_id and r.number.lower() == number.lower() for r in self.s["rooms"].values())
+
+    async def of_hotel(self, hotel_id: int) -> list[Room]:
+        return [copy.deepcopy(r) for r in self.s["rooms"].values() if r.hotel_id == hotel_id]
+
+
+class FakeApprovals:
+    def __init__(self, s: dict[str, Any]) -> None:
+        self.s = s
+
+    async def add(self, request: ApprovalRequest) -> bool:
+        if request.reservation_id in self.s["approvals"]:
+            return False
+        self.s["approvals"][request.reservation_id] = _clean(request)
+        return True
+
+    async def get(self, reservation_id: UUID, *, for_update: bool = False) -> ApprovalRequest | None:
+        return copy.deepcopy(self.s["approvals"].get(reservation_id))
+
+    async def save(self, request: ApprovalRequest) -> None:
+        self.s["approvals"][request.reservation_id] = _clean(request)
+
+
+class FakeHotelUoW(FakeUnitOfWork):
+    def empty(self) -> dict[str, Any]:
+        return {"hotels": {}, "rooms": {}, "approvals": {}}
+
+    def _bind(self) -> None:
+        self.hotels = FakeHotels(self._working)
+        self.rooms = FakeRooms(self._working)
+        self.approvals = FakeApprovals(self._working)
+
+
+# --- reservation -------------------------------------------------------------------------------
+class FakeCatalog:
+    def __init__(self, s: dict[str, Any]) -> None:
+        self.s = s
+
+    async def get(self, room_id: UUID) -> CatalogRoom | None:
+        return copy.deepcopy(self.s["catalog"].get(room_id))
+
+    async def upsert(self, room: CatalogRoom) -> bool:
+        current = self.s["catalog"].get(room.room_id)
+        if current is not None and current.revision >= room.revision:
+            return False
+        self.s["catalog"][room.room_id] = copy.deepcopy(room)
+        return True
+
+
+class FakeReservations:
+    def __init__(self, s: dict[str, Any]) -> None:
+        self.s = s
+
+    async def add(self, reservation: Reservation) -> None:
+        if reservation.id in self.s["reservations"]:
+            raise RoomTaken()
+        self.s["reservations"][reservation.id] = _clean(reservation)
+
+    async def get(self, reservation_id: UUID, *, for_update: bool = False) -> Reservation | None:
+        return copy.deepcopy(self.s["reservations"].get(reservation_id))
+
+    async def save(self, reservation: Reservation) -> None:
+        self.s["reservations"][reservation.id] = _clean(reservation)
+
+    async def delete(self, reservation_id: UUID) -> None:
+        self.s["reservations"].pop(reservation_id, None)
+
+    async def pending_payment_before(self, cutoff: datetime) -> list[Reservation]:
+        return [
+            copy.deepcopy(r)
+            for r in self.s["reservations"].values()
+            if r.status is ReservationStatus.PENDING_PAYMENT and r.created_at <= cutoff
+        ]
+
+
+class FakeNights:
+    def __init__(self, s: dict[str, Any]) -> None:
+        self.s = s
+
+    async def hold(self, reservation: Reservation) -> None:
+        # Same rule as the database's primary key on (room_id, night).
+        keys = [(reservation.room_id, n) for n in reservation.nights]
+        if any(k in self.s["nights"] for k in keys):
+            raise RoomTaken()
+        for k in keys:
+            self.s["nights"][k] = reservation.id
+
+    async def release(self, reservation_id: UUID) -> None:
+        for k in [k for k, v in self.s["nights"].items() if v == reservation_id]:
+            del self.s["nights"][k]
+
+
+class FakeReservationUoW(FakeUnitOfWork):
+    def empty(self) -> dict[str, Any]:
+        return {"catalog": {}, "reservations": {}, "nights": {}}
+
+    def _bind(self) -> None:
+        self.catalog = FakeCatalog(self._working)
+        self.reservations = FakeReservations(self._working)
+        self.nights = FakeNights(self._working)
+
+
+# --- payment -----------------------------------------------------------------------------------
+class FakePayments:
+    def __init__(self, s: dict[str, Any]) -> None:
+        self.s = s
+
+    async def add(self, payment: Payment) -> bool:
+        if payment.reservation_id in self.s["payments"]:
+            return False
+        self.s["payments"][payment.reservation_id] = _clean(payment)
+        return True
+
+    async def by_reservation(self, reservation_id: UUID, *, for_update: bool = False) -> Payment | None:
+        return copy.deepcopy(self.s["payments"].get(reservation_id))
+
+    async def save(self, payment: Payment) -> None:
+        self.s["payments"][payment.reservation_id] = _clean(payment)
+
+
+class FakePaymentUoW(FakeUnitOfWork):
+    def empty(self) -> dict[str, Any]:
+        return {"payments": {}}
+
+    def _bind(self) -> None:
+        self.payments = FakePayments(self._working)
+
+
+class FakeProvider:
+    """Answers as told: 'ok', 'decline' or 'fail'; counts every call it actually received."""
+
+    def __init__(self) -> None:
+        self.mode = "ok"
+        self.charged: dict[str, int] = {}
+        self.refunded: dict[str, int] = {}
+        self.calls = 0
+
+    async def charge(self, *, key: str, amount: int, currency: str) -> str:
+        self.calls += 1
+        if self.mode == "decline":
+            raise PaymentDeclined(reason="insufficient funds")
+        if self.mode == "fail":
+            raise PaymentUnavailable()
+        self.charged.setdefault(key, amount)
+        return f"ch-{key}"
+
+    async def refund(self, *, key: str, charge_ref: str, amount: int, currency: str) -> str:
+        self.calls += 1
+        if self.mode == "fail":
+            raise PaymentUnavailable()
+        self.refunded.setdefault(key, amount)
+        return f"re-{key}"

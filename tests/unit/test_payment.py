@@ -1,0 +1,43 @@
+from __future__ import annotations
+
+from uuid import uuid4
+
+from domain.payment import handlers as payment
+from domain.payment.events import PaymentRefunded
+from domain.payment.model import PaymentStatus
+from domain.reservation.events import ReservationCancelled, ReservationRejected
+from tests.unit.conftest import GUEST, World
+
+
+async def test_charging_twice_for_one_reservation_charges_once(world: World) -> None:
+    rid = uuid4()
+    first = await world.gateway.charge(reservation_id=rid, guest_id=GUEST, amount=500, currency="KRW")
+    second = await world.gateway.charge(reservation_id=rid, guest_id=GUEST, amount=500, currency="KRW")
+    assert first == second
+    assert world.provider.charged == {f"charge:{rid}": 500}
+    assert len(world.payment_uow.outbox) == 1
+
+
+async def test_a_cancelled_or_rejected_reservation_is_refunded_once(world: World) -> None:
+    for event_type in (ReservationCancelled, ReservationRejected):
+        rid = uuid4()
+        await world.gateway.charge(reservation_id=rid, guest_id=GUEST, amount=700, currency="KRW")
+        kwargs = {"reservation_id": rid, "guest_id": GUEST, "hotel_id": 1}
+        event = event_type(**kwargs, reason="x") if event_type is ReservationRejected else event_type(**kwargs)
+        for _ in range(2):
+            async with world.payment_uow as uow:
+                await payment.refund_for(event, uow, world.provider, world.clock)  # type: ignore[arg-type]
+                await uow.commit()
+        stored = world.payment_uow.store["payments"][rid]
+        assert stored.status is PaymentStatus.REFUNDED
+        refunds = [e for e in world.payment_uow.outbox if isinstance(e, PaymentRefunded) and e.reservation_id == rid]
+        assert len(refunds) == 1 and refunds[0].amount == 700
+    assert len(world.provider.refunded) == 2
+
+
+async def test_no_payment_no_refund(world: World) -> None:
+    async with world.payment_uow as uow:
+        result = await payment.refund_for(
+            ReservationCancelled(reservation_id=uuid4(), guest_id=GUEST, hotel_id=1), uow, world.provider, world.clock
+        )
+    assert result is None and world.provider.calls == 0
