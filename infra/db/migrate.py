@@ -16,6 +16,7 @@ ALEMBIC_DIR = Path(__file__).resolve().parents[2] / "alembic"
 def alembic_config(context: str, url: str) -> Config:
     cfg = Config()
     cfg.set_main_option("script_location", str(ALEMBIC_DIR))
+    cfg.set_main_option("path_separator", "os")
     cfg.set_main_option("version_locations", str(ALEMBIC_DIR / "versions" / context))
     cfg.attributes["context"] = context
     cfg.attributes["url"] = url

@@ -3,7 +3,9 @@ four contexts can share one database by default, or live in four."""
 
 from __future__ import annotations
 
+import datetime as dt
 from dataclasses import dataclass
+from datetime import datetime
 
 from sqlalchemy import (
     BigInteger,
@@ -18,9 +20,11 @@ from sqlalchemy import (
     String,
     Table,
     Text,
+    TypeDecorator,
     UniqueConstraint,
     Uuid,
 )
+from sqlalchemy.engine import Dialect
 
 NAMING = {
     "ix": "ix_%(column_0_label)s",
@@ -32,7 +36,29 @@ NAMING = {
 
 # SQLite only auto-increments INTEGER PRIMARY KEY.
 Serial = BigInteger().with_variant(Integer(), "sqlite")
-UTC = DateTime(timezone=True)
+
+
+class UtcDateTime(TypeDecorator[datetime]):
+    """Timezone-aware UTC in and out, on PostgreSQL (timestamptz) and SQLite (which forgets the
+    zone and hands back naive datetimes)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given; store times in UTC")
+        return value.astimezone(dt.UTC)
+
+    def process_result_value(self, value: datetime | None, dialect: Dialect) -> datetime | None:
+        if value is None:
+            return None
+        return value.replace(tzinfo=dt.UTC) if value.tzinfo is None else value.astimezone(dt.UTC)
+
+
+Timestamp = UtcDateTime()
 
 
 @dataclass(frozen=True)
@@ -50,8 +76,8 @@ def _messaging(metadata: MetaData, prefix: str) -> Messaging:
         Column("routing_key", String(80), nullable=False),
         Column("correlation_key", String(64), nullable=False),
         Column("payload", Text, nullable=False),
-        Column("created_at", UTC, nullable=False),
-        Column("published_at", UTC),
+        Column("created_at", Timestamp, nullable=False),
+        Column("published_at", Timestamp),
     )
     Index(
         f"ix_{prefix}_outbox_unpublished",
@@ -64,7 +90,7 @@ def _messaging(metadata: MetaData, prefix: str) -> Messaging:
         metadata,
         Column("consumer", String(40), primary_key=True),
         Column("event_id", Uuid, primary_key=True),
-        Column("processed_at", UTC, nullable=False, index=True),
+        Column("processed_at", Timestamp, nullable=False, index=True),
     )
     return Messaging(outbox, inbox)
 
@@ -113,13 +139,13 @@ hotel_approvals = Table(
     Column("guests", Integer, nullable=False),
     Column("total_price", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
-    Column("requested_at", UTC, nullable=False),
+    Column("requested_at", Timestamp, nullable=False),
     Column("status", String(16), nullable=False, index=True),
     Column("decided_by", BigInteger),
     Column("decided_by_name", String(64)),
-    Column("decided_at", UTC),
+    Column("decided_at", Timestamp),
     Column("reason", String(200)),
-    Column("reminded_at", UTC),
+    Column("reminded_at", Timestamp),
 )
 hotel_approval_messages = Table(
     "hotel_approval_messages",
@@ -161,7 +187,7 @@ reservations = Table(
     Column("total_price", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
     Column("status", String(16), nullable=False, index=True),
-    Column("created_at", UTC, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
     Column("payment_id", Uuid),
     Column("reason", String(200)),
 )
@@ -188,9 +214,9 @@ payments = Table(
     Column("status", String(16), nullable=False),
     Column("provider_ref", String(64), nullable=False),
     Column("idempotency_key", String(80), nullable=False, unique=True),
-    Column("created_at", UTC, nullable=False),
+    Column("created_at", Timestamp, nullable=False),
     Column("refund_ref", String(64)),
-    Column("refunded_at", UTC),
+    Column("refunded_at", Timestamp),
 )
 payment_messaging = _messaging(payment_metadata, "payment")
 
@@ -215,7 +241,7 @@ reservation_view = Table(
     Column("currency", String(3), nullable=False),
     Column("reason", String(200)),
     Column("decided_by_name", String(64)),
-    Column("updated_at", UTC),
+    Column("updated_at", Timestamp),
 )
 room_view = Table(
     "view_rooms",
@@ -259,8 +285,8 @@ dead_letters = Table(
     Column("payload", Text, nullable=False),
     Column("error", Text, nullable=False),
     Column("attempts", Integer, nullable=False),
-    Column("next_attempt_at", UTC, index=True),  # NULL: parked until an admin replays it
-    Column("created_at", UTC, nullable=False),
+    Column("next_attempt_at", Timestamp, index=True),  # NULL: parked until an admin replays it
+    Column("created_at", Timestamp, nullable=False),
     UniqueConstraint("consumer", "event_id"),
 )
 bot_users = Table(
@@ -277,7 +303,7 @@ bot_state = Table(
     Column("kind", String(32), primary_key=True),
     Column("key", String(128), primary_key=True),
     Column("data", Text, nullable=False),
-    Column("updated_at", UTC, nullable=False, index=True),
+    Column("updated_at", Timestamp, nullable=False, index=True),
 )
 scheduled_runs = Table(
     # One row per (job, due slot): whoever inserts it runs the job; everyone else skips it.
@@ -285,6 +311,6 @@ scheduled_runs = Table(
     app_metadata,
     Column("job", String(64), primary_key=True),
     Column("slot", String(64), primary_key=True),
-    Column("claimed_at", UTC, nullable=False),
+    Column("claimed_at", Timestamp, nullable=False),
 )
 METADATA["app"] = app_metadata

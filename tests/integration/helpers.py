@@ -1,0 +1,60 @@
+from __future__ import annotations
+
+from datetime import date, timedelta
+from typing import Any
+
+from consumers import reservation as reservation_consumer
+from domain.hotel import commands as hc
+from domain.hotel.model import Hotel, Room
+from domain.reservation.commands import PlaceReservation
+from infra.bootstrap import Container
+
+MANAGER = 5000
+
+
+async def seed_hotel(
+    container: Container, rooms: int = 1, capacity: int = 2, price: int = 10_000, tz: str = "Europe/Berlin",
+    sync_catalog: bool = True,
+) -> tuple[Hotel, list[Room]]:
+    """A hotel with a manager and rooms; the reservation context's catalog is filled from the
+    hotel's RoomCreated events exactly as its consumer would (unless the bus is doing it)."""
+    hotel = await container.handle(hc.AddHotel(name="Seaside", city="Busan", timezone=tz, currency="EUR"))
+    await container.handle(hc.GrantManager(hotel_id=hotel.id, user_id=MANAGER))
+    created = []
+    for n in range(rooms):
+        room = await container.handle(hc.CreateRoom(
+            hotel_id=hotel.id, number=str(101 + n), room_type="double", capacity=capacity,
+            price_per_night=price, actor_id=MANAGER))
+        created.append(room)
+        if sync_catalog:
+            await reservation_consumer.build(container).handle(room.events[-1])
+    return hotel, created
+
+
+def stay(container: Container, days_ahead: int = 10, nights: int = 2) -> tuple[date, date]:
+    check_in = container.clock.now().date() + timedelta(days=days_ahead)
+    return check_in, check_in + timedelta(days=nights)
+
+
+def place(room: Room, guest: int, check_in: date, check_out: date, guests: int = 1, **kw: Any) -> PlaceReservation:
+    return PlaceReservation(guest_id=guest, guest_name=f"Guest {guest}", room_id=room.id, check_in=check_in,
+                            check_out=check_out, guests=guests, **kw)
+
+
+async def eventually(check: Any, timeout: float = 15.0, interval: float = 0.05) -> Any:
+    """Poll an async check until it returns something truthy; fail with its last answer."""
+    import asyncio
+
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + timeout
+    last: Any = None
+    while loop.time() < deadline:
+        last = await check()
+        if last:
+            return last
+        await asyncio.sleep(interval)
+    raise AssertionError(f"not reached within {timeout}s; last answer: {last!r}")
+
+
+async def wait_for_catalog(container: Container, room: Room) -> None:
+    await eventually(lambda: container.availability.room(room.id))
