@@ -125,8 +125,8 @@ class Notifier:
     async def on_placed(self, event: ReservationPlaced) -> None:
         request = await self._request(event.reservation_id, wait=True)
         hotel = await self.container.hotels.hotel(event.hotel_id)
-        if hotel is None:
-            return
+        if hotel is None or request.status is ApprovalStatus.WITHDRAWN:
+            return  # cancelled before the managers heard of it: nothing to tell them
         already = {chat for chat, _ in await self.container.hotels.approval_messages(event.reservation_id)}
         for manager in sorted(hotel.managers - already):
             lang = await self._lang(manager)

@@ -31,19 +31,23 @@ def transactional(name: str, uow_factory: Callable[[], SqlUnitOfWork], policies:
         policy = policies.get(type(event))
         if policy is None:
             return
-        async with uow_factory() as uow:
-            if not await uow.first_delivery(name, event.event_id):
-                log.debug("%s: %s %s already applied", name, event.routing_key(), event.event_id)
-                return
-            try:
+        try:
+            async with uow_factory() as uow:
+                await uow.lock(event.correlation_key)
+                if not await uow.first_delivery(name, event.event_id):
+                    log.debug("%s: %s %s already applied", name, event.routing_key(), event.event_id)
+                    return
                 await policy(event, uow)
-            except DomainError as refusal:
-                # A business "no" is this event's answer, not a failure to retry: record that
-                # it was seen and move on.
-                log.info("%s: %s %s refused: %s", name, event.routing_key(), event.correlation_key, refusal)
-                await uow.rollback()
+                await uow.commit()
+        except DomainError as refusal:
+            if refusal.transient:
+                raise  # the provider or another dependency is away: retry later
+            # A business "no" is this event's answer, not a failure to retry: record that it
+            # was seen, with no other effect, and move on.
+            log.info("%s: %s %s refused: %s", name, event.routing_key(), event.correlation_key, refusal)
+            async with uow_factory() as uow:
                 await uow.first_delivery(name, event.event_id)
-            await uow.commit()
+                await uow.commit()
 
     keys = frozenset(cls.routing_key() for cls in policies)
     return Consumer(name, keys, handle)

@@ -7,13 +7,12 @@ from domain.hotel import handlers
 from domain.reservation.events import ReservationCancelled, ReservationPlaced
 from infra.bootstrap import Container
 
+POLICIES = {
+    ReservationPlaced: handlers.on_reservation_placed,
+    ReservationCancelled: handlers.on_reservation_cancelled,
+}
+EVENTS = tuple(POLICIES)
+
 
 def build(container: Container) -> Consumer:
-    return transactional(
-        "hotel",
-        container.hotel_uow,
-        {
-            ReservationPlaced: handlers.on_reservation_placed,
-            ReservationCancelled: handlers.on_reservation_cancelled,
-        },
-    )
+    return transactional("hotel", container.hotel_uow, POLICIES)

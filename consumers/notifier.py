@@ -5,15 +5,35 @@ sends: a crash between the two repeats a message (at least once), it never loses
 
 from __future__ import annotations
 
-from bot.notifier import Notifier
+from typing import Any
+
 from consumers.base import Consumer
+from domain.hotel.events import ReservationApproved, ReservationRejectedByHotel
+from domain.payment.events import PaymentRefunded
+from domain.reservation.events import (
+    ReservationCancelled,
+    ReservationConfirmed,
+    ReservationPlaced,
+    ReservationRejected,
+)
 from domain.shared.events import Event
 
 NAME = "notifier"
+EVENTS = (
+    ReservationPlaced,
+    ReservationApproved,
+    ReservationRejectedByHotel,
+    ReservationConfirmed,
+    ReservationRejected,
+    ReservationCancelled,
+    PaymentRefunded,
+)
 
 
-def build(notifier: Notifier) -> Consumer:
+def build(notifier: Any) -> Consumer:
+    """`notifier` is a bot.notifier.Notifier: it knows how to say each thing in Telegram."""
     policies = notifier.policies()
+    assert set(policies) == set(EVENTS)
     container = notifier.container
 
     async def handle(event: Event) -> None:
@@ -28,4 +48,4 @@ def build(notifier: Notifier) -> Consumer:
             await uow.first_delivery(NAME, event.event_id)
             await uow.commit()
 
-    return Consumer(NAME, frozenset(cls.routing_key() for cls in policies), handle)
+    return Consumer(NAME, frozenset(cls.routing_key() for cls in EVENTS), handle)

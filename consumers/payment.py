@@ -9,16 +9,11 @@ from domain.payment import handlers
 from domain.reservation.events import ReservationCancelled, ReservationRejected
 from infra.bootstrap import Container
 
+EVENTS = (ReservationCancelled, ReservationRejected)
+
 
 def build(container: Container) -> Consumer:
     async def refund(event: Any, uow: Any) -> None:
         await handlers.refund_for(event, uow, container.provider, container.clock)  # type: ignore[arg-type]
 
-    return transactional(
-        "payment",
-        container.payment_uow,
-        {
-            ReservationCancelled: refund,
-            ReservationRejected: refund,
-        },
-    )
+    return transactional("payment", container.payment_uow, dict.fromkeys(EVENTS, refund))

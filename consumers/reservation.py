@@ -7,15 +7,14 @@ from domain.hotel.events import ReservationApproved, ReservationRejectedByHotel,
 from domain.reservation import handlers
 from infra.bootstrap import Container
 
+POLICIES = {
+    ReservationApproved: handlers.on_reservation_approved,
+    ReservationRejectedByHotel: handlers.on_reservation_rejected,
+    RoomCreated: handlers.on_room_changed,
+    RoomUpdated: handlers.on_room_changed,
+}
+EVENTS = tuple(POLICIES)
+
 
 def build(container: Container) -> Consumer:
-    return transactional(
-        "reservation",
-        container.reservation_uow,
-        {
-            ReservationApproved: handlers.on_reservation_approved,
-            ReservationRejectedByHotel: handlers.on_reservation_rejected,
-            RoomCreated: handlers.on_room_changed,
-            RoomUpdated: handlers.on_room_changed,
-        },
-    )
+    return transactional("reservation", container.reservation_uow, POLICIES)

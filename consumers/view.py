@@ -15,7 +15,7 @@ from domain.reservation.events import (
 )
 from infra.bootstrap import Container
 
-PROJECTED = (
+EVENTS = (
     ReservationPlaced,
     ReservationConfirmed,
     ReservationRejected,
@@ -32,4 +32,4 @@ def build(container: Container) -> Consumer:
     async def project(event: Any, uow: Any) -> None:
         await uow.project(event)
 
-    return transactional("view", container.view_uow, dict.fromkeys(PROJECTED, project))
+    return transactional("view", container.view_uow, dict.fromkeys(EVENTS, project))

@@ -56,11 +56,11 @@ class Container:
     settings: Settings
     clock: Clock = field(default_factory=SystemClock)
     provider: PaymentProvider | None = None
-    engines: Engines = field(default_factory=Engines)
     commit_listeners: list[Callable[[str], None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
         s = self.settings
+        self.engines = Engines(s.db_pool_size)
         if self.provider is None:
             self.provider = GuardedProvider(
                 SandboxProvider(s.payment_latency_ms / 1000, s.payment_failure_rate, s.payment_decline_rate),

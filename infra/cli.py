@@ -162,3 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"hotelbot: {exc}", file=sys.stderr)
         return 2
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -24,6 +24,7 @@ class Settings(BaseSettings):
     hotel_database_url: str | None = None
     payment_database_url: str | None = None
     view_database_url: str | None = None
+    db_pool_size: int = Field(10, ge=1, le=200, description="PostgreSQL connections per process and database.")
     amqp_url: str | None = Field(None, description="RabbitMQ; unset means the in-process bus.")
     amqp_exchange: str = "hotelbot.events"
     amqp_queue_prefix: str = "hotelbot"

@@ -13,7 +13,7 @@ from typing import Any
 
 from telegram.request import BaseRequest
 
-from consumers import NAMES, transactional_consumers
+from consumers import NAMES, TOPOLOGY, transactional_consumers
 from consumers.base import Consumer
 from infra.bootstrap import Container
 from infra.config import CONTEXTS, Settings, SettingsError
@@ -96,7 +96,7 @@ class Runtime:
                 runner = RabbitConsumerRunner(s.amqp_url, self.names, consumer, s.retry_delays_s, s.amqp_prefetch)
                 await runner.start()
                 self.runners.append(runner)
-            self._publisher = publisher = RabbitPublisher(s.amqp_url, s.amqp_exchange)
+            self._publisher = publisher = RabbitPublisher(s.amqp_url, self.names, TOPOLOGY, s.retry_delays_s)
         if self.want_relay and publisher is not None:
             engines = {c: self.container.engine(c) for c in CONTEXTS}
             self.relay = OutboxRelay(engines, publisher, sweep_s=self.relay_sweep_s)

@@ -114,27 +114,23 @@ async def reject_reservation(cmd: c.RejectReservation, uow: HotelUnitOfWork, clo
 
 async def on_reservation_placed(event: ReservationPlaced, uow: HotelUnitOfWork) -> None:
     """A paid reservation becomes a request for the hotel's managers to decide."""
-    await uow.approvals.add(
-        ApprovalRequest(
-            reservation_id=event.reservation_id,
-            hotel_id=event.hotel_id,
-            room_id=event.room_id,
-            room_number=event.room_number,
-            guest_id=event.guest_id,
-            guest_name=event.guest_name,
-            check_in=event.check_in,
-            check_out=event.check_out,
-            guests=event.guests,
-            total_price=event.total_price,
-            currency=event.currency,
-            requested_at=event.occurred_at,
-        )
+    request = ApprovalRequest(
+        reservation_id=event.reservation_id, hotel_id=event.hotel_id, room_id=event.room_id,
+        room_number=event.room_number, guest_id=event.guest_id, guest_name=event.guest_name,
+        check_in=event.check_in, check_out=event.check_out, guests=event.guests,
+        total_price=event.total_price, currency=event.currency, requested_at=event.occurred_at,
     )
+    withdrawn_at = await uow.approvals.withdrawn_at(event.reservation_id)
+    if withdrawn_at is not None:  # the guest's cancellation overtook this event
+        request.withdraw(withdrawn_at)
+    await uow.approvals.add(request)
 
 
 async def on_reservation_cancelled(event: ReservationCancelled, uow: HotelUnitOfWork) -> None:
     """The guest cancelled: the request is withdrawn and a later Approve press is refused."""
     request = await uow.approvals.get(event.reservation_id, for_update=True)
-    if request is not None:
-        request.withdraw(event.occurred_at)
-        await uow.approvals.save(request)
+    if request is None:
+        await uow.approvals.remember_withdrawal(event.reservation_id, event.occurred_at)
+        return
+    request.withdraw(event.occurred_at)
+    await uow.approvals.save(request)

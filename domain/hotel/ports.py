@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Protocol
 from uuid import UUID
 
@@ -31,6 +32,8 @@ class Approvals(Protocol):
 
     async def get(self, reservation_id: UUID, *, for_update: bool = False) -> ApprovalRequest | None: ...
     async def save(self, request: ApprovalRequest) -> None: ...
+    async def remember_withdrawal(self, reservation_id: UUID, at: datetime) -> None: ...
+    async def withdrawn_at(self, reservation_id: UUID) -> datetime | None: ...
 
 
 class HotelUnitOfWork(UnitOfWork, Protocol):

@@ -9,6 +9,8 @@ from typing import Any
 class DomainError(Exception):
     code = "error"
     template = "Something is not right with that request."
+    # A transient error is the world's trouble, not the request's: trying again later may succeed.
+    transient = False
 
     def __init__(self, **params: Any) -> None:
         self.params = params
@@ -87,11 +89,13 @@ class PaymentDeclined(DomainError):
 
 class PaymentUnavailable(DomainError):
     code = "payment_unavailable"
+    transient = True
     template = "The payment could not be completed just now. Nothing was booked or charged."
 
 
 class PaymentsBusy(DomainError):
     code = "payments_busy"
+    transient = True
     template = "Payments are busy, please try again in a few minutes. Nothing was booked or charged."
 
 

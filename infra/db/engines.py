@@ -34,7 +34,9 @@ def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
         engine = create_async_engine(url, pool_size=1, max_overflow=0, pool_timeout=60)
         event.listen(engine.sync_engine, "connect", _on_sqlite_connect)
         return engine
-    return create_async_engine(url, pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True, pool_timeout=30)
+    # A fixed pool: a consumer with a large prefetch queues for connections instead of opening
+    # more than PostgreSQL's max_connections allows across all processes.
+    return create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_pre_ping=True, pool_timeout=30)
 
 
 class Engines:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 from sqlalchemy import delete, func, select, update
@@ -14,6 +15,7 @@ from infra.db.tables import (
     hotel_managers,
     hotel_messaging,
     hotel_rooms,
+    hotel_withdrawals,
     hotels,
 )
 from infra.db.uow import SqlUnitOfWork, insert_ignore
@@ -169,6 +171,16 @@ class SqlApprovals:
                 .where(hotel_approvals.c.status == ApprovalStatus.PENDING.value)
             )
             or 0
+        )
+
+    async def remember_withdrawal(self, reservation_id: UUID, at: datetime) -> None:
+        await self.conn.execute(
+            insert_ignore(self.conn, hotel_withdrawals).values(reservation_id=reservation_id, withdrawn_at=at)
+        )
+
+    async def withdrawn_at(self, reservation_id: UUID) -> datetime | None:
+        return await self.conn.scalar(
+            select(hotel_withdrawals.c.withdrawn_at).where(hotel_withdrawals.c.reservation_id == reservation_id)
         )
 
     # Where each manager was shown the request, so a decision edits every copy in place.

@@ -147,6 +147,13 @@ hotel_approvals = Table(
     Column("reason", String(200)),
     Column("reminded_at", Timestamp),
 )
+hotel_withdrawals = Table(
+    # A cancellation that arrived before its reservation did (events may overtake each other):
+    # when the reservation arrives, its request is recorded as already withdrawn.
+    "hotel_withdrawals", hotel_metadata,
+    Column("reservation_id", Uuid, primary_key=True),
+    Column("withdrawn_at", Timestamp, nullable=False),
+)
 hotel_approval_messages = Table(
     "hotel_approval_messages",
     hotel_metadata,

@@ -3,12 +3,13 @@ written at commit, the inbox for idempotent consumers."""
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import Table, select
+from sqlalchemy import Table, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 from sqlalchemy.sql.dml import Insert
@@ -103,6 +104,17 @@ class SqlUnitOfWork:
         self._events = []
         if self._tx is not None and self._tx.is_active:
             await self._tx.rollback()
+
+    async def lock(self, key: str) -> None:
+        """Serialise, until this transaction ends, every transaction that locks the same key — in
+        any process. Consumers lock the aggregate an event is about, so two events of one
+        reservation handled at once (competing consumers, prefetch) never interleave. SQLite has
+        a single writer already."""
+        if self.conn.dialect.name == "postgresql":
+            digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
+            await self.conn.execute(
+                text("SELECT pg_advisory_xact_lock(:k)"), {"k": int.from_bytes(digest, "big", signed=True)}
+            )
 
     async def seen(self, consumer: str, event_id: Any) -> bool:
         inbox = self.messaging.inbox

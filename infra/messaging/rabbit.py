@@ -70,10 +70,12 @@ async def declare(
 
 
 class RabbitPublisher:
-    """Publishes a batch pipelined on a confirming channel; returns once every confirm is in."""
+    """Publishes a batch pipelined on a confirming channel; returns once every confirm is in.
+    On connecting it declares every consumer's queues, so nothing published is unroutable."""
 
-    def __init__(self, url: str, exchange: str) -> None:
-        self.url, self.exchange_name = url, exchange
+    def __init__(self, url: str, names: Names, topology: dict[str, frozenset[str]], delays: tuple[float, ...]) -> None:
+        self.url, self.exchange_name = url, names.exchange
+        self.names, self.topology, self.delays = names, topology, delays
         self._connection: AbstractRobustConnection | None = None
         self._exchange: aio_pika.abc.AbstractExchange | None = None
         self._lock = asyncio.Lock()
@@ -84,6 +86,8 @@ class RabbitPublisher:
                 if self._connection is None:
                     self._connection = await connect(self.url)
                 channel = await self._connection.channel(publisher_confirms=True)
+                for consumer, keys in self.topology.items():
+                    await declare(channel, self.names, consumer, keys, self.delays)
                 self._exchange = await channel.declare_exchange(
                     self.exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
                 )
@@ -231,7 +235,9 @@ async def dead_letters(url: str, names: Names, consumer: str, replay: bool, limi
         channel = await connection.channel(publisher_confirms=True)
         queue = await channel.declare_queue(names.dead(consumer), durable=True)
         held: list[AbstractIncomingMessage] = []
-        for _ in range(limit):
+        # Only what is parked now: a replayed message that fails again comes back behind these.
+        parked_now = queue.declaration_result.message_count or 0
+        for _ in range(min(limit, parked_now)):
             message = await queue.get(no_ack=False, fail=False)
             if message is None:
                 break

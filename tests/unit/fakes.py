@@ -142,10 +142,16 @@ class FakeApprovals:
     async def save(self, request: ApprovalRequest) -> None:
         self.s["approvals"][request.reservation_id] = _clean(request)
 
+    async def remember_withdrawal(self, reservation_id: UUID, at: datetime) -> None:
+        self.s["withdrawals"].setdefault(reservation_id, at)
+
+    async def withdrawn_at(self, reservation_id: UUID) -> datetime | None:
+        return self.s["withdrawals"].get(reservation_id)  # type: ignore[no-any-return]
+
 
 class FakeHotelUoW(FakeUnitOfWork):
     def empty(self) -> dict[str, Any]:
-        return {"hotels": {}, "rooms": {}, "approvals": {}}
+        return {"hotels": {}, "rooms": {}, "approvals": {}, "withdrawals": {}}
 
     def _bind(self) -> None:
         self.hotels = FakeHotels(self._working)

@@ -2,7 +2,7 @@
 
 Revision ID: hotel_0001
 Revises: 
-Create Date: 2026-11-26 08:12:12.515691
+Create Date: 2026-11-26 08:32:14.042510
 """
 from collections.abc import Sequence
 
@@ -80,6 +80,11 @@ def upgrade() -> None:
     with op.batch_alter_table('hotel_outbox', schema=None) as batch_op:
         batch_op.create_index('ix_hotel_outbox_unpublished', ['id'], unique=False, sqlite_where=sa.text('published_at IS NULL'), postgresql_where=sa.text('published_at IS NULL'))
 
+    op.create_table('hotel_withdrawals',
+    sa.Column('reservation_id', sa.Uuid(), nullable=False),
+    sa.Column('withdrawn_at', sa.DateTime(timezone=True), nullable=False),
+    sa.PrimaryKeyConstraint('reservation_id', name=op.f('pk_hotel_withdrawals'))
+    )
     op.create_table('hotel_managers',
     sa.Column('hotel_id', sa.BigInteger(), nullable=False),
     sa.Column('user_id', sa.BigInteger(), nullable=False),
@@ -112,6 +117,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f('ix_hotel_managers_user_id'))
 
     op.drop_table('hotel_managers')
+    op.drop_table('hotel_withdrawals')
     with op.batch_alter_table('hotel_outbox', schema=None) as batch_op:
         batch_op.drop_index('ix_hotel_outbox_unpublished', sqlite_where=sa.text('published_at IS NULL'), postgresql_where=sa.text('published_at IS NULL'))
 

@@ -1,0 +1,248 @@
+"""The broker side on the real RabbitMQ: catching up after a consumer outage, competing consumer
+processes, redelivery, poison messages and the dead-letter queue, a broker restart mid-flight."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import subprocess
+import sys
+from collections.abc import Callable
+from typing import Any
+
+import aio_pika
+import pytest
+
+from domain.reservation.commands import CancelReservation
+from infra.admin_ops import dead_letters, replay
+from infra.bootstrap import Container
+from infra.payment.guarded import GuardedProvider
+from infra.payment.sandbox import SandboxProvider
+from infra.processes import Runtime
+from tests.conftest import make_settings, rabbitmqctl, scalar
+from tests.integration.helpers import eventually, place, seed_hotel, stay, wait_for_catalog
+
+pytestmark = pytest.mark.integration
+
+
+async def _count(url: str, sql: str, expected: int, timeout: float = 30) -> None:
+    async def check() -> bool:
+        return await scalar(url, sql) == expected
+
+    try:
+        await eventually(check, timeout=timeout, interval=0.2)
+    except AssertionError:
+        raise AssertionError(f"{sql}: {await scalar(url, sql)} != {expected}") from None
+
+
+async def test_bookings_taken_while_the_hotel_consumer_is_down_reach_it_when_it_returns(
+    pg: str, amqp: Callable[..., dict]
+) -> None:
+    settings = make_settings(database_url=pg, **amqp())
+    front = Runtime(settings, bot=False, consumers=("reservation",), scheduler=False, relay_sweep_s=0.5)
+    await front.start()
+    try:
+        # The hotel consumer has run once (its queue exists), then stops: the hotel side is down.
+        hotel = Runtime(settings, bot=False, relay=False, consumers=("hotel",), scheduler=False, migrate=False)
+        await hotel.start()
+        await hotel.stop()
+        c = front.container
+        _, rooms = await seed_hotel(c, rooms=5, sync_catalog=False)
+        for room in rooms:
+            await wait_for_catalog(c, room)
+        check_in, check_out = stay(c)
+        for i, room in enumerate(rooms):
+            await c.handle(place(room, 100 + i, check_in, check_out))  # accepted while the hotel is away
+        assert await scalar(pg, "SELECT count(*) FROM hotel_approvals") == 0
+        hotel = Runtime(settings, bot=False, relay=False, consumers=("hotel",), scheduler=False, migrate=False)
+        await hotel.start()
+        try:
+            await _count(pg, "SELECT count(*) FROM hotel_approvals WHERE status = 'pending'", 5)
+        finally:
+            await hotel.stop()
+    finally:
+        await front.stop()
+
+
+def _spawn_consumer(name: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
+    return subprocess.Popen([sys.executable, "-m", "infra.cli", "consume", name], env=env,
+                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+
+
+async def test_two_processes_each_of_view_and_payment_apply_every_event_exactly_once(
+    pg: str, amqp: Callable[..., dict]
+) -> None:
+    extra = amqp()
+    settings = make_settings(database_url=pg, **extra)
+    env = {**os.environ, "DATABASE_URL": pg, "AMQP_URL": extra["amqp_url"], "LOG_LEVEL": "WARNING",
+           "AMQP_QUEUE_PREFIX": extra["amqp_queue_prefix"], "AMQP_EXCHANGE": extra["amqp_exchange"],
+           "PAYMENT_LATENCY_MS": "0"}
+    front = Runtime(settings, bot=False, consumers=("reservation", "hotel"), scheduler=False, relay_sweep_s=0.5)
+    await front.start()
+    processes = [_spawn_consumer(name, env) for name in ("view", "view", "payment", "payment")]
+    try:
+        c = front.container
+        _, rooms = await seed_hotel(c, rooms=25, sync_catalog=False)
+        for room in rooms:
+            await wait_for_catalog(c, room)
+        # 125 bookings and 125 cancellations: 500 events (placed, payment approved, cancelled,
+        # payment refunded) for the view, 125 refunds for payment.
+        booked = []
+        for n in range(5):
+            check_in, check_out = stay(c, days_ahead=10 + 2 * n, nights=1)
+            for i, room in enumerate(rooms):
+                booked.append(await c.handle(place(room, 1000 + 25 * n + i, check_in, check_out)))
+        await asyncio.gather(*(c.handle(CancelReservation(reservation_id=r.id, guest_id=r.guest_id)) for r in booked))
+        await _count(pg, "SELECT count(*) FROM payment_payments WHERE status = 'refunded'", 125, timeout=60)
+        await _count(pg, "SELECT count(*) FROM view_reservations WHERE status = 'cancelled' "
+                         "AND payment_status = 'refunded'", 125, timeout=60)
+        assert await scalar(pg, "SELECT count(*) FROM payment_outbox WHERE routing_key = 'payment.refunded'") == 125
+        assert await scalar(pg, "SELECT count(*) FROM view_reservations") == 125
+        # 500 reservation and payment events, plus the 25 RoomCreated events of the board
+        await _count(pg, "SELECT count(*) FROM view_inbox", 525)
+        assert await scalar(pg, "SELECT count(*) FROM payment_inbox") == 125
+    finally:
+        for p in processes:
+            p.terminate()
+        for p in processes:
+            try:
+                p.wait(timeout=20)
+            except subprocess.TimeoutExpired:
+                p.kill()
+        await front.stop()
+    for p in processes:
+        assert p.returncode == 0, p.stderr.read().decode()[-2000:] if p.stderr else ""
+
+
+async def _publish_raw(url: str, exchange: str, routing_key: str, body: bytes, message_id: str) -> None:
+    connection = await aio_pika.connect(url)
+    try:
+        channel = await connection.channel(publisher_confirms=True)
+        ex = await channel.declare_exchange(exchange, aio_pika.ExchangeType.TOPIC, durable=True)
+        await ex.publish(aio_pika.Message(body, message_id=message_id, delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+                         routing_key=routing_key)
+    finally:
+        await connection.close()
+
+
+async def test_the_same_event_delivered_twice_has_one_effect(pg: str, amqp: Callable[..., dict]) -> None:
+    extra = amqp()
+    settings = make_settings(database_url=pg, **extra)
+    rt = Runtime(settings, bot=False, consumers=("reservation", "hotel", "payment", "view"), scheduler=False)
+    await rt.start()
+    try:
+        c = rt.container
+        _, (room,) = await seed_hotel(c, sync_catalog=False)
+        await wait_for_catalog(c, room)
+        r = await c.handle(place(room, 7, *stay(c)))
+        await c.handle(CancelReservation(reservation_id=r.id, guest_id=7))
+        await _count(pg, "SELECT count(*) FROM payment_payments WHERE status = 'refunded'", 1)
+        payload = await scalar(pg, "SELECT payload FROM reservation_outbox WHERE routing_key = 'reservation.cancelled'")
+        event_id = json.loads(payload)["event_id"]
+        for _ in range(3):  # the broker redelivers, or a relay crashed after publishing
+            await _publish_raw(extra["amqp_url"], extra["amqp_exchange"], "reservation.cancelled",
+                               payload.encode(), event_id)
+        await asyncio.sleep(1.0)
+        assert await scalar(pg, "SELECT count(*) FROM payment_outbox WHERE routing_key = 'payment.refunded'") == 1
+        assert len(c.provider.inner.refunds) == 1  # type: ignore[union-attr]
+    finally:
+        await rt.stop()
+
+
+async def test_a_poison_message_is_parked_while_others_flow_and_replays_once_fixed(
+    pg: str, amqp: Callable[..., dict]
+) -> None:
+    extra = amqp()
+    sandbox = SandboxProvider(latency_s=0)
+    settings = make_settings(database_url=pg, retry_delays_s=(0.1, 0.2), **extra)
+    container = Container(settings, provider=GuardedProvider(sandbox, timeout_s=1, failures=100, reset_s=1))
+    rt = Runtime(settings, bot=False, consumers=("reservation", "hotel", "payment", "view"), scheduler=False,
+                 container=container)
+    await rt.start()
+    try:
+        c = rt.container
+        _, (room,) = await seed_hotel(c, sync_catalog=False)
+        await wait_for_catalog(c, room)
+        # An undecodable message goes straight to the dead letters.
+        await _publish_raw(extra["amqp_url"], extra["amqp_exchange"], "reservation.cancelled", b"{not json", "junk-1")
+        # A refund whose provider is down fails every attempt and is parked...
+        r1 = await c.handle(place(room, 8, *stay(c, days_ahead=10)))
+        sandbox.failure_rate = 1.0
+        await c.handle(CancelReservation(reservation_id=r1.id, guest_id=8))
+
+        async def parked() -> list:
+            rows = await dead_letters(c, "payment")
+            return rows if len(rows) == 2 else []
+
+        rows = await eventually(parked, timeout=20)
+        assert {row["type"] for row in rows} == {None, "reservation.cancelled"} or len(rows) == 2
+        assert any(str(row["error"]).startswith("undecodable") for row in rows)
+        # ...while the messages behind it flow: the view shows the cancellation.
+        await _count(pg, "SELECT count(*) FROM view_reservations WHERE status = 'cancelled'", 1)
+        assert await scalar(pg, "SELECT count(*) FROM payment_payments WHERE status = 'refunded'") == 0
+        listed_again = await dead_letters(c, "payment")
+        assert len(listed_again) == 2  # listing takes nothing away
+        # The provider is back: a replay refunds, once.
+        sandbox.failure_rate = 0.0
+        await asyncio.sleep(1.1)  # the breaker's reset time
+        assert await replay(c, "payment") == 2
+        await _count(pg, "SELECT count(*) FROM payment_payments WHERE status = 'refunded'", 1)
+        # the junk is parked again (it can never be read); the refund is not
+        remaining = await eventually(lambda: dead_letters(c, "payment"), timeout=10)
+        assert [str(r["error"]).startswith("undecodable") for r in remaining] == [True]
+    finally:
+        await rt.stop()
+
+
+@pytest.fixture
+def broker_restart() -> Any:
+    """Stops and starts the RabbitMQ application; always brings it back."""
+
+    def restart() -> None:
+        try:
+            rabbitmqctl("stop_app")
+        finally:
+            rabbitmqctl("start_app")
+
+    try:
+        yield restart
+    finally:
+        subprocess.run(["rabbitmqctl", "-q", "start_app"], capture_output=True, timeout=120)
+        subprocess.run(["rabbitmqctl", "-q", "await_startup"], capture_output=True, timeout=120)
+
+
+async def test_a_broker_restart_in_the_middle_of_200_bookings_loses_nothing_and_doubles_nothing(
+    pg: str, amqp: Callable[..., dict], broker_restart: Any
+) -> None:
+    settings = make_settings(database_url=pg, **amqp())
+    rt = Runtime(settings, bot=False, consumers=("reservation", "hotel", "payment", "view"), scheduler=False,
+                 relay_sweep_s=0.5)
+    await rt.start()
+    try:
+        c = rt.container
+        _, rooms = await seed_hotel(c, rooms=20, sync_catalog=False)
+        for room in rooms:
+            await wait_for_catalog(c, room)
+        booked = []
+        for n in range(10):
+            if n == 5:
+                await asyncio.to_thread(broker_restart)  # guests keep booking: nothing here fails
+            check_in, check_out = stay(c, days_ahead=10 + 2 * n, nights=1)
+            batch = [place(room, 5000 + 20 * n + i, check_in, check_out) for i, room in enumerate(rooms)]
+            booked += await asyncio.gather(*(c.handle(cmd) for cmd in batch))
+            if n % 2:
+                await asyncio.gather(*(c.handle(CancelReservation(reservation_id=r.id, guest_id=r.guest_id))
+                                       for r in booked[-20:]))
+        assert len(booked) == 200
+        await _count(pg, "SELECT count(*) FROM view_reservations WHERE payment_status = 'refunded'", 100, timeout=90)
+        await _count(pg, "SELECT count(*) FROM view_reservations", 200, timeout=30)
+        await _count(pg, "SELECT count(*) FROM hotel_approvals", 200, timeout=30)
+        await _count(pg, "SELECT count(*) FROM hotel_approvals WHERE status = 'withdrawn'", 100, timeout=30)
+        assert await scalar(pg, "SELECT count(*) FROM payment_outbox WHERE routing_key = 'payment.refunded'") == 100
+        assert len(c.provider.inner.refunds) == 100  # type: ignore[union-attr]
+        for context in ("reservation", "hotel", "payment"):
+            assert await scalar(pg, f"SELECT count(*) FROM {context}_outbox WHERE published_at IS NULL") == 0
+    finally:
+        await rt.stop()
+
