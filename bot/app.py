@@ -3,11 +3,13 @@ stops receiving updates (long polling, or a webhook with Telegram's secret-token
 
 from __future__ import annotations
 
+import warnings
 from typing import Any
 
 from telegram import Update
 from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
 from telegram.request import BaseRequest
+from telegram.warnings import PTBUserWarning
 
 from bot import admin, booking, common, guest, manager
 from bot.commands import set_default_commands
@@ -18,6 +20,9 @@ from infra.bootstrap import Container
 from infra.config import Settings
 
 POLL_TIMEOUT_S = 10
+# The conversations track one user in one chat on purpose (per_message=False): a guest may
+# type a date instead of pressing the calendar. PTB warns about that combination; it is intended.
+warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
 
 
 def file_url(base_url: str) -> str:

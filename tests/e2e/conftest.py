@@ -1,0 +1,93 @@
+"""End-to-end: the project's real PTB Application, in polling mode, against the local Bot API
+stand-in (tests/botapi.py), with scripted users pressing real buttons."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+import pytest
+
+from bot import callbacks as cb
+from infra.config import Settings
+from infra.processes import Runtime
+from tests.botapi import FakeBotApi, Message, User
+from tests.conftest import make_settings, truncate_all
+
+ADMIN, MANAGER, OTHER_MANAGER, GUEST, GUEST2 = 1, 2, 3, 11, 12
+
+
+@dataclass
+class World:
+    api: FakeBotApi
+    settings: Settings
+    runtime: Runtime
+    users: dict[str, User] = field(default_factory=dict)
+
+    async def restart(self, **overrides: Any) -> None:
+        """Stop the whole process and start a new one on the same databases and broker."""
+        await self.runtime.stop()
+        self.settings = self.settings.model_copy(update=overrides) if overrides else self.settings
+        self.runtime = Runtime(self.settings, relay_sweep_s=0.5)
+        await self.runtime.start()
+
+
+async def start_world(settings_for: Callable[[str], Settings]) -> World:
+    api = FakeBotApi()
+    await api.start()
+    settings = settings_for(api.base_url)
+    runtime = Runtime(settings, relay_sweep_s=0.5)
+    await runtime.start()
+    return World(api, settings, runtime)
+
+
+@pytest.fixture(params=["sqlite+inprocess", "postgresql+rabbitmq"])
+async def world(request: Any, sqlite_url: str, pg_url: str, amqp: Callable[..., dict]) -> AsyncIterator[World]:
+    if request.param == "sqlite+inprocess":
+        extra: dict[str, Any] = {"database_url": sqlite_url}
+    else:
+        await truncate_all(pg_url)
+        extra = {"database_url": pg_url, **amqp()}
+
+    def settings_for(base_url: str) -> Settings:
+        return make_settings(telegram_api_base_url=base_url, admin_ids=frozenset({ADMIN}), **extra)
+
+    w = await start_world(settings_for)
+    try:
+        yield w
+    finally:
+        await w.runtime.stop()
+        await w.api.stop()
+
+
+async def say(user: User, text: str, expect: str, timeout: float = 15) -> Message:
+    """Send a message and wait for the bot's answer containing `expect`."""
+    after = len(user.inbox)
+    await user.send(text)
+    return await user.expect(expect, timeout=timeout, after=after)
+
+
+async def tap(user: User, message: Message, button: str, expect: str, timeout: float = 15) -> Message:
+    """Press a button and wait for a new or edited message containing `expect`."""
+    after = user.inbox.index(message) if message in user.inbox else len(user.inbox)
+    await user.press(message, button)
+    return await user.expect(expect, timeout=timeout, after=after)
+
+
+async def pick_day(user: User, message: Message, day: date, expect: str) -> Message:
+    """Press a day on the inline calendar, turning months until it shows."""
+    data = cb.pack(cb.DAY, day)
+    for _ in range(24):
+        buttons = (message.reply_markup or {}).get("inline_keyboard", [])
+        if any(b.get("callback_data") == data for row in buttons for b in row):
+            return await tap(user, message, data, expect)
+        before = str(message.reply_markup)
+        await user.press(message, "›")
+        for _ in range(200):
+            if str(message.reply_markup) != before:
+                break
+            await asyncio.sleep(0.02)
+    raise AssertionError(f"{day} never became pickable")
