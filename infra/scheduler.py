@@ -13,6 +13,7 @@ A claim row is simpler than a leader lease (no renewal, no failover window) and 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -161,13 +162,22 @@ class Scheduler:
         self.relay = relay
         self.tick = container.settings.scheduler_tick_s
         self._scheduler = AsyncIOScheduler(timezone=UTC)
+        self._running: set[asyncio.Task[Any]] = set()
 
     def _add(self, func: Any, seconds: float) -> None:
         async def run() -> None:
+            task = asyncio.current_task()
+            if task is not None:
+                self._running.add(task)
             try:
                 await func()
+            except asyncio.CancelledError:
+                log.info("job %s interrupted by shutdown; it runs again after the restart", func.__name__)
             except Exception:
                 log.exception("job %s failed; it runs again on the next tick", func.__name__)
+            finally:
+                if task is not None:
+                    self._running.discard(task)
 
         self._scheduler.add_job(
             run,
@@ -192,5 +202,9 @@ class Scheduler:
         self._scheduler.start()
 
     async def stop(self) -> None:
+        """No new runs; a run in progress is interrupted (every job is safe to run again)."""
         if self._scheduler.running:
             self._scheduler.shutdown(wait=False)
+        for task in list(self._running):
+            task.cancel()
+        await asyncio.gather(*self._running, return_exceptions=True)

@@ -1,0 +1,1 @@
+"""The Telegram face of hotelbot: python-telegram-bot handlers, texts, the notifier."""
