@@ -115,10 +115,18 @@ async def reject_reservation(cmd: c.RejectReservation, uow: HotelUnitOfWork, clo
 async def on_reservation_placed(event: ReservationPlaced, uow: HotelUnitOfWork) -> None:
     """A paid reservation becomes a request for the hotel's managers to decide."""
     request = ApprovalRequest(
-        reservation_id=event.reservation_id, hotel_id=event.hotel_id, room_id=event.room_id,
-        room_number=event.room_number, guest_id=event.guest_id, guest_name=event.guest_name,
-        check_in=event.check_in, check_out=event.check_out, guests=event.guests,
-        total_price=event.total_price, currency=event.currency, requested_at=event.occurred_at,
+        reservation_id=event.reservation_id,
+        hotel_id=event.hotel_id,
+        room_id=event.room_id,
+        room_number=event.room_number,
+        guest_id=event.guest_id,
+        guest_name=event.guest_name,
+        check_in=event.check_in,
+        check_out=event.check_out,
+        guests=event.guests,
+        total_price=event.total_price,
+        currency=event.currency,
+        requested_at=event.occurred_at,
     )
     withdrawn_at = await uow.approvals.withdrawn_at(event.reservation_id)
     if withdrawn_at is not None:  # the guest's cancellation overtook this event

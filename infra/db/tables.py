@@ -150,7 +150,8 @@ hotel_approvals = Table(
 hotel_withdrawals = Table(
     # A cancellation that arrived before its reservation did (events may overtake each other):
     # when the reservation arrives, its request is recorded as already withdrawn.
-    "hotel_withdrawals", hotel_metadata,
+    "hotel_withdrawals",
+    hotel_metadata,
     Column("reservation_id", Uuid, primary_key=True),
     Column("withdrawn_at", Timestamp, nullable=False),
 )

@@ -63,6 +63,21 @@ async def world(request: Any, sqlite_url: str, pg_url: str, amqp: Callable[..., 
         await w.api.stop()
 
 
+@pytest.fixture
+async def sqlite_world(sqlite_url: str) -> AsyncIterator[World]:
+    """The all-in-one process on SQLite and the in-process bus only."""
+
+    def settings_for(base_url: str) -> Settings:
+        return make_settings(telegram_api_base_url=base_url, admin_ids=frozenset({ADMIN}), database_url=sqlite_url)
+
+    w = await start_world(settings_for)
+    try:
+        yield w
+    finally:
+        await w.runtime.stop()
+        await w.api.stop()
+
+
 async def say(user: User, text: str, expect: str, timeout: float = 15) -> Message:
     """Send a message and wait for the bot's answer containing `expect`."""
     after = len(user.inbox)

@@ -35,8 +35,14 @@ async def test_hotelbot_run_with_only_a_token_migrates_answers_and_stops_on_sigt
     # Only the token; the API address points at the local stand-in instead of Telegram.
     env.update(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=api.base_url)
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "infra.cli", "run", cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "infra.cli",
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.DEVNULL,
+        stderr=asyncio.subprocess.PIPE,
     )
     try:
         user = api.user(42, "Una")
@@ -62,13 +68,21 @@ async def test_hotelbot_run_with_only_a_token_migrates_answers_and_stops_on_sigt
 async def test_a_wrong_setting_fails_at_start_with_one_clear_line(tmp_path: Path) -> None:
     env = {**os.environ, "ADMIN_IDS": "12,abc", "TELEGRAM_BOT_TOKEN": TOKEN}
     process = await asyncio.create_subprocess_exec(
-        sys.executable, "-m", "infra.cli", "run", cwd=tmp_path, env=env,
-        stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE,
+        sys.executable,
+        "-m",
+        "infra.cli",
+        "run",
+        cwd=tmp_path,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
     )
     _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
     lines = stderr.decode().strip().splitlines()
     assert process.returncode == 2
-    assert lines == ["hotelbot: setting ADMIN_IDS: Value error, must be comma-separated Telegram user ids, e.g. 123,456"]
+    assert lines == [
+        "hotelbot: setting ADMIN_IDS: Value error, must be comma-separated Telegram user ids, e.g. 123,456"
+    ]
 
 
 async def test_webhook_mode_refuses_a_wrong_secret_and_processes_a_right_one(sqlite_url: str) -> None:
@@ -76,19 +90,29 @@ async def test_webhook_mode_refuses_a_wrong_secret_and_processes_a_right_one(sql
     await api.start()
     port = _free_port()
     settings = make_settings(
-        database_url=sqlite_url, telegram_api_base_url=api.base_url, webhook_url=f"http://127.0.0.1:{port}/hook",
-        webhook_secret="s3cret-token", webhook_listen="127.0.0.1", webhook_port=port,
+        database_url=sqlite_url,
+        telegram_api_base_url=api.base_url,
+        webhook_url=f"http://127.0.0.1:{port}/hook",
+        webhook_secret="s3cret-token",
+        webhook_listen="127.0.0.1",
+        webhook_port=port,
     )
     runtime = Runtime(settings, scheduler=False)
     await runtime.start()
     try:
         assert api.webhook_url == f"http://127.0.0.1:{port}/hook"
         user = api.user(77, "Web")
-        update = {"update_id": 1, "message": {
-            "message_id": 1, "date": int(time.time()), "text": "/help",
-            "chat": {"id": 77, "type": "private", "first_name": "Web"},
-            "from": {"id": 77, "is_bot": False, "first_name": "Web"},
-            "entities": [{"type": "bot_command", "offset": 0, "length": 5}]}}
+        update = {
+            "update_id": 1,
+            "message": {
+                "message_id": 1,
+                "date": int(time.time()),
+                "text": "/help",
+                "chat": {"id": 77, "type": "private", "first_name": "Web"},
+                "from": {"id": 77, "is_bot": False, "first_name": "Web"},
+                "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+            },
+        }
         async with aiohttp.ClientSession() as http:
             for secret in (None, "wrong"):
                 headers = {"X-Telegram-Bot-Api-Secret-Token": secret} if secret else {}

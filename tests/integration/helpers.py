@@ -13,7 +13,11 @@ MANAGER = 5000
 
 
 async def seed_hotel(
-    container: Container, rooms: int = 1, capacity: int = 2, price: int = 10_000, tz: str = "Europe/Berlin",
+    container: Container,
+    rooms: int = 1,
+    capacity: int = 2,
+    price: int = 10_000,
+    tz: str = "Europe/Berlin",
     sync_catalog: bool = True,
 ) -> tuple[Hotel, list[Room]]:
     """A hotel with a manager and rooms; the reservation context's catalog is filled from the
@@ -22,9 +26,16 @@ async def seed_hotel(
     await container.handle(hc.GrantManager(hotel_id=hotel.id, user_id=MANAGER))
     created = []
     for n in range(rooms):
-        room = await container.handle(hc.CreateRoom(
-            hotel_id=hotel.id, number=str(101 + n), room_type="double", capacity=capacity,
-            price_per_night=price, actor_id=MANAGER))
+        room = await container.handle(
+            hc.CreateRoom(
+                hotel_id=hotel.id,
+                number=str(101 + n),
+                room_type="double",
+                capacity=capacity,
+                price_per_night=price,
+                actor_id=MANAGER,
+            )
+        )
         created.append(room)
         if sync_catalog:
             await reservation_consumer.build(container).handle(room.events[-1])
@@ -37,8 +48,15 @@ def stay(container: Container, days_ahead: int = 10, nights: int = 2) -> tuple[d
 
 
 def place(room: Room, guest: int, check_in: date, check_out: date, guests: int = 1, **kw: Any) -> PlaceReservation:
-    return PlaceReservation(guest_id=guest, guest_name=f"Guest {guest}", room_id=room.id, check_in=check_in,
-                            check_out=check_out, guests=guests, **kw)
+    return PlaceReservation(
+        guest_id=guest,
+        guest_name=f"Guest {guest}",
+        room_id=room.id,
+        check_in=check_in,
+        check_out=check_out,
+        guests=guests,
+        **kw,
+    )
 
 
 async def eventually(check: Any, timeout: float = 15.0, interval: float = 0.05) -> Any:

@@ -79,8 +79,9 @@ async def test_place_then_reject_refunds_and_frees_the_nights(runtime: Runtime) 
     check_in, check_out = stay(c)
     r = await c.handle(place(room, 2, check_in, check_out))
     await _approval_recorded(runtime, r.id)
-    await c.handle(hc.RejectReservation(reservation_id=r.id, manager_id=MANAGER, manager_name="Mia",
-                                        reason="closed for works"))
+    await c.handle(
+        hc.RejectReservation(reservation_id=r.id, manager_id=MANAGER, manager_name="Mia", reason="closed for works")
+    )
     row = await _view(runtime, r.id, "rejected", "refunded")
     assert row.reason == "closed for works"
     assert await c.availability.free_rooms(room.hotel_id, check_in, check_out, 1)

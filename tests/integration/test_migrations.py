@@ -56,8 +56,13 @@ async def test_reservation_on_postgresql_and_view_on_sqlite_in_one_run(sqlite_ur
     view_url = sqlite_url.replace("hotelbot.db", "view.db")
     try:
         settings = make_settings(database_url=sqlite_url, reservation_database_url=pg, view_database_url=view_url)
-        runtime = Runtime(settings, bot=False, consumers=("reservation", "hotel", "payment", "view"),
-                          scheduler=False, relay_sweep_s=0.2)
+        runtime = Runtime(
+            settings,
+            bot=False,
+            consumers=("reservation", "hotel", "payment", "view"),
+            scheduler=False,
+            relay_sweep_s=0.2,
+        )
         await runtime.start()
         container: Container = runtime.container
         try:

@@ -66,8 +66,9 @@ async def test_bookings_taken_while_the_hotel_consumer_is_down_reach_it_when_it_
 
 
 def _spawn_consumer(name: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
-    return subprocess.Popen([sys.executable, "-m", "infra.cli", "consume", name], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    return subprocess.Popen(
+        [sys.executable, "-m", "infra.cli", "consume", name], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+    )
 
 
 async def test_two_processes_each_of_view_and_payment_apply_every_event_exactly_once(
@@ -75,9 +76,15 @@ async def test_two_processes_each_of_view_and_payment_apply_every_event_exactly_
 ) -> None:
     extra = amqp()
     settings = make_settings(database_url=pg, **extra)
-    env = {**os.environ, "DATABASE_URL": pg, "AMQP_URL": extra["amqp_url"], "LOG_LEVEL": "WARNING",
-           "AMQP_QUEUE_PREFIX": extra["amqp_queue_prefix"], "AMQP_EXCHANGE": extra["amqp_exchange"],
-           "PAYMENT_LATENCY_MS": "0"}
+    env = {
+        **os.environ,
+        "DATABASE_URL": pg,
+        "AMQP_URL": extra["amqp_url"],
+        "LOG_LEVEL": "WARNING",
+        "AMQP_QUEUE_PREFIX": extra["amqp_queue_prefix"],
+        "AMQP_EXCHANGE": extra["amqp_exchange"],
+        "PAYMENT_LATENCY_MS": "0",
+    }
     front = Runtime(settings, bot=False, consumers=("reservation", "hotel"), scheduler=False, relay_sweep_s=0.5)
     await front.start()
     processes = [_spawn_consumer(name, env) for name in ("view", "view", "payment", "payment")]
@@ -95,8 +102,12 @@ async def test_two_processes_each_of_view_and_payment_apply_every_event_exactly_
                 booked.append(await c.handle(place(room, 1000 + 25 * n + i, check_in, check_out)))
         await asyncio.gather(*(c.handle(CancelReservation(reservation_id=r.id, guest_id=r.guest_id)) for r in booked))
         await _count(pg, "SELECT count(*) FROM payment_payments WHERE status = 'refunded'", 125, timeout=60)
-        await _count(pg, "SELECT count(*) FROM view_reservations WHERE status = 'cancelled' "
-                         "AND payment_status = 'refunded'", 125, timeout=60)
+        await _count(
+            pg,
+            "SELECT count(*) FROM view_reservations WHERE status = 'cancelled' AND payment_status = 'refunded'",
+            125,
+            timeout=60,
+        )
         assert await scalar(pg, "SELECT count(*) FROM payment_outbox WHERE routing_key = 'payment.refunded'") == 125
         assert await scalar(pg, "SELECT count(*) FROM view_reservations") == 125
         # 500 reservation and payment events, plus the 25 RoomCreated events of the board
@@ -120,8 +131,10 @@ async def _publish_raw(url: str, exchange: str, routing_key: str, body: bytes, m
     try:
         channel = await connection.channel(publisher_confirms=True)
         ex = await channel.declare_exchange(exchange, aio_pika.ExchangeType.TOPIC, durable=True)
-        await ex.publish(aio_pika.Message(body, message_id=message_id, delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
-                         routing_key=routing_key)
+        await ex.publish(
+            aio_pika.Message(body, message_id=message_id, delivery_mode=aio_pika.DeliveryMode.PERSISTENT),
+            routing_key=routing_key,
+        )
     finally:
         await connection.close()
 
@@ -141,8 +154,9 @@ async def test_the_same_event_delivered_twice_has_one_effect(pg: str, amqp: Call
         payload = await scalar(pg, "SELECT payload FROM reservation_outbox WHERE routing_key = 'reservation.cancelled'")
         event_id = json.loads(payload)["event_id"]
         for _ in range(3):  # the broker redelivers, or a relay crashed after publishing
-            await _publish_raw(extra["amqp_url"], extra["amqp_exchange"], "reservation.cancelled",
-                               payload.encode(), event_id)
+            await _publish_raw(
+                extra["amqp_url"], extra["amqp_exchange"], "reservation.cancelled", payload.encode(), event_id
+            )
         await asyncio.sleep(1.0)
         assert await scalar(pg, "SELECT count(*) FROM payment_outbox WHERE routing_key = 'payment.refunded'") == 1
         assert len(c.provider.inner.refunds) == 1  # type: ignore[union-attr]
@@ -157,8 +171,9 @@ async def test_a_poison_message_is_parked_while_others_flow_and_replays_once_fix
     sandbox = SandboxProvider(latency_s=0)
     settings = make_settings(database_url=pg, retry_delays_s=(0.1, 0.2), **extra)
     container = Container(settings, provider=GuardedProvider(sandbox, timeout_s=1, failures=100, reset_s=1))
-    rt = Runtime(settings, bot=False, consumers=("reservation", "hotel", "payment", "view"), scheduler=False,
-                 container=container)
+    rt = Runtime(
+        settings, bot=False, consumers=("reservation", "hotel", "payment", "view"), scheduler=False, container=container
+    )
     await rt.start()
     try:
         c = rt.container
@@ -216,8 +231,9 @@ async def test_a_broker_restart_in_the_middle_of_200_bookings_loses_nothing_and_
     pg: str, amqp: Callable[..., dict], broker_restart: Any
 ) -> None:
     settings = make_settings(database_url=pg, **amqp())
-    rt = Runtime(settings, bot=False, consumers=("reservation", "hotel", "payment", "view"), scheduler=False,
-                 relay_sweep_s=0.5)
+    rt = Runtime(
+        settings, bot=False, consumers=("reservation", "hotel", "payment", "view"), scheduler=False, relay_sweep_s=0.5
+    )
     await rt.start()
     try:
         c = rt.container
@@ -232,8 +248,9 @@ async def test_a_broker_restart_in_the_middle_of_200_bookings_loses_nothing_and_
             batch = [place(room, 5000 + 20 * n + i, check_in, check_out) for i, room in enumerate(rooms)]
             booked += await asyncio.gather(*(c.handle(cmd) for cmd in batch))
             if n % 2:
-                await asyncio.gather(*(c.handle(CancelReservation(reservation_id=r.id, guest_id=r.guest_id))
-                                       for r in booked[-20:]))
+                await asyncio.gather(
+                    *(c.handle(CancelReservation(reservation_id=r.id, guest_id=r.guest_id)) for r in booked[-20:])
+                )
         assert len(booked) == 200
         await _count(pg, "SELECT count(*) FROM view_reservations WHERE payment_status = 'refunded'", 100, timeout=90)
         await _count(pg, "SELECT count(*) FROM view_reservations", 200, timeout=30)
@@ -245,4 +262,3 @@ async def test_a_broker_restart_in_the_middle_of_200_bookings_loses_nothing_and_
             assert await scalar(pg, f"SELECT count(*) FROM {context}_outbox WHERE published_at IS NULL") == 0
     finally:
         await rt.stop()
-

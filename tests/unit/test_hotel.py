@@ -203,12 +203,23 @@ async def test_a_cancellation_that_overtakes_its_reservation_still_withdraws_the
     rid = uuid4()
     async with world.hotel_uow as uow:
         await hotel.on_reservation_cancelled(
-            ReservationCancelled(reservation_id=rid, guest_id=GUEST, hotel_id=world.hotel_id), uow)
+            ReservationCancelled(reservation_id=rid, guest_id=GUEST, hotel_id=world.hotel_id), uow
+        )
         await uow.commit()
     placed = ReservationPlaced(
-        reservation_id=rid, guest_id=GUEST, guest_name="Ann", hotel_id=world.hotel_id, hotel_name="Seaside",
-        room_id=world.room.id, room_number="101", check_in=date(2026, 12, 10),  # type: ignore[union-attr]
-        check_out=date(2026, 12, 12), guests=2, total_price=20_000, currency="KRW", payment_id=uuid4(),
+        reservation_id=rid,
+        guest_id=GUEST,
+        guest_name="Ann",
+        hotel_id=world.hotel_id,
+        hotel_name="Seaside",
+        room_id=world.room.id,
+        room_number="101",
+        check_in=date(2026, 12, 10),  # type: ignore[union-attr]
+        check_out=date(2026, 12, 12),
+        guests=2,
+        total_price=20_000,
+        currency="KRW",
+        payment_id=uuid4(),
     )
     async with world.hotel_uow as uow:
         await hotel.on_reservation_placed(placed, uow)
