@@ -7,7 +7,7 @@ import warnings
 from typing import Any
 
 from telegram import Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, ExtBot
 from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
@@ -39,7 +39,9 @@ def build_application(settings: Settings, container: Container, request: BaseReq
         .context_types(ContextTypes(context=BotContext))
         .persistence(SqlPersistence(container.engine("app")))
         .concurrent_updates(PerUserUpdateProcessor())
-        .rate_limiter(AIORateLimiter(max_retries=5))
+        # Answers to a user's own taps are not throttled here (a guest waits for each one); a 429
+        # from Telegram is still waited out and retried. Bulk sends go through the notifier's bot.
+        .rate_limiter(AIORateLimiter(overall_max_rate=0, max_retries=5))
         .post_init(set_default_commands)
     )
     if request is not None:
@@ -58,6 +60,19 @@ def build_application(settings: Settings, container: Container, request: BaseReq
     application.add_handlers(common.last_handlers())
     application.add_error_handler(common.on_error)  # type: ignore[arg-type]
     return application
+
+
+def build_notifier_bot(settings: Settings, request: BaseRequest | None = None) -> ExtBot[None]:
+    """The notifier's own bot: Telegram's broadcast limits (30 messages/s overall, 20 per minute in
+    a group) are kept by PTB's AIORateLimiter, which also waits out a 429 and tries again."""
+    assert settings.telegram_bot_token
+    return ExtBot(
+        settings.telegram_bot_token,
+        base_url=settings.telegram_api_base_url,
+        base_file_url=file_url(settings.telegram_api_base_url),
+        request=request,
+        rate_limiter=AIORateLimiter(max_retries=8),
+    )
 
 
 async def start_receiving(application: Any, settings: Settings) -> None:

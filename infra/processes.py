@@ -57,6 +57,7 @@ class Runtime:
         self.scheduler: Any = None
         self._tasks: list[asyncio.Task[Any]] = []
         self._publisher: RabbitPublisher | None = None
+        self._notifier_bot: Any = None
 
     @property
     def names(self) -> Names:
@@ -78,12 +79,14 @@ class Runtime:
         if needs_telegram:
             if not s.telegram_bot_token:
                 raise SettingsError("setting TELEGRAM_BOT_TOKEN: required to talk to Telegram")
-            from bot.app import build_application
+            from bot.app import build_application, build_notifier_bot
             from bot.notifier import Notifier
 
             self.application = build_application(s, self.container, request=self.request)
             await self.application.initialize()
-            self.notifier = Notifier(self.application.bot, self.container)
+            self._notifier_bot = build_notifier_bot(s, self.request)
+            await self._notifier_bot.initialize()
+            self.notifier = Notifier(self._notifier_bot, self.container)
         consumers = self._consumers()
         publisher: Publisher | None = None
         if s.amqp_url is None:
@@ -149,6 +152,8 @@ class Runtime:
             await self._publisher.close()
         if self.application is not None:
             await self.application.shutdown()
+        if self._notifier_bot is not None:
+            await self._notifier_bot.shutdown()
         await self.container.close()
 
 

@@ -1,0 +1,1 @@
+"""Benchmarks: `hotelbot bench raw|booking|events|contention|all`. None of them is a test."""

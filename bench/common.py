@@ -1,0 +1,80 @@
+"""What every benchmark shares: its own PostgreSQL database and RabbitMQ vhost, the settings it
+ran with, percentiles, and a table printer."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+from typing import Any
+
+import asyncpg
+
+from infra.config import Settings, load_settings
+
+PG_ADMIN = os.environ.get("BENCH_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
+AMQP_BASE = os.environ.get("BENCH_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672")
+DB, VHOST = "hotelbot_bench", "hotelbot-bench"
+
+
+def pg_url(db: str = DB) -> str:
+    return PG_ADMIN.rsplit("/", 1)[0] + f"/{db}"
+
+
+async def fresh_database() -> str:
+    conn = await asyncpg.connect(PG_ADMIN)
+    try:
+        await conn.execute(f'DROP DATABASE IF EXISTS "{DB}" WITH (FORCE)')
+        await conn.execute(f'CREATE DATABASE "{DB}"')
+    finally:
+        await conn.close()
+    return pg_url()
+
+
+def fresh_vhost() -> str:
+    subprocess.run(["rabbitmqctl", "-q", "delete_vhost", VHOST], capture_output=True, timeout=60)
+    subprocess.run(["rabbitmqctl", "-q", "add_vhost", VHOST], check=True, capture_output=True, timeout=60)
+    subprocess.run(
+        ["rabbitmqctl", "-q", "set_permissions", "-p", VHOST, "guest", ".*", ".*", ".*"],
+        check=True,
+        capture_output=True,
+        timeout=60,
+    )
+    return f"{AMQP_BASE}/{VHOST}"
+
+
+async def bench_settings(backend: str, tmp: str, **overrides: Any) -> Settings:
+    values: dict[str, Any] = {"telegram_bot_token": "123456:BENCH", "payment_latency_ms": 5, "log_level": "WARNING"}
+    if backend == "pg":
+        values.update(database_url=await fresh_database(), amqp_url=fresh_vhost())
+    else:
+        values.update(database_url=f"sqlite+aiosqlite:///{tmp}/bench.db")
+    values.update(overrides)
+    return load_settings(_env_file=None, **values)
+
+
+def describe(settings: Settings) -> str:
+    db = "PostgreSQL" if settings.default_database_url.startswith("postgresql") else "SQLite"
+    bus = "RabbitMQ" if settings.amqp_url else "in-process bus"
+    return (
+        f"{db} + {bus}; payment latency {settings.payment_latency_ms} ms; pool {settings.db_pool_size}; "
+        f"prefetch {settings.amqp_prefetch}; cpus {os.cpu_count()}"
+    )
+
+
+def pct(values: list[float], p: float) -> float:
+    if not values:
+        return float("nan")
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+def ms(value: float) -> str:
+    return f"{value * 1000:.1f} ms"
+
+
+def table(title: str, rows: list[tuple[str, str]]) -> None:
+    width = max(len(k) for k, _ in rows)
+    print(f"\n{title}")
+    print("-" * (width + 30))
+    for key, value in rows:
+        print(f"{key.ljust(width)}  {value}")

@@ -1,0 +1,214 @@
+"""booking, contention and events: the project's own code on the stack under test."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from datetime import timedelta
+from typing import Any
+
+from bench.common import ms, pct, table
+from bench.guests import Guest
+from bench.recording import RecordingRequest
+from consumers.base import Consumer
+from domain.hotel import commands as hc
+from domain.reservation.commands import PlaceReservation
+from infra.config import Settings
+from infra.processes import Runtime
+
+MANAGER = 7
+
+
+async def start(
+    settings: Settings,
+    consumers: tuple[str, ...] = ("reservation", "hotel", "payment", "view", "notifier"),
+) -> tuple[Runtime, RecordingRequest]:
+    request = RecordingRequest()
+    runtime = Runtime(settings, bot=False, scheduler=False, consumers=consumers, request=request, relay_sweep_s=1)
+    await runtime.start()
+    await runtime.application.start()  # process updates from the queue; nothing is polled
+    return runtime, request
+
+
+async def stop(runtime: Runtime) -> None:
+    await runtime.application.stop()
+    await runtime.stop()
+
+
+async def hotel_with_rooms(runtime: Runtime, rooms: int) -> list[Any]:
+    c = runtime.container
+    hotel = await c.handle(hc.AddHotel(name="Bench Inn", city="Busan", timezone="Asia/Seoul", currency="EUR"))
+    await c.handle(hc.GrantManager(hotel_id=hotel.id, user_id=MANAGER))
+    created = [
+        await c.handle(
+            hc.CreateRoom(
+                hotel_id=hotel.id, number=f"{100 + n}", room_type="double", capacity=2, price_per_night=10_000
+            )
+        )
+        for n in range(rooms)
+    ]
+    for _ in range(600):  # the rooms reach the reservation context through the bus
+        if len(await c.availability.free_rooms(hotel.id, *_dates(runtime, 0), 1)) == rooms:
+            return created
+        await asyncio.sleep(0.05)
+    raise RuntimeError("rooms never reached the catalog")
+
+
+def _dates(runtime: Runtime, block: int) -> tuple[Any, Any]:
+    check_in = runtime.container.clock.now().date() + timedelta(days=7 + 2 * block)
+    return check_in, check_in + timedelta(days=1)
+
+
+async def booking(settings: Settings, guests: int, concurrency: int, raw_tx: float | None) -> dict[str, float]:
+    rooms = 50
+    runtime, request = await start(settings)
+    try:
+        created = await hotel_with_rooms(runtime, rooms)
+        semaphore = asyncio.Semaphore(concurrency)
+        latencies: list[float] = []
+        failures = 0
+
+        async def one(i: int) -> None:
+            nonlocal failures
+            async with semaphore:
+                guest = Guest(runtime.application, request, 10_000 + i)
+                room = created[i % rooms]
+                confirm, pay = await guest.up_to_confirm(*_dates(runtime, i // rooms), room.number)
+                pressed, answered, params = await guest.press(confirm, pay)
+                if "Paid" in params.get("text", ""):
+                    latencies.append(answered - pressed)
+                else:
+                    failures += 1
+
+        started = time.perf_counter()
+        await asyncio.gather(*(one(i) for i in range(guests)))
+        elapsed = time.perf_counter() - started
+    finally:
+        await stop(runtime)
+    rate = len(latencies) / elapsed
+    rows = [
+        ("guests, concurrent", f"{guests}, {concurrency}"),
+        ("completed bookings", f"{len(latencies)} (failed {failures}) in {elapsed:.1f} s"),
+        ("bookings/s (whole conversation: 6 updates)", f"{rate:,.1f}"),
+        ("confirm → receipt p50 / p99", f"{ms(pct(latencies, 50))} / {ms(pct(latencies, 99))}"),
+        ("bot updates/s", f"{rate * 6:,.0f}"),
+    ]
+    if raw_tx:
+        rows.append(("ratio to raw (a)", f"{rate / raw_tx:.1%}"))
+    table("booking: simulated guests through the real bot handlers", rows)
+    return {"rate": rate, "p50": pct(latencies, 50), "p99": pct(latencies, 99)}
+
+
+async def contention(settings: Settings, guests: int = 200) -> dict[str, float]:
+    runtime, request = await start(settings)
+    try:
+        (room,) = await hotel_with_rooms(runtime, 1)
+        people = [Guest(runtime.application, request, 20_000 + i) for i in range(guests)]
+        dates = _dates(runtime, 0)
+        screens = await asyncio.gather(*(g.up_to_confirm(*dates, room.number) for g in people))
+        answers = await asyncio.gather(*(g.press(confirm, pay) for g, (confirm, pay) in zip(people, screens)))
+    finally:
+        await stop(runtime)
+    times = [answered - pressed for pressed, answered, _ in answers]
+    won = sum(1 for *_, p in answers if "Paid" in p.get("text", ""))
+    taken = sum(
+        1 for *_, p in answers if "just been taken" in p.get("text", "") or "No room is free" in p.get("text", "")
+    )
+    table(
+        "contention: guests confirm the same room-night at once",
+        [
+            ("guests", str(guests)),
+            ("booked / told it is taken / other", f"{won} / {taken} / {guests - won - taken}"),
+            ("answer time p50 / p99 / max", f"{ms(pct(times, 50))} / {ms(pct(times, 99))} / {ms(max(times))}"),
+        ],
+    )
+    return {"won": won, "taken": taken, "p99": pct(times, 99)}
+
+
+async def events(
+    settings: Settings, raw_consume: float | None, steady_rate: int = 100, seconds: int = 10, burst: int = 1500
+) -> dict[str, float]:
+    runtime, _ = await start(settings)
+    lags: list[float] = []
+    handled = 0
+    try:
+        rooms = await hotel_with_rooms(runtime, 50)
+        # Every consumer's handle is timed: event-to-view lag is measured where the view commits.
+        for holder in [*runtime.runners, runtime.bus]:
+            if holder is None:
+                continue
+            consumers = holder.consumers if hasattr(holder, "consumers") else [holder.consumer]
+            for consumer in consumers:
+                _instrument(holder, consumer, lags)
+
+        async def place(i: int) -> None:
+            room = rooms[i % len(rooms)]
+            check_in, check_out = _dates(runtime, 30 + i // len(rooms))
+            await runtime.container.handle(
+                PlaceReservation(
+                    guest_id=30_000 + i,
+                    guest_name="B",
+                    room_id=room.id,
+                    check_in=check_in,
+                    check_out=check_out,
+                    guests=1,
+                )
+            )
+
+        results = {}
+        for label, count, rate in (("steady", steady_rate * seconds, steady_rate), ("full speed", burst, None)):
+            lags.clear()
+            base = sum(_counter.values())
+            offset = sum(results.get(k, {}).get("count", 0) for k in results)
+            started = time.perf_counter()
+            if rate:
+                tasks = []
+                for i in range(count):
+                    tasks.append(asyncio.create_task(place(offset + i)))
+                    await asyncio.sleep(max(0.0, started + (i + 1) / rate - time.perf_counter()))
+                await asyncio.gather(*tasks)
+            else:
+                semaphore = asyncio.Semaphore(64)
+
+                async def limited(i: int) -> None:
+                    async with semaphore:
+                        await place(i)
+
+                await asyncio.gather(*(limited(offset + i) for i in range(count)))
+            expected = count * 11  # per booking: placed → hotel, view, notifier; payment approved → view
+            deadline = time.perf_counter() + 120
+            while sum(_counter.values()) - base < expected * 0.999 and time.perf_counter() < deadline:
+                await asyncio.sleep(0.05)
+            elapsed = time.perf_counter() - started
+            handled = sum(_counter.values()) - base
+            results[label] = {"count": count, "events": handled / elapsed, "p50": pct(lags, 50), "p99": pct(lags, 99)}
+    finally:
+        await stop(runtime)
+    rows = []
+    for label, r in results.items():
+        rows.append((f"{label}: bookings", f"{r['count']}"))
+        rows.append((f"{label}: deliveries handled/s (all consumers)", f"{r['events']:,.0f}"))
+        rows.append((f"{label}: event → view lag p50 / p99", f"{ms(r['p50'])} / {ms(r['p99'])}"))
+        if raw_consume:
+            rows.append((f"{label}: ratio to raw (b) consume", f"{r['events'] / raw_consume:.1%}"))
+    table("events: outbox → relay → bus → consumers → view", rows)
+    return {k: v["events"] for k, v in results.items()}
+
+
+_counter: dict[str, int] = {}
+
+
+def _instrument(holder: Any, consumer: Consumer, lags: list[float]) -> None:
+    original = consumer.handle
+
+    async def timed(event: Any) -> None:
+        await original(event)
+        _counter[consumer.name] = _counter.get(consumer.name, 0) + 1
+        if consumer.name == "view":
+            lags.append(time.time() - event.occurred_at.timestamp())
+
+    patched = Consumer(consumer.name, consumer.routing_keys, timed)
+    if hasattr(holder, "consumers"):
+        holder.consumers[holder.consumers.index(consumer)] = patched
+    else:
+        holder.consumer = patched

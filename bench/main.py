@@ -1,0 +1,48 @@
+"""`hotelbot bench <raw|booking|events|contention|all> [--sqlite] [--guests N] [--concurrency N]`."""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import tempfile
+
+from bench import flows, raw
+from bench.common import bench_settings, describe, fresh_database, fresh_vhost
+
+
+async def _main(name: str, args: argparse.Namespace) -> None:
+    backend = "sqlite" if args.sqlite else "pg"
+    with tempfile.TemporaryDirectory() as tmp:
+        numbers: dict[str, float] = {}
+        if name in ("raw", "all", "booking", "events"):
+            measured = await raw.run(await fresh_database(), fresh_vhost())
+            numbers.update(measured)
+        if name in ("booking", "all"):
+            settings = await bench_settings(backend, tmp)
+            print(f"\nsettings: {describe(settings)}")
+            await flows.booking(settings, args.guests, args.concurrency, numbers.get("tx"))
+        if name in ("events", "all"):
+            settings = await bench_settings(backend, tmp)
+            print(f"\nsettings: {describe(settings)}")
+            await flows.events(settings, numbers.get("consume"))
+        if name in ("contention", "all"):
+            settings = await bench_settings(backend, tmp)
+            print(f"\nsettings: {describe(settings)}")
+            await flows.contention(settings, args.contenders)
+
+
+def run(name: str, rest: list[str]) -> int:
+    parser = argparse.ArgumentParser(prog=f"hotelbot bench {name}")
+    parser.add_argument(
+        "--sqlite", action="store_true", help="SQLite + in-process bus instead of PostgreSQL + RabbitMQ"
+    )
+    parser.add_argument("--guests", type=int, default=2000)
+    parser.add_argument("--concurrency", type=int, default=64)
+    parser.add_argument("--contenders", type=int, default=200)
+    args = parser.parse_args(rest)
+    if name not in ("raw", "booking", "events", "contention", "all"):
+        parser.error("pick one of raw, booking, events, contention, all")
+    logging.getLogger().setLevel(logging.WARNING)
+    asyncio.run(_main(name, args))
+    return 0
