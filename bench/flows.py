@@ -106,7 +106,9 @@ async def contention(settings: Settings, guests: int = 200) -> dict[str, float]:
         people = [Guest(runtime.application, request, 20_000 + i) for i in range(guests)]
         dates = _dates(runtime, 0)
         screens = await asyncio.gather(*(g.up_to_confirm(*dates, room.number) for g in people))
-        answers = await asyncio.gather(*(g.press(confirm, pay) for g, (confirm, pay) in zip(people, screens)))
+        answers = await asyncio.gather(
+            *(g.press(confirm, pay) for g, (confirm, pay) in zip(people, screens, strict=True))
+        )
     finally:
         await stop(runtime)
     times = [answered - pressed for pressed, answered, _ in answers]
@@ -155,7 +157,13 @@ async def events(
                 )
             )
 
-        results = {}
+        semaphore = asyncio.Semaphore(64)
+
+        async def limited(i: int) -> None:
+            async with semaphore:
+                await place(i)
+
+        results: dict[str, dict[str, float]] = {}
         for label, count, rate in (("steady", steady_rate * seconds, steady_rate), ("full speed", burst, None)):
             lags.clear()
             base = sum(_counter.values())
@@ -168,16 +176,10 @@ async def events(
                     await asyncio.sleep(max(0.0, started + (i + 1) / rate - time.perf_counter()))
                 await asyncio.gather(*tasks)
             else:
-                semaphore = asyncio.Semaphore(64)
-
-                async def limited(i: int) -> None:
-                    async with semaphore:
-                        await place(i)
-
                 await asyncio.gather(*(limited(offset + i) for i in range(count)))
             expected = count * 11  # per booking: placed → hotel, view, notifier; payment approved → view
             deadline = time.perf_counter() + 120
-            while sum(_counter.values()) - base < expected * 0.999 and time.perf_counter() < deadline:
+            while sum(_counter.values()) - base < expected * 0.999 and time.perf_counter() < deadline:  # noqa: ASYNC110
                 await asyncio.sleep(0.05)
             elapsed = time.perf_counter() - started
             handled = sum(_counter.values()) - base

@@ -4,6 +4,7 @@ call at once, as Telegram would, and records what the bot sent, per chat, with t
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import time
 from collections import defaultdict
@@ -81,7 +82,5 @@ class RecordingRequest(BaseRequest):
             if remaining <= 0:
                 texts = [p.get("text", "")[:60] for _, _, p in self.sent[chat_id]]
                 raise TimeoutError(f"chat {chat_id}: no message with {contains!r}; got {texts}")
-            try:
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(event.wait(), remaining)
-            except TimeoutError:
-                pass
