@@ -143,6 +143,7 @@ def main(argv: list[str] | None = None) -> int:
         print("every context is at head")
         return 0
     if args.command == "admin":
+        logging.getLogger("alembic").setLevel(logging.WARNING)  # an admin wants the answer, not the migration log
         return asyncio.run(_admin(settings, args))
     if args.command == "bench":
         from bench import main as bench_main  # type: ignore[import-not-found]

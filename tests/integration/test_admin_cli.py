@@ -1,0 +1,48 @@
+"""`hotelbot admin …`: what an operator (and a demo script) types to set a hotel up."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+pytestmark = pytest.mark.integration
+
+
+def hotelbot(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
+    env = {k: v for k, v in os.environ.items() if not k.endswith(("DATABASE_URL", "AMQP_URL"))}
+    return subprocess.run(
+        [sys.executable, "-m", "infra.cli", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+    )
+
+
+def test_an_operator_sets_up_a_hotel_from_the_command_line(tmp_path: Path) -> None:
+    added = hotelbot(
+        tmp_path,
+        "admin",
+        "add-hotel",
+        "Seaside Inn",
+        "--city",
+        "Busan",
+        "--timezone",
+        "Asia/Seoul",
+        "--currency",
+        "KRW",
+    )
+    assert added.returncode == 0, added.stderr
+    assert added.stdout.strip() == "hotel 1: Seaside Inn, Busan (Asia/Seoul, KRW)"
+    assert hotelbot(tmp_path, "admin", "grant-manager", "1", "555").stdout.strip() == "user 555 now manages hotel 1"
+    room = hotelbot(tmp_path, "admin", "add-room", "1", "101", "--type", "suite", "--capacity", "3", "--price", "99.50")
+    assert room.returncode == 0 and room.stdout.startswith("room 101 (")
+    listing = hotelbot(tmp_path, "admin", "list-hotels").stdout
+    assert listing.split("\t") == ["1", "Seaside Inn", "Busan", "Asia/Seoul", "KRW", "rooms=1", "managers=555\n"]
+    refused = hotelbot(tmp_path, "admin", "add-hotel", "X", "--city", "Y", "--timezone", "Mars/Base")
+    assert refused.returncode == 1 and refused.stderr.startswith("refused: Unknown timezone 'Mars/Base'")
+    duplicate = hotelbot(tmp_path, "admin", "add-room", "1", "101", "--price", "10")
+    assert duplicate.returncode == 1 and "already has a room 101" in duplicate.stderr
+    bad_price = hotelbot(tmp_path, "admin", "add-room", "1", "102", "--price", "ten")
+    assert bad_price.returncode == 2 and "not an amount" in bad_price.stderr
+    assert hotelbot(tmp_path, "migrate").stdout.strip() == "every context is at head"
