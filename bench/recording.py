@@ -34,7 +34,7 @@ class RecordingRequest(BaseRequest):
 
     def _message(self, params: dict[str, Any]) -> dict[str, Any]:
         self._next_id += 1
-        chat_id = int(params.get("chat_id", 0))
+        chat_id = int(str(params.get("chat_id", 0)))
         message = {
             "message_id": int(params.get("message_id", self._next_id)),
             "date": int(time.time()),
@@ -60,7 +60,7 @@ class RecordingRequest(BaseRequest):
             result = []
         elif name in ("sendMessage", "editMessageText"):
             result = self._message(params)
-            chat_id = int(params.get("chat_id", 0))
+            chat_id = int(str(params.get("chat_id", 0)))
             self.sent[chat_id].append((time.perf_counter(), name, params))
             self._waiters[chat_id].set()
         return 200, json.dumps({"ok": True, "result": result}).encode()
@@ -72,12 +72,12 @@ class RecordingRequest(BaseRequest):
         `contains` (and is not the interim `skip` one)."""
         deadline = time.perf_counter() + timeout
         while True:
+            event = self._waiters[chat_id]
+            event.clear()  # before looking, so a message that lands after the look still wakes us
             for at, _, params in self.sent[chat_id][seen:]:
                 text = str(params.get("text", ""))
                 if contains in text and not (skip and text.startswith(skip)):
                     return at, params
-            event = self._waiters[chat_id]
-            event.clear()
             remaining = deadline - time.perf_counter()
             if remaining <= 0:
                 texts = [p.get("text", "")[:60] for _, _, p in self.sent[chat_id]]

@@ -128,7 +128,7 @@ async def stats(update: Update, context: BotContext) -> None:
 
 @admin_only
 async def dlq(update: Update, context: BotContext) -> None:
-    consumer = (context.args or [None])[0]
+    consumer = context.args[0] if context.args else None
     if consumer is not None and consumer not in admin_ops.CONSUMER_NAMES:
         await show(update, context.t("replay_usage", names=", ".join(admin_ops.CONSUMER_NAMES)))
         return

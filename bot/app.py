@@ -71,7 +71,7 @@ def build_notifier_bot(settings: Settings, request: BaseRequest | None = None) -
         base_url=settings.telegram_api_base_url,
         base_file_url=file_url(settings.telegram_api_base_url),
         request=request,
-        rate_limiter=AIORateLimiter(max_retries=8),
+        rate_limiter=AIORateLimiter(max_retries=8),  # type: ignore[arg-type]
     )
 
 

@@ -8,7 +8,7 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
-from telegram.ext import CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
+from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot import callbacks as cb
 from bot.calendar import add_months, calendar_keyboard, month_start, parse_typed_date
@@ -73,7 +73,7 @@ async def hotel_chosen(update: Update, context: BotContext) -> int:
     parsed = cb.parse(update.callback_query.data)  # type: ignore[union-attr]
     hotels = dict(await context.container.availability.hotels())
     try:
-        hotel_id = parsed.int() if parsed else -1
+        hotel_id = parsed.as_int() if parsed else -1
     except ValueError:
         hotel_id = -1
     if hotel_id not in hotels:
@@ -147,7 +147,7 @@ async def month_changed(update: Update, context: BotContext) -> int:
     draft = _draft(context)
     state = CHECK_OUT if "check_in" in draft else CHECK_IN
     try:
-        raw = parsed.text() if parsed else ""
+        raw = parsed.as_text() if parsed else ""
         month = date(int(raw[:4]), int(raw[4:]), 1)
     except (ValueError, IndexError):
         return state
@@ -175,7 +175,7 @@ async def _take_check_in(update: Update, context: BotContext, day: date) -> int:
 async def check_in_picked(update: Update, context: BotContext) -> int:
     await answer(update)
     try:
-        day = cb.parse(update.callback_query.data).date()  # type: ignore[union-attr]
+        day = cb.parse(update.callback_query.data).as_date()  # type: ignore[union-attr]
     except (ValueError, IndexError, AttributeError):
         return CHECK_IN
     return await _take_check_in(update, context, day)
@@ -205,7 +205,7 @@ async def _take_check_out(update: Update, context: BotContext, day: date) -> int
 async def check_out_picked(update: Update, context: BotContext) -> int:
     await answer(update)
     try:
-        day = cb.parse(update.callback_query.data).date()  # type: ignore[union-attr]
+        day = cb.parse(update.callback_query.data).as_date()  # type: ignore[union-attr]
     except (ValueError, IndexError, AttributeError):
         return CHECK_OUT
     return await _take_check_out(update, context, day)
@@ -273,7 +273,7 @@ async def guests_typed(update: Update, context: BotContext) -> int:
 async def guests_picked(update: Update, context: BotContext) -> int:
     await answer(update)
     try:
-        guests = cb.parse(update.callback_query.data).int()  # type: ignore[union-attr]
+        guests = cb.parse(update.callback_query.data).as_int()  # type: ignore[union-attr]
     except (ValueError, IndexError, AttributeError):
         return GUESTS
     return await _take_guests(update, context, guests)
@@ -356,7 +356,7 @@ async def _show_confirm(update: Update, context: BotContext, room: CatalogRoom, 
 async def room_picked(update: Update, context: BotContext) -> int:
     await answer(update)
     try:
-        room_id = cb.parse(update.callback_query.data).uuid()  # type: ignore[union-attr]
+        room_id = cb.parse(update.callback_query.data).as_uuid()  # type: ignore[union-attr]
     except (ValueError, IndexError, AttributeError):
         return ROOM
     room = next((r for r in await _free_rooms(context) if r.room_id == room_id), None)
@@ -374,7 +374,7 @@ async def pay(update: Update, context: BotContext) -> int:
     await answer(update)
     draft = _draft(context)
     try:
-        room_id = cb.parse(update.callback_query.data).uuid()  # type: ignore[union-attr]
+        room_id = cb.parse(update.callback_query.data).as_uuid()  # type: ignore[union-attr]
     except (ValueError, IndexError, AttributeError):
         return CONFIRM
     if room_id.hex != draft.get("room_id"):
@@ -423,6 +423,11 @@ async def pay(update: Update, context: BotContext) -> int:
     return END
 
 
+async def ignore(update: Update, context: BotContext) -> None:
+    """A calendar's blank or label cell: acknowledged, nothing changes."""
+    await answer(update)
+
+
 async def stop(update: Update, context: BotContext) -> int:
     await answer(update)
     if context.user_data is not None:
@@ -435,7 +440,7 @@ def conversation() -> ConversationHandler[BotContext]:
     def button(kind: str) -> str:
         return f"^{kind}(:|$)"
 
-    stop_button = CallbackQueryHandler(stop, pattern=button(cb.STOP))
+    stop_button: BaseHandler[Any, Any, Any] = CallbackQueryHandler(stop, pattern=button(cb.STOP))
     text = filters.TEXT & ~filters.COMMAND
     return ConversationHandler(
         entry_points=[CommandHandler("book", book)],
@@ -465,7 +470,7 @@ def conversation() -> ConversationHandler[BotContext]:
         fallbacks=[
             CommandHandler("cancel", stop),
             stop_button,
-            CallbackQueryHandler(lambda u, c: answer(u), pattern=button(cb.NOOP)),
+            CallbackQueryHandler(ignore, pattern=button(cb.NOOP)),
         ],
         name="booking",
         persistent=True,

@@ -35,25 +35,25 @@ class Parsed:
     kind: str
     parts: tuple[str, ...]
 
-    def uuid(self, i: int = 0) -> UUID:
+    def as_uuid(self, i: int = 0) -> UUID:
         value = self.parts[i]
         if not _HEX32.match(value):
             raise ValueError("not an id")
         return UUID(hex=value)
 
-    def int(self, i: int = 0) -> int:
+    def as_int(self, i: int = 0) -> int:
         value = self.parts[i]
         if not _INT.match(value):
             raise ValueError("not a number")
         return int(value)
 
-    def date(self, i: int = 0) -> date:
+    def as_date(self, i: int = 0) -> date:
         value = self.parts[i]
         if len(value) != 8 or not value.isdigit():
             raise ValueError("not a date")
         return date(int(value[:4]), int(value[4:6]), int(value[6:]))
 
-    def text(self, i: int = 0) -> str:
+    def as_text(self, i: int = 0) -> str:
         return self.parts[i]
 
 

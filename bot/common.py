@@ -65,7 +65,7 @@ async def language(update: Update, context: BotContext) -> None:
 
 async def language_chosen(update: Update, context: BotContext) -> None:
     parsed = cb.parse(update.callback_query.data)  # type: ignore[union-attr]
-    code = parsed.text() if parsed and parsed.parts else ""
+    code = parsed.as_text() if parsed and parsed.parts else ""
     if code not in LANGUAGES:
         await answer(update, context.t("stale_button"))
         return

@@ -36,7 +36,7 @@ def _user(update: Update) -> Any:
 
 def _rid(update: Update) -> UUID | None:
     try:
-        return cb.parse(update.callback_query.data).uuid()  # type: ignore[union-attr]
+        return cb.parse(update.callback_query.data).as_uuid()  # type: ignore[union-attr]
     except (ValueError, IndexError, AttributeError):
         return None
 
@@ -137,7 +137,7 @@ async def _reject(update: Update, context: BotContext, reservation_id: UUID, rea
 async def reason_picked(update: Update, context: BotContext) -> int:
     parsed = cb.parse(update.callback_query.data)  # type: ignore[union-attr]
     try:
-        reservation_id, key = parsed.uuid(0), parsed.text(1)  # type: ignore[union-attr]
+        reservation_id, key = parsed.as_uuid(0), parsed.as_text(1)  # type: ignore[union-attr]
     except (ValueError, IndexError, AttributeError):
         await answer(update, context.t("stale_button"), alert=True)
         return END
@@ -206,7 +206,7 @@ async def _start_room(update: Update, context: BotContext, hotel: Hotel) -> int:
 async def add_room_hotel(update: Update, context: BotContext) -> int:
     await answer(update)
     try:
-        hotel_id = cb.parse(update.callback_query.data).int(1)  # type: ignore[union-attr]
+        hotel_id = cb.parse(update.callback_query.data).as_int(1)  # type: ignore[union-attr]
     except (ValueError, IndexError, AttributeError):
         return END
     hotel = next((h for h in await _managed(update, context) if h.id == hotel_id), None)
@@ -351,7 +351,7 @@ def _room_menu(context: BotContext, room: Room) -> InlineKeyboardMarkup:
 
 async def edit_room(update: Update, context: BotContext) -> int:
     try:
-        room_id = cb.parse(update.callback_query.data).uuid()  # type: ignore[union-attr]
+        room_id = cb.parse(update.callback_query.data).as_uuid()  # type: ignore[union-attr]
     except (ValueError, IndexError, AttributeError):
         await answer(update, context.t("stale_button"), alert=True)
         return END
@@ -398,7 +398,7 @@ async def _updated(update: Update, context: BotContext, cmd: hc.UpdateRoom, curr
 async def edit_field(update: Update, context: BotContext) -> int:
     parsed = cb.parse(update.callback_query.data)  # type: ignore[union-attr]
     try:
-        room_id, field = parsed.uuid(0), parsed.text(1)  # type: ignore[union-attr]
+        room_id, field = parsed.as_uuid(0), parsed.as_text(1)  # type: ignore[union-attr]
     except (ValueError, IndexError, AttributeError):
         await answer(update, context.t("stale_button"), alert=True)
         return END
@@ -456,9 +456,9 @@ async def board_page(update: Update, context: BotContext) -> None:
     parsed = cb.parse(update.callback_query.data)  # type: ignore[union-attr]
     try:
         if parsed is not None and parsed.kind == cb.MHOTEL:
-            hotel_id, page = parsed.int(1), 0
+            hotel_id, page = parsed.as_int(1), 0
         else:
-            hotel_id, page = parsed.int(0), parsed.int(1)  # type: ignore[union-attr]
+            hotel_id, page = parsed.as_int(0), parsed.as_int(1)  # type: ignore[union-attr]
     except (ValueError, IndexError, AttributeError):
         await answer(update, context.t("stale_button"), alert=True)
         return
@@ -514,7 +514,7 @@ async def _render_board(update: Update, context: BotContext, hotel: Hotel, page:
 
 
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
-    stop_handlers = [CommandHandler("cancel", stop)]
+    stop_handlers: list[BaseHandler[Any, Any, Any]] = [CommandHandler("cancel", stop)]
     return [
         CallbackQueryHandler(approve, pattern=f"^{cb.APPROVE}:"),
         ConversationHandler(

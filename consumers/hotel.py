@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from consumers.base import Consumer, transactional
+from consumers.base import Consumer, Policy, transactional
 from domain.hotel import handlers
 from domain.reservation.events import ReservationCancelled, ReservationPlaced
+from domain.shared.events import Event
 from infra.bootstrap import Container
 
-POLICIES = {
+POLICIES: dict[type[Event], Policy] = {
     ReservationPlaced: handlers.on_reservation_placed,
     ReservationCancelled: handlers.on_reservation_cancelled,
 }

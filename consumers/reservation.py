@@ -2,12 +2,13 @@
 
 from __future__ import annotations
 
-from consumers.base import Consumer, transactional
+from consumers.base import Consumer, Policy, transactional
 from domain.hotel.events import ReservationApproved, ReservationRejectedByHotel, RoomCreated, RoomUpdated
 from domain.reservation import handlers
+from domain.shared.events import Event
 from infra.bootstrap import Container
 
-POLICIES = {
+POLICIES: dict[type[Event], Policy] = {
     ReservationApproved: handlers.on_reservation_approved,
     ReservationRejectedByHotel: handlers.on_reservation_rejected,
     RoomCreated: handlers.on_room_changed,

@@ -43,7 +43,7 @@ class InProcessPaymentGateway:
     async def charge(self, *, reservation_id: UUID, guest_id: int, amount: int, currency: str) -> UUID:
         c = self.container
         cmd = payment.ChargePayment(reservation_id=reservation_id, guest_id=guest_id, amount=amount, currency=currency)
-        result = await payment.charge(cmd, c.payment_uow(), c.provider, c.clock)
+        result = await payment.charge(cmd, c.payment_uow(), c.payment_provider, c.clock)
         return result.id
 
     async def approved_payment(self, reservation_id: UUID) -> UUID | None:
@@ -89,6 +89,11 @@ class Container:
                 cmd, self.reservation_uow(), self.clock
             ),
         }
+
+    @property
+    def payment_provider(self) -> PaymentProvider:
+        assert self.provider is not None
+        return self.provider
 
     def engine(self, context: str):  # type: ignore[no-untyped-def]
         return self.engines.get(self.settings.url_for(context))

@@ -69,7 +69,7 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> int:
             print(f"room {room.number} ({room.id}) added to hotel {room.hotel_id}")
         elif args.admin == "list-hotels":
             async with container.hotel_uow() as uow:
-                for h in await uow.hotels.list():
+                for h in await uow.hotels.all():
                     rooms = await uow.rooms.of_hotel(h.id or 0)
                     managers = ", ".join(str(m) for m in sorted(h.managers)) or "none"
                     print(

@@ -6,12 +6,14 @@ import enum
 import zoneinfo
 from dataclasses import dataclass, field
 from datetime import date, datetime
+from typing import TypeVar
 from uuid import UUID, uuid4
 
-from domain.hotel.events import ReservationApproved, ReservationRejectedByHotel, RoomCreated, RoomUpdated
+from domain.hotel.events import ReservationApproved, ReservationRejectedByHotel, RoomCreated, RoomEvent, RoomUpdated
 from domain.shared.errors import AlreadyDecided, InvalidInput, InvalidRoom
 from domain.shared.events import Event
 
+RoomEventT = TypeVar("RoomEventT", bound=RoomEvent)
 MAX_ROOM_CAPACITY = 20
 MAX_PRICE_PER_NIGHT = 100_000_000  # minor units
 MAX_TEXT = 64
@@ -81,7 +83,7 @@ class Room:
             capacity,
             price_per_night,
         )
-        room.events.append(RoomCreated(**room.snapshot(hotel)))
+        room.events.append(room.snapshot(RoomCreated, hotel))
         return room
 
     def update(
@@ -102,22 +104,22 @@ class Room:
         if in_service is not None:
             self.in_service = in_service
         self.revision += 1
-        self.events.append(RoomUpdated(**self.snapshot(hotel)))
+        self.events.append(self.snapshot(RoomUpdated, hotel))
 
-    def snapshot(self, hotel: Hotel) -> dict[str, object]:
-        return {
-            "room_id": self.id,
-            "hotel_id": self.hotel_id,
-            "hotel_name": hotel.name,
-            "timezone": hotel.timezone,
-            "currency": hotel.currency,
-            "number": self.number,
-            "room_type": self.room_type,
-            "capacity": self.capacity,
-            "price_per_night": self.price_per_night,
-            "in_service": self.in_service,
-            "revision": self.revision,
-        }
+    def snapshot(self, kind: type[RoomEventT], hotel: Hotel) -> RoomEventT:
+        return kind(
+            room_id=self.id,
+            hotel_id=self.hotel_id,
+            hotel_name=hotel.name,
+            timezone=hotel.timezone,
+            currency=hotel.currency,
+            number=self.number,
+            room_type=self.room_type,
+            capacity=self.capacity,
+            price_per_night=self.price_per_night,
+            in_service=self.in_service,
+            revision=self.revision,
+        )
 
 
 class ApprovalStatus(enum.StrEnum):

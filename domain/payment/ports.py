@@ -26,4 +26,5 @@ class Payments(Protocol):
 
 
 class PaymentUnitOfWork(UnitOfWork, Protocol):
-    payments: Payments
+    @property
+    def payments(self) -> Payments: ...

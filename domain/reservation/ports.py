@@ -32,9 +32,14 @@ class HeldNights(Protocol):
 
 
 class ReservationUnitOfWork(UnitOfWork, Protocol):
-    catalog: Catalog
-    reservations: Reservations
-    nights: HeldNights
+    @property
+    def catalog(self) -> Catalog: ...
+
+    @property
+    def reservations(self) -> Reservations: ...
+
+    @property
+    def nights(self) -> HeldNights: ...
 
 
 class PaymentGateway(Protocol):

@@ -52,7 +52,7 @@ class SqlHotels:
         found = await self._load(select(hotels).where(hotels.c.id == hotel_id))
         return found[0] if found else None
 
-    async def list(self) -> list[Hotel]:
+    async def all(self) -> list[Hotel]:
         return await self._load(select(hotels))
 
     async def managed_by(self, user_id: int) -> list[Hotel]:
@@ -224,7 +224,7 @@ class HotelQueries:
 
     async def hotels(self) -> list[Hotel]:
         async with self.engine.connect() as conn:
-            return await SqlHotels(conn).list()
+            return await SqlHotels(conn).all()
 
     async def managed_by(self, user_id: int) -> list[Hotel]:
         async with self.engine.connect() as conn:

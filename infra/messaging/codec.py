@@ -40,7 +40,7 @@ def encode(event: Event) -> bytes:
 
 
 @cache
-def _field_types(cls: type[Event]) -> dict[str, Any]:
+def _field_types(cls: Any) -> dict[str, Any]:
     hints = typing.get_type_hints(cls)
     return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
 
@@ -75,7 +75,7 @@ def from_dict(body: dict[str, Any]) -> Event:
         cls = Event.registry[body["type"]]
         if body.get("version") != cls.version:
             raise UndecodableMessage(f"{body['type']} version {body.get('version')} is not {cls.version}")
-        kwargs = {name: _parse(kind, body[name]) for name, kind in _field_types(cls).items()}
+        kwargs = {name: _parse(kind, body[name]) for name, kind in _field_types(cls).items()}  # type: ignore[arg-type]
         return cls(**kwargs)
     except UndecodableMessage:
         raise

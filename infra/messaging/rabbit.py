@@ -78,14 +78,15 @@ class RabbitPublisher:
         self.names, self.topology, self.delays = names, topology, delays
         self._connection: AbstractRobustConnection | None = None
         self._exchange: aio_pika.abc.AbstractExchange | None = None
+        self._channel: AbstractChannel | None = None
         self._lock = asyncio.Lock()
 
     async def _ready(self) -> aio_pika.abc.AbstractExchange:
         async with self._lock:
-            if self._exchange is None or self._exchange.channel.is_closed:
+            if self._exchange is None or self._channel is None or self._channel.is_closed:
                 if self._connection is None:
                     self._connection = await connect(self.url)
-                channel = await self._connection.channel(publisher_confirms=True)
+                channel = self._channel = await self._connection.channel(publisher_confirms=True)
                 for consumer, keys in self.topology.items():
                     await declare(channel, self.names, consumer, keys, self.delays)
                 self._exchange = await channel.declare_exchange(
@@ -158,7 +159,7 @@ class RabbitConsumerRunner:
                 self._in_flight.discard(task)
 
     async def _process(self, message: AbstractIncomingMessage) -> None:
-        attempt = int((message.headers or {}).get(ATTEMPT, 0) or 0)
+        attempt = int(str((message.headers or {}).get(ATTEMPT, 0) or 0))
         try:
             event = decode(message.body)
         except UndecodableMessage as exc:

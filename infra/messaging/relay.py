@@ -12,8 +12,9 @@ import asyncio
 import contextlib
 import logging
 from datetime import UTC, datetime
+from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Row, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from infra.config import CONTEXTS
@@ -21,6 +22,10 @@ from infra.db.tables import MESSAGING
 from infra.messaging.ports import OutgoingMessage, Publisher
 
 log = logging.getLogger(__name__)
+
+
+def _messages(rows: list[Row[Any]]) -> list[OutgoingMessage]:
+    return [OutgoingMessage(r.event_id, r.routing_key, r.payload.encode()) for r in rows]
 
 
 class OutboxRelay:
@@ -44,7 +49,7 @@ class OutboxRelay:
     def wake(self, _context: str | None = None) -> None:
         self._wake.set()
 
-    async def _rows(self, conn: AsyncConnection, context: str, lock: bool) -> list[OutgoingMessage | int]:
+    async def _rows(self, conn: AsyncConnection, context: str, lock: bool) -> list[Row[Any]]:
         outbox = MESSAGING[context].outbox
         query = (
             select(outbox.c.id, outbox.c.event_id, outbox.c.routing_key, outbox.c.payload)
@@ -54,7 +59,7 @@ class OutboxRelay:
         )
         if lock:
             query = query.with_for_update(skip_locked=True)
-        return list((await conn.execute(query)).all())
+        return list((await conn.execute(query)).all())  # type: ignore[arg-type]
 
     async def _mark(self, conn: AsyncConnection, context: str, ids: list[int]) -> None:
         outbox = MESSAGING[context].outbox
@@ -67,21 +72,17 @@ class OutboxRelay:
             async with engine.begin() as conn:
                 rows = await self._rows(conn, context, lock=True)
                 if rows:
-                    await self.publisher.publish(
-                        [OutgoingMessage(r.event_id, r.routing_key, r.payload.encode()) for r in rows]
-                    )  # type: ignore[union-attr]
-                    await self._mark(conn, context, [r.id for r in rows])  # type: ignore[union-attr]
+                    await self.publisher.publish(_messages(rows))
+                    await self._mark(conn, context, [r.id for r in rows])
         else:
             # SQLite has one writer and one relay: read, publish, mark, without holding the
             # connection while the messages are delivered.
             async with engine.connect() as conn:
                 rows = await self._rows(conn, context, lock=False)
             if rows:
-                await self.publisher.publish(
-                    [OutgoingMessage(r.event_id, r.routing_key, r.payload.encode()) for r in rows]
-                )  # type: ignore[union-attr]
+                await self.publisher.publish(_messages(rows))
                 async with engine.begin() as conn:
-                    await self._mark(conn, context, [r.id for r in rows])  # type: ignore[union-attr]
+                    await self._mark(conn, context, [r.id for r in rows])
         self.published += len(rows)
         return len(rows)
 

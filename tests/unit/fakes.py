@@ -89,7 +89,7 @@ class FakeHotels:
         found = self.s["hotels"].get(hotel_id)
         return copy.deepcopy(found)
 
-    async def list(self) -> list[Hotel]:
+    async def all(self) -> list[Hotel]:
         return [copy.deepcopy(h) for h in self.s["hotels"].values()]
 
     async def add_manager(self, hotel_id: int, user_id: int) -> None:
