@@ -9,12 +9,12 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import delete, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.ext import BasePersistence, PersistenceInput
 from telegram.ext._utils.types import ConversationDict, ConversationKey
 
 from infra.db.tables import bot_state
-from infra.db.uow import insert_ignore
 
 CONVERSATION = "conversation:"
 USER = "user"
@@ -40,15 +40,13 @@ class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, A
                 await conn.execute(delete(bot_state).where(bot_state.c.kind == kind, bot_state.c.key == key))
                 return
             payload = json.dumps(data, default=str)
-            updated = await conn.execute(
-                bot_state.update()
-                .where(bot_state.c.kind == kind, bot_state.c.key == key)
-                .values(data=payload, updated_at=now)
-            )
-            if updated.rowcount == 0:
-                await conn.execute(
-                    insert_ignore(conn, bot_state).values(kind=kind, key=key, data=payload, updated_at=now)
+            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
+            upsert = dialect.insert(bot_state).values(kind=kind, key=key, data=payload, updated_at=now)
+            await conn.execute(
+                upsert.on_conflict_do_update(
+                    index_elements=["kind", "key"], set_={"data": payload, "updated_at": now}
                 )
+            )
 
     async def get_user_data(self) -> dict[int, dict[str, Any]]:
         return {int(k): v for k, v in (await self._load(USER)).items()}

@@ -179,22 +179,24 @@ class AvailabilityQueries:
             return [_catalog_room(r) for r in rows]
 
     async def full_nights(self, hotel_id: int, start: date, end: date) -> set[date]:
-        """Nights in [start, end) on which every room in service is held."""
+        """Nights in [start, end) on which every room in service is held (one round trip)."""
+        in_service = (
+            select(func.count())
+            .select_from(catalog_rooms)
+            .where(catalog_rooms.c.hotel_id == hotel_id, catalog_rooms.c.in_service.is_(True))
+            .scalar_subquery()
+        )
+        query = (
+            select(held_nights.c.night)
+            .join(catalog_rooms, catalog_rooms.c.room_id == held_nights.c.room_id)
+            .where(
+                catalog_rooms.c.hotel_id == hotel_id,
+                catalog_rooms.c.in_service.is_(True),
+                held_nights.c.night >= start,
+                held_nights.c.night < end,
+            )
+            .group_by(held_nights.c.night)
+            .having(func.count() >= in_service)
+        )
         async with self.engine.connect() as conn:
-            in_service = await conn.scalar(
-                select(func.count())
-                .select_from(catalog_rooms)
-                .where(catalog_rooms.c.hotel_id == hotel_id, catalog_rooms.c.in_service.is_(True))
-            )
-            rows = await conn.execute(
-                select(held_nights.c.night, func.count())
-                .join(catalog_rooms, catalog_rooms.c.room_id == held_nights.c.room_id)
-                .where(
-                    catalog_rooms.c.hotel_id == hotel_id,
-                    catalog_rooms.c.in_service.is_(True),
-                    held_nights.c.night >= start,
-                    held_nights.c.night < end,
-                )
-                .group_by(held_nights.c.night)
-            )
-            return {night for night, count in rows if count >= (in_service or 0)}
+            return set((await conn.scalars(query)).all())
