@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import os
+import sys
 import time
 from datetime import timedelta
 from typing import Any
@@ -19,13 +21,31 @@ from infra.processes import Runtime
 MANAGER = 7
 
 
-async def start(
-    settings: Settings,
-    consumers: tuple[str, ...] = ("reservation", "hotel", "payment", "view", "notifier"),
-) -> tuple[Runtime, RecordingRequest]:
+ALL = ("reservation", "hotel", "payment", "view", "notifier")
+SPLIT = ("reservation", "hotel", "payment", "view")
+_children: list[asyncio.subprocess.Process] = []
+
+
+async def start(settings: Settings, split: bool = False) -> tuple[Runtime, RecordingRequest]:
+    """The bot (fed updates directly), the relay and the consumers. With `split` (RabbitMQ only)
+    the four transactional consumers run as processes of their own, as in a real deployment; the
+    notifier stays here, where its bot answers through the recording request."""
     request = RecordingRequest()
-    runtime = Runtime(settings, bot=False, scheduler=False, consumers=consumers, request=request, relay_sweep_s=1)
+    here = ALL if not (split and settings.amqp_url) else ("notifier",)
+    runtime = Runtime(settings, bot=False, scheduler=False, consumers=here, request=request, relay_sweep_s=1)
     await runtime.start()
+    if here != ALL:
+        env = {
+            **os.environ,
+            "DATABASE_URL": settings.default_database_url,
+            "AMQP_URL": settings.amqp_url or "",
+            "LOG_LEVEL": "WARNING",
+            "PAYMENT_LATENCY_MS": str(settings.payment_latency_ms),
+        }
+        for name in SPLIT:
+            _children.append(
+                await asyncio.create_subprocess_exec(sys.executable, "-m", "infra.cli", "consume", name, env=env)
+            )
     await runtime.application.start()  # process updates from the queue; nothing is polled
     return runtime, request
 
@@ -33,6 +53,11 @@ async def start(
 async def stop(runtime: Runtime) -> None:
     await runtime.application.stop()
     await runtime.stop()
+    for child in _children:
+        child.terminate()
+    for child in _children:
+        await asyncio.wait_for(child.wait(), timeout=30)
+    _children.clear()
 
 
 async def hotel_with_rooms(runtime: Runtime, rooms: int) -> list[Any]:
@@ -59,9 +84,11 @@ def _dates(runtime: Runtime, block: int) -> tuple[Any, Any]:
     return check_in, check_in + timedelta(days=1)
 
 
-async def booking(settings: Settings, guests: int, concurrency: int, raw_tx: float | None) -> dict[str, float]:
+async def booking(
+    settings: Settings, guests: int, concurrency: int, raw_tx: float | None, split: bool = False
+) -> dict[str, float]:
     rooms = 20  # the guest sees at most 20 free rooms, cheapest first
-    runtime, request = await start(settings)
+    runtime, request = await start(settings, split)
     try:
         created = await hotel_with_rooms(runtime, rooms)
         semaphore = asyncio.Semaphore(concurrency)
@@ -104,12 +131,13 @@ async def booking(settings: Settings, guests: int, concurrency: int, raw_tx: flo
     ]
     if raw_tx:
         rows.append(("ratio to raw (a)", f"{rate / raw_tx:.1%}"))
-    table("booking: simulated guests through the real bot handlers", rows)
+    where = "consumers in 4 processes of their own" if split and settings.amqp_url else "all in one process"
+    table(f"booking: simulated guests through the real bot handlers ({where})", rows)
     return {"rate": rate, "p50": pct(latencies, 50), "p99": pct(latencies, 99)}
 
 
-async def contention(settings: Settings, guests: int = 200) -> dict[str, float]:
-    runtime, request = await start(settings)
+async def contention(settings: Settings, guests: int = 200, split: bool = False) -> dict[str, float]:
+    runtime, request = await start(settings, split)
     try:
         (room,) = await hotel_with_rooms(runtime, 1)
         people = [Guest(runtime.application, request, 20_000 + i) for i in range(guests)]
@@ -186,7 +214,7 @@ async def events(
                 await asyncio.gather(*tasks)
             else:
                 await asyncio.gather(*(limited(offset + i) for i in range(count)))
-            expected = count * 11  # per booking: placed → hotel, view, notifier; payment approved → view
+            expected = count * 4  # per booking: placed → hotel, view, notifier; payment approved → view
             deadline = time.perf_counter() + 120
             while sum(_counter.values()) - base < expected * 0.999 and time.perf_counter() < deadline:  # noqa: ASYNC110
                 await asyncio.sleep(0.05)

@@ -8,12 +8,10 @@ import json
 import time
 from datetime import date
 from typing import Any
-from uuid import UUID
 
 from telegram import Update
 
 from bench.recording import BOT, RecordingRequest
-from bot import callbacks as cb
 
 _update_ids = itertools.count(1)
 _message_ids = itertools.count(1_000_000)
@@ -91,7 +89,3 @@ def _button(params: dict[str, Any], match: Any) -> str:
             if match(button["text"]):
                 return str(button["callback_data"])
     raise LookupError(f"no such button in {markup}")
-
-
-def pay_data(room_id: UUID) -> str:
-    return cb.pack(cb.PAY, room_id)

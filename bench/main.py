@@ -21,7 +21,7 @@ async def _main(name: str, args: argparse.Namespace) -> None:
         if name in ("booking", "all"):
             settings = await bench_settings(backend, tmp)
             print(f"\nsettings: {describe(settings)}")
-            await flows.booking(settings, args.guests, args.concurrency, numbers.get("tx"))
+            await flows.booking(settings, args.guests, args.concurrency, numbers.get("tx"), args.split)
         if name in ("events", "all"):
             settings = await bench_settings(backend, tmp)
             print(f"\nsettings: {describe(settings)}")
@@ -29,7 +29,7 @@ async def _main(name: str, args: argparse.Namespace) -> None:
         if name in ("contention", "all"):
             settings = await bench_settings(backend, tmp)
             print(f"\nsettings: {describe(settings)}")
-            await flows.contention(settings, args.contenders)
+            await flows.contention(settings, args.contenders, args.split)
 
 
 def run(name: str, rest: list[str]) -> int:
@@ -40,6 +40,7 @@ def run(name: str, rest: list[str]) -> int:
     parser.add_argument("--guests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--contenders", type=int, default=200)
+    parser.add_argument("--split", action="store_true", help="run the consumers as processes of their own")
     args = parser.parse_args(rest)
     if name not in ("raw", "booking", "events", "contention", "all"):
         parser.error("pick one of raw, booking, events, contention, all")

@@ -56,7 +56,7 @@ async def add_hotel(update: Update, context: BotContext) -> None:
 
 def _two_ids(context: BotContext) -> tuple[int, int] | None:
     args = context.args or []
-    if len(args) != 2 or not all(a.isdigit() for a in args):
+    if len(args) != 2 or not all(a.isascii() and a.isdigit() and len(a) < 19 for a in args):
         return None
     return int(args[0]), int(args[1])
 

@@ -24,6 +24,7 @@ from domain.shared.errors import (
     GuestCountOutOfRange,
     PaymentDeclined,
     PaymentsBusy,
+    PaymentTakenBookingPending,
     PaymentUnavailable,
     RoomTaken,
     StayTooLong,
@@ -74,7 +75,7 @@ async def hotel_chosen(update: Update, context: BotContext) -> int:
     hotels = dict(await context.container.availability.hotels())
     try:
         hotel_id = parsed.as_int() if parsed else -1
-    except ValueError:
+    except (ValueError, IndexError):
         hotel_id = -1
     if hotel_id not in hotels:
         await answer(update, context.t("stale_button"))
@@ -152,7 +153,12 @@ async def month_changed(update: Update, context: BotContext) -> int:
     except (ValueError, IndexError):
         return state
     today = await _today(context)
-    if month_start(today) <= month <= today + timedelta(days=context.settings.max_days_ahead):
+    last = (
+        _stay_limit(context, _day(draft["check_in"]))
+        if state == CHECK_OUT
+        else today + timedelta(days=context.settings.max_days_ahead)
+    )
+    if month_start(today) <= month <= last:
         draft["month"] = month.isoformat()
     return await (_show_check_out if state == CHECK_OUT else _show_check_in)(update, context)
 
@@ -163,6 +169,8 @@ async def _take_check_in(update: Update, context: BotContext, day: date) -> int:
         return await _show_check_in(
             update, context, error_text(context.lang, CheckInInPast(check_in=day.isoformat())) + "\n\n"
         )
+    if day > today + timedelta(days=context.settings.max_days_ahead):
+        return await _show_check_in(update, context, context.t("day_not_pickable") + "\n\n")
     pickable, _, _ = await _check_in_pickable(context, month_start(day))
     if not pickable(day):
         return await _show_check_in(update, context, context.t("day_not_pickable") + "\n\n")
@@ -264,7 +272,7 @@ async def _take_guests(update: Update, context: BotContext, guests: int) -> int:
 
 async def guests_typed(update: Update, context: BotContext) -> int:
     text = (update.message.text or "").strip()  # type: ignore[union-attr]
-    if not text.isdigit() or len(text) > 3:
+    if not (text.isascii() and text.isdigit()) or len(text) > 3:
         await show(update, context.t("bad_number"))
         return GUESTS
     return await _take_guests(update, context, int(text))
@@ -317,13 +325,13 @@ async def _show_rooms(update: Update, context: BotContext, prefix: str = "") -> 
     return ROOM
 
 
-def _confirm_keyboard(context: BotContext, room: CatalogRoom, total: int) -> InlineKeyboardMarkup:
+def _confirm_keyboard(context: BotContext, room: CatalogRoom, total: int, draft_id: str) -> InlineKeyboardMarkup:
     return InlineKeyboardMarkup(
         [
             [
                 InlineKeyboardButton(
                     context.t("btn_pay", total=format_money(total, room.currency)),
-                    callback_data=cb.pack(cb.PAY, room.room_id),
+                    callback_data=cb.pack(cb.PAY, draft_id),
                 )
             ],
             [InlineKeyboardButton(context.t("btn_back"), callback_data=cb.pack(cb.BACK)), *_stop_row(context)],
@@ -349,7 +357,7 @@ async def _show_confirm(update: Update, context: BotContext, room: CatalogRoom, 
         guests=draft["guests"],
         total=format_money(total, room.currency),
     )
-    await show(update, text, _confirm_keyboard(context, room, total))
+    await show(update, text, _confirm_keyboard(context, room, total, draft["reservation_id"]))
     return CONFIRM
 
 
@@ -374,12 +382,15 @@ async def pay(update: Update, context: BotContext) -> int:
     await answer(update)
     draft = _draft(context)
     try:
-        room_id = cb.parse(update.callback_query.data).as_uuid()  # type: ignore[union-attr]
+        pressed = cb.parse(update.callback_query.data).as_uuid()  # type: ignore[union-attr]
     except (ValueError, IndexError, AttributeError):
         return CONFIRM
-    if room_id.hex != draft.get("room_id"):
-        await answer(update, context.t("stale_button"))
+    # The button names the very draft it was shown for: an older confirm screen's Pay cannot
+    # book the dates or total of the current one.
+    if pressed.hex != draft.get("reservation_id") or "room_id" not in draft:
+        await answer(update, context.t("stale_button"), alert=True)
         return CONFIRM
+    room_id = UUID(hex=draft["room_id"])
     await show(update, context.t("paying"))
     user = update.effective_user
     assert user is not None
@@ -401,6 +412,11 @@ async def pay(update: Update, context: BotContext) -> int:
         if room is None:
             return await _show_rooms(update, context, error_text(context.lang, exc) + "\n\n")
         return await _show_confirm(update, context, room, error_text(context.lang, exc) + "\n\n")
+    except PaymentTakenBookingPending as exc:
+        await show(update, error_text(context.lang, exc))
+        assert context.user_data is not None
+        context.user_data.pop("booking", None)
+        return END
     except DomainError as exc:
         draft.pop("check_in", None)
         return await _show_check_in(update, context, error_text(context.lang, exc) + "\n\n")

@@ -40,6 +40,10 @@ async def remember_language(update: Update, context: BotContext) -> None:
 
 
 async def guard_size(update: Update, context: BotContext) -> None:
+    """Private chats only (a booking is personal; drafts are kept per user), and no huge texts."""
+    chat = update.effective_chat
+    if chat is not None and chat.type != "private":
+        raise ApplicationHandlerStop
     message = update.effective_message
     text = message.text or message.caption or "" if message else ""
     if len(text) > MAX_TEXT:

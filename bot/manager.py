@@ -238,7 +238,7 @@ async def room_type(update: Update, context: BotContext) -> int:
 
 def _capacity(text: str) -> int | None:
     text = text.strip()
-    return int(text) if text.isdigit() and 1 <= int(text) <= 20 else None
+    return int(text) if text.isascii() and text.isdigit() and 1 <= int(text) <= 20 else None
 
 
 async def room_capacity(update: Update, context: BotContext) -> int:

@@ -30,11 +30,12 @@ from domain.reservation.events import (
 from domain.shared.events import Event
 from domain.shared.money import format_money
 from infra.bootstrap import Container
+from infra.messaging.ports import NotReadyYet
 
 log = logging.getLogger(__name__)
 
 
-class RequestNotRecordedYet(Exception):
+class RequestNotRecordedYet(NotReadyYet):
     """The hotel context has not recorded the approval request yet: try again shortly, so that
     no manager ever sees a button the hotel would not recognise."""
 
@@ -96,6 +97,9 @@ class Notifier:
             message = await self.bot.send_message(chat_id=chat_id, text=text, reply_markup=markup)
         except Forbidden as exc:
             log.warning("user %s cannot be reached (%s); not retrying", chat_id, exc.message)
+            return None
+        except BadRequest as exc:  # e.g. "chat not found": a user who never started the bot
+            log.warning("user %s cannot be messaged (%s); not retrying", chat_id, exc.message)
             return None
         self.sent += 1
         return message

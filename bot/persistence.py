@@ -43,9 +43,7 @@ class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, A
             dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
             upsert = dialect.insert(bot_state).values(kind=kind, key=key, data=payload, updated_at=now)
             await conn.execute(
-                upsert.on_conflict_do_update(
-                    index_elements=["kind", "key"], set_={"data": payload, "updated_at": now}
-                )
+                upsert.on_conflict_do_update(index_elements=["kind", "key"], set_={"data": payload, "updated_at": now})
             )
 
     async def get_user_data(self) -> dict[int, dict[str, Any]]:

@@ -53,7 +53,8 @@ class Settings(BaseSettings):
     retention_days: int = Field(30, ge=1, description="Keep processed inbox rows and sent outbox rows this long.")
     scheduler_tick_s: float = Field(30.0, gt=0)
 
-    retry_delays_s: Annotated[tuple[float, ...], NoDecode] = (1.0, 5.0, 30.0)
+    # Long enough to outlast an open payment breaker (BREAKER_RESET_S) before anything is parked.
+    retry_delays_s: Annotated[tuple[float, ...], NoDecode] = (1.0, 5.0, 30.0, 120.0, 600.0)
     log_level: str = "INFO"
 
     @field_validator("admin_ids", mode="before")

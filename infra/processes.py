@@ -173,21 +173,29 @@ async def run_all(settings: Settings) -> int:
     return await _serve(Runtime(settings))
 
 
+def _needs_broker(settings: Settings, what: str) -> None:
+    if settings.amqp_url is None:
+        raise SettingsError(
+            f"setting AMQP_URL: {what} on its own hands events to consumers in other processes, "
+            "which needs RabbitMQ; without it, use `hotelbot run`"
+        )
+
+
 async def run_bot(settings: Settings) -> int:
+    _needs_broker(settings, "the bot")
     return await _serve(Runtime(settings, consumers=(), scheduler=False))
 
 
 async def run_relay(settings: Settings) -> int:
-    if settings.amqp_url is None:
-        raise SettingsError("setting AMQP_URL: the standalone relay publishes to RabbitMQ")
+    _needs_broker(settings, "the relay")
     return await _serve(Runtime(settings, bot=False, consumers=(), scheduler=False, migrate=False))
 
 
 async def run_consumer(settings: Settings, name: str) -> int:
-    if settings.amqp_url is None:
-        raise SettingsError("setting AMQP_URL: a standalone consumer reads from RabbitMQ")
+    _needs_broker(settings, "a consumer")
     return await _serve(Runtime(settings, bot=False, consumers=(name,), scheduler=False, migrate=False))
 
 
 async def run_scheduler(settings: Settings) -> int:
+    _needs_broker(settings, "the scheduler")
     return await _serve(Runtime(settings, bot=False, consumers=(), scheduler=True, migrate=False))

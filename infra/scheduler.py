@@ -34,7 +34,8 @@ from infra.db.uow import insert_ignore
 log = logging.getLogger(__name__)
 
 AUTO_REJECT_REASON = "the hotel did not answer in time"
-STALE_PAYMENT_AFTER = timedelta(minutes=2)
+# A hold is settled by the sweep only once its payment call must have ended (timeout) with a margin.
+PAYMENT_SETTLE_MARGIN = timedelta(minutes=1)
 
 
 class Jobs:
@@ -138,7 +139,8 @@ class Jobs:
 
     async def settle_payments(self) -> tuple[int, int]:
         c = self.container
-        return await settle_stale_payments(c.reservation_uow(), c.payments, self.now - STALE_PAYMENT_AFTER)
+        cutoff = self.now - timedelta(seconds=c.settings.payment_timeout_s) - PAYMENT_SETTLE_MARGIN
+        return await settle_stale_payments(c.reservation_uow(), c.payments, cutoff)
 
     async def housekeeping(self) -> int:
         """Prune what has served its purpose: processed inbox rows and sent outbox rows past the

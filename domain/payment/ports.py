@@ -15,6 +15,10 @@ class PaymentProvider(Protocol):
 
     async def refund(self, *, key: str, charge_ref: str, amount: int, currency: str) -> str: ...
 
+    async def void(self, *, key: str, amount: int, currency: str) -> None:
+        """Reverse whatever charge was made with `key`, if any (a no-op when there was none)."""
+        ...
+
 
 class Payments(Protocol):
     async def add(self, payment: Payment) -> bool:

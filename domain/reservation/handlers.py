@@ -11,7 +11,7 @@ from domain.hotel.events import ReservationApproved, ReservationRejectedByHotel,
 from domain.reservation.commands import CancelReservation, PlaceReservation
 from domain.reservation.model import BookingPolicy, CatalogRoom, Reservation, ReservationStatus
 from domain.reservation.ports import PaymentGateway, ReservationUnitOfWork
-from domain.shared.errors import NotFound
+from domain.shared.errors import NotFound, PaymentTakenBookingPending
 from domain.shared.ports import Clock
 
 log = logging.getLogger(__name__)
@@ -59,12 +59,20 @@ async def place_reservation(
             currency=reservation.currency,
         )
     except BaseException:
+        # No payment was taken (declined, refused by the open breaker, or reversed after a lost
+        # answer): nothing of this reservation may remain.
         await asyncio.shield(_forget(uow, reservation.id))
         raise
 
-    async with uow:
-        await _complete(uow, reservation.id, payment_id, room)
-        await uow.commit()
+    try:
+        async with uow:
+            await _complete(uow, reservation.id, payment_id, room)
+            await uow.commit()
+    except Exception as exc:
+        # Paid, but not yet recorded as placed (the database went away): the hold stays, and the
+        # payment sweep places it from the approved payment. The guest is told exactly that.
+        log.error("reservation %s paid but not placed yet (%r); the sweep will place it", reservation.id, exc)
+        raise PaymentTakenBookingPending() from exc
     reservation.status, reservation.payment_id = ReservationStatus.PLACED, payment_id
     return reservation
 

@@ -93,6 +93,15 @@ class PaymentUnavailable(DomainError):
     template = "The payment could not be completed just now. Nothing was booked or charged."
 
 
+class PaymentTakenBookingPending(DomainError):
+    code = "payment_taken_booking_pending"
+    template = (
+        "Your payment went through; we are still confirming the reservation. "
+        "It will appear in /my within a few minutes."
+    )
+    transient = True
+
+
 class PaymentsBusy(DomainError):
     code = "payments_busy"
     transient = True

@@ -36,6 +36,14 @@ class UnitOfWork(Protocol):
         """Queue events for this context's outbox; written at commit."""
         ...
 
-    async def first_delivery(self, consumer: str, event_id: str) -> bool:
+    async def seen(self, consumer: str, event_id: object) -> bool:
+        """Has this consumer already applied the event? (Looks only; records nothing.)"""
+        ...
+
+    async def lock(self, key: str) -> None:
+        """Serialise, until this transaction ends, every transaction that locks the same key."""
+        ...
+
+    async def first_delivery(self, consumer: str, event_id: object) -> bool:
         """Record an inbox row; False when this consumer has already applied the event."""
         ...

@@ -18,7 +18,7 @@ from consumers.base import Consumer
 from infra.db.tables import dead_letters
 from infra.db.uow import insert_ignore
 from infra.messaging.codec import UndecodableMessage, decode
-from infra.messaging.ports import OutgoingMessage
+from infra.messaging.ports import NotReadyYet, OutgoingMessage, not_ready_delay
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,18 @@ class InProcessBus:
             return None
         return datetime.now(UTC) + timedelta(seconds=self.delays[attempts - 1])
 
-    async def _park(self, consumer: str, m: OutgoingMessage, error: str, attempts: int, retry: bool = True) -> None:
+    def _not_ready_attempt(self) -> datetime:
+        return datetime.now(UTC) + timedelta(seconds=not_ready_delay(self.delays))
+
+    async def _park(
+        self,
+        consumer: str,
+        m: OutgoingMessage,
+        error: str,
+        attempts: int,
+        retry: bool = True,
+        next_at: datetime | None = None,
+    ) -> None:
         async with self.engine.begin() as conn:
             await conn.execute(
                 insert_ignore(conn, dead_letters).values(
@@ -45,7 +56,7 @@ class InProcessBus:
                     payload=m.payload.decode(errors="replace"),
                     error=error[:1000],
                     attempts=attempts,
-                    next_attempt_at=self._next_attempt(attempts) if retry else None,
+                    next_attempt_at=(next_at or self._next_attempt(attempts)) if retry else None,
                     created_at=datetime.now(UTC),
                 )
             )
@@ -59,6 +70,8 @@ class InProcessBus:
         try:
             await consumer.handle(event)
             self.handled += 1
+        except NotReadyYet as exc:
+            await self._park(consumer.name, m, f"not ready: {exc}", 0, next_at=self._not_ready_attempt())
         except Exception as exc:
             log.warning("%s: %s %s failed, will retry: %r", consumer.name, m.routing_key, m.event_id, exc)
             await self._park(consumer.name, m, repr(exc), 1)
@@ -66,6 +79,10 @@ class InProcessBus:
     async def publish(self, messages: list[OutgoingMessage]) -> None:
         for m in messages:
             takers = [c for c in self.consumers if m.routing_key in c.routing_keys]
+            if not takers:
+                # Every event has a consumer in `hotelbot run`; an event nobody here takes means
+                # this process is not the whole system: refuse, and the row stays in the outbox.
+                raise LookupError(f"no consumer in this process takes {m.routing_key}")
             await asyncio.gather(*(self._deliver(c, m) for c in takers))
 
     async def retry_due(self) -> int:
@@ -87,6 +104,14 @@ class InProcessBus:
                 continue
             try:
                 await consumer.handle(decode(row.payload))
+            except NotReadyYet as exc:
+                async with self.engine.begin() as conn:
+                    await conn.execute(
+                        update(dead_letters)
+                        .where(dead_letters.c.id == row.id)
+                        .values(error=f"not ready: {exc}"[:1000], next_attempt_at=self._not_ready_attempt())
+                    )
+                continue
             except Exception as exc:
                 attempts = row.attempts + 1
                 next_at = self._next_attempt(attempts)

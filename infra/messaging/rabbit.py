@@ -21,7 +21,7 @@ from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobus
 
 from consumers.base import Consumer
 from infra.messaging.codec import UndecodableMessage, decode
-from infra.messaging.ports import OutgoingMessage
+from infra.messaging.ports import NotReadyYet, OutgoingMessage, not_ready_delay
 
 log = logging.getLogger(__name__)
 
@@ -169,6 +169,22 @@ class RabbitConsumerRunner:
             return
         try:
             await self.consumer.handle(event)
+        except NotReadyYet as exc:
+            target = self.names.retry(self.consumer.name, not_ready_delay(self.delays))
+            log.info(
+                "%s: %s %s not ready yet (%s); again later",
+                self.consumer.name,
+                event.routing_key(),
+                event.correlation_key,
+                exc,
+            )
+            try:
+                await self._forward(message, target, attempt, f"not ready: {exc}")  # the attempt is not used up
+            except Exception:
+                await message.nack(requeue=True)
+                return
+            await message.ack()
+            return
         except Exception as exc:
             if attempt < len(self.delays):
                 target = self.names.retry(self.consumer.name, self.delays[attempt])

@@ -44,6 +44,7 @@ class OutboxRelay:
         self.sweep_s = sweep_s
         self.max_backoff_s = max_backoff_s
         self._wake = asyncio.Event()
+        self._draining = asyncio.Lock()  # the prompt path and the sweep job never overlap
         self.published = 0
 
     def wake(self, _context: str | None = None) -> None:
@@ -87,6 +88,10 @@ class OutboxRelay:
         return len(rows)
 
     async def drain(self) -> int:
+        async with self._draining:
+            return await self._drain()
+
+    async def _drain(self) -> int:
         total = 0
         for context in CONTEXTS:
             while (sent := await self.publish_batch(context)) > 0:

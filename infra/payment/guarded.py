@@ -51,6 +51,12 @@ class GuardedProvider:
     async def charge(self, *, key: str, amount: int, currency: str) -> str:
         return await self._guarded(lambda: self.inner.charge(key=key, amount=amount, currency=currency))
 
+    async def void(self, *, key: str, amount: int, currency: str) -> None:
+        # Not behind the breaker: reversing a charge is worth trying even while new charges are
+        # refused; only the timeout applies.
+        async with asyncio.timeout(self.timeout_s):
+            await self.inner.void(key=key, amount=amount, currency=currency)
+
     async def refund(self, *, key: str, charge_ref: str, amount: int, currency: str) -> str:
         return await self._guarded(
             lambda: self.inner.refund(key=key, charge_ref=charge_ref, amount=amount, currency=currency)

@@ -22,6 +22,7 @@ class SandboxProvider:
     rng: random.Random = field(default_factory=random.Random)
     charges: dict[str, tuple[int, str]] = field(default_factory=dict)
     refunds: dict[str, str] = field(default_factory=dict)
+    voided: dict[str, str] = field(default_factory=dict)
 
     async def _call(self) -> None:
         if self.latency_s:
@@ -38,6 +39,11 @@ class SandboxProvider:
         ref = f"ch_{uuid.uuid4().hex[:20]}"
         self.charges[key] = (amount, ref)
         return ref
+
+    async def void(self, *, key: str, amount: int, currency: str) -> None:
+        """Reverse the charge made with `key`, if there was one."""
+        if key in self.charges:
+            self.voided[key] = self.charges.pop(key)[1]
 
     async def refund(self, *, key: str, charge_ref: str, amount: int, currency: str) -> str:
         if key in self.refunds:

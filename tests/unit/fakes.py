@@ -60,6 +60,12 @@ class FakeUnitOfWork:
         self._working, self._pending = copy.deepcopy(self.store), []
         self._bind()
 
+    async def seen(self, consumer: str, event_id: Any) -> bool:
+        return (consumer, str(event_id)) in self._inbox
+
+    async def lock(self, key: str) -> None:
+        return None
+
     async def first_delivery(self, consumer: str, event_id: Any) -> bool:
         key = (consumer, str(event_id))
         if key in self._inbox:
@@ -261,6 +267,7 @@ class FakeProvider:
         self.mode = "ok"
         self.charged: dict[str, int] = {}
         self.refunded: dict[str, int] = {}
+        self.voided: list[str] = []
         self.calls = 0
 
     async def charge(self, *, key: str, amount: int, currency: str) -> str:
@@ -271,6 +278,10 @@ class FakeProvider:
             raise PaymentUnavailable()
         self.charged.setdefault(key, amount)
         return f"ch-{key}"
+
+    async def void(self, *, key: str, amount: int, currency: str) -> None:
+        self.voided.append(key)
+        self.charged.pop(key, None)
 
     async def refund(self, *, key: str, charge_ref: str, amount: int, currency: str) -> str:
         self.calls += 1

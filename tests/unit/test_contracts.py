@@ -55,9 +55,7 @@ async def _everything_the_producers_emit(w: World) -> list[Event]:
         CancelReservation(reservation_id=kept.id, guest_id=GUEST), w.reservation_uow, w.clock
     )
     for event in [e for e in w.reservation_uow.outbox if e.name in ("cancelled", "rejected")]:
-        async with w.payment_uow as uow:
-            await payment.refund_for(event, uow, w.provider, w.clock)  # type: ignore[arg-type]
-            await uow.commit()
+        await payment.refund_for(event, "payment", w.payment_uow, w.provider, w.clock)  # type: ignore[arg-type]
     return [*w.hotel_uow.outbox, *w.reservation_uow.outbox, *w.payment_uow.outbox]
 
 

@@ -2,10 +2,13 @@ from __future__ import annotations
 
 from uuid import uuid4
 
+import pytest
+
 from domain.payment import handlers as payment
 from domain.payment.events import PaymentRefunded
 from domain.payment.model import PaymentStatus
 from domain.reservation.events import ReservationCancelled, ReservationRejected
+from domain.shared.errors import PaymentUnavailable
 from tests.unit.conftest import GUEST, World
 
 
@@ -25,9 +28,7 @@ async def test_a_cancelled_or_rejected_reservation_is_refunded_once(world: World
         kwargs = {"reservation_id": rid, "guest_id": GUEST, "hotel_id": 1}
         event = event_type(**kwargs, reason="x") if event_type is ReservationRejected else event_type(**kwargs)
         for _ in range(2):
-            async with world.payment_uow as uow:
-                await payment.refund_for(event, uow, world.provider, world.clock)  # type: ignore[arg-type]
-                await uow.commit()
+            await payment.refund_for(event, "payment", world.payment_uow, world.provider, world.clock)  # type: ignore[arg-type]
         stored = world.payment_uow.store["payments"][rid]
         assert stored.status is PaymentStatus.REFUNDED
         refunds = [e for e in world.payment_uow.outbox if isinstance(e, PaymentRefunded) and e.reservation_id == rid]
@@ -36,8 +37,20 @@ async def test_a_cancelled_or_rejected_reservation_is_refunded_once(world: World
 
 
 async def test_no_payment_no_refund(world: World) -> None:
-    async with world.payment_uow as uow:
-        result = await payment.refund_for(
-            ReservationCancelled(reservation_id=uuid4(), guest_id=GUEST, hotel_id=1), uow, world.provider, world.clock
-        )
+    result = await payment.refund_for(
+        ReservationCancelled(reservation_id=uuid4(), guest_id=GUEST, hotel_id=1),
+        "payment",
+        world.payment_uow,
+        world.provider,
+        world.clock,
+    )
     assert result is None and world.provider.calls == 0
+
+
+async def test_a_charge_whose_answer_was_lost_is_reversed_so_nothing_stays_charged(world: World) -> None:
+    rid = uuid4()
+    world.provider.mode = "fail"
+    with pytest.raises(PaymentUnavailable):
+        await world.gateway.charge(reservation_id=rid, guest_id=GUEST, amount=900, currency="KRW")
+    assert world.provider.voided == [f"charge:{rid}"]
+    assert world.payment_uow.store["payments"] == {} and world.payment_uow.outbox == []

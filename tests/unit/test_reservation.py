@@ -255,3 +255,26 @@ async def test_an_older_room_snapshot_never_overwrites_a_newer_one(world: World)
         await reservation.on_room_changed(older, uow)
         await uow.commit()
     assert world.reservation_uow.store["catalog"][room.id].price_per_night == 20_000
+
+
+async def test_paid_but_not_recorded_keeps_the_hold_and_the_sweep_places_it(world: World) -> None:
+    uow = world.reservation_uow
+    original = uow.commit
+    calls = 0
+
+    async def commit_fails_once_paid() -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 2:  # the commit after the payment: the database went away
+            raise ConnectionError("database gone")
+        await original()
+
+    uow.commit = commit_fails_once_paid  # type: ignore[method-assign]
+    with pytest.raises(errors.PaymentTakenBookingPending, match="payment went through"):
+        await world.place()
+    (held,) = uow.store["reservations"].values()
+    assert held.status is ReservationStatus.PENDING_PAYMENT and nights_held(world) == 2
+    assert world.provider.voided == []  # the money was taken, rightly: the booking will stand
+    world.clock.advance(timedelta(minutes=10))
+    assert await reservation.settle_stale_payments(uow, world.gateway, world.clock.now()) == (1, 0)
+    assert uow.store["reservations"][held.id].status is ReservationStatus.PLACED
