@@ -98,7 +98,6 @@ async def ask_reason(update: Update, context: BotContext) -> int:
         return END
     await answer(update)
     assert context.user_data is not None
-    context.user_data["rejecting"] = reservation_id.hex
     keyboard = InlineKeyboardMarkup(
         [
             [InlineKeyboardButton(context.t(f"reason_{key}"), callback_data=cb.pack(cb.REASON, reservation_id, key))]
@@ -107,9 +106,12 @@ async def ask_reason(update: Update, context: BotContext) -> int:
     )
     chat = update.effective_chat
     assert chat is not None
-    await context.bot.send_message(
+    prompt = await context.bot.send_message(
         chat.id, context.t("m_ask_reason", code=reservation_code(reservation_id)), reply_markup=keyboard
     )
+    # A typed reason must answer this very prompt (a reply to it), so no other text the manager
+    # sends later — a room number, a price — is ever mistaken for a rejection reason.
+    context.user_data["rejecting"] = {"id": reservation_id.hex, "prompt": prompt.message_id}
     return REASON
 
 
@@ -148,24 +150,33 @@ async def reason_picked(update: Update, context: BotContext) -> int:
 
 
 async def reason_typed(update: Update, context: BotContext) -> int:
-    assert context.user_data is not None
+    assert context.user_data is not None and update.message is not None
     rejecting = context.user_data.get("rejecting")
-    if not rejecting:
-        return END
-    reason = (update.message.text or "").strip()  # type: ignore[union-attr]
+    replied_to = update.message.reply_to_message
+    if not isinstance(rejecting, dict) or replied_to is None or replied_to.message_id != rejecting.get("prompt"):
+        return REASON
+    reason = (update.message.text or "").strip()
     if not reason or len(reason) > 200:
         await show(update, context.t("too_long", limit=200))
         return REASON
-    return await _reject(update, context, UUID(hex=rejecting), reason)
+    return await _reject(update, context, UUID(hex=rejecting["id"]), reason)
 
 
-async def stop(update: Update, context: BotContext) -> int:
-    await answer(update)
-    if context.user_data is not None:
-        for key in ("rejecting", "new_room", "editing"):
+def _stopper(key: str) -> Any:
+    """/cancel for one conversation: forgets that conversation's draft only."""
+
+    async def stop(update: Update, context: BotContext) -> int:
+        await answer(update)
+        if context.user_data is not None:
             context.user_data.pop(key, None)
-    await show(update, context.t("stopped"))
-    return END
+        await show(update, context.t("stopped"))
+        return END
+
+    return stop
+
+
+def _draft_of(context: BotContext, key: str) -> dict[str, Any] | None:
+    return context.user_data.get(key) if context.user_data is not None else None
 
 
 # --- rooms -------------------------------------------------------------------------------------
@@ -221,7 +232,10 @@ async def room_number(update: Update, context: BotContext) -> int:
     if not text or len(text) > 16:
         await show(update, context.t("too_long", limit=16))
         return ROOM_NUMBER
-    context.user_data["new_room"]["number"] = text  # type: ignore[index]
+    draft = _draft_of(context, "new_room")
+    if draft is None:
+        return END
+    draft["number"] = text
     await show(update, context.t("ask_room_type"))
     return ROOM_TYPE
 
@@ -231,7 +245,10 @@ async def room_type(update: Update, context: BotContext) -> int:
     if not text or len(text) > 64:
         await show(update, context.t("too_long", limit=64))
         return ROOM_TYPE
-    context.user_data["new_room"]["type"] = text  # type: ignore[index]
+    draft = _draft_of(context, "new_room")
+    if draft is None:
+        return END
+    draft["type"] = text
     await show(update, context.t("ask_capacity"))
     return ROOM_CAPACITY
 
@@ -246,14 +263,18 @@ async def room_capacity(update: Update, context: BotContext) -> int:
     if capacity is None:
         await show(update, context.t("bad_number") + " " + context.t("ask_capacity"))
         return ROOM_CAPACITY
-    draft = context.user_data["new_room"]  # type: ignore[index]
+    draft = _draft_of(context, "new_room")
+    if draft is None:
+        return END
     draft["capacity"] = capacity
     await show(update, context.t("ask_price", currency=draft["currency"], example=_example(draft["currency"])))
     return ROOM_PRICE
 
 
 async def room_price(update: Update, context: BotContext) -> int:
-    draft = context.user_data["new_room"]  # type: ignore[index]
+    draft = _draft_of(context, "new_room")
+    if draft is None or "capacity" not in draft:
+        return END
     price = parse_money(update.message.text or "", draft["currency"])  # type: ignore[union-attr]
     if price is None:
         await show(update, context.t("bad_price", example=_example(draft["currency"])))
@@ -514,21 +535,26 @@ async def _render_board(update: Update, context: BotContext, hotel: Hotel, page:
 
 
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
-    stop_handlers: list[BaseHandler[Any, Any, Any]] = [CommandHandler("cancel", stop)]
+    def stop_handlers(key: str) -> list[BaseHandler[Any, Any, Any]]:
+        return [CommandHandler("cancel", _stopper(key))]
+
     return [
         CallbackQueryHandler(approve, pattern=f"^{cb.APPROVE}:"),
+        # Takes only its buttons and replies to its own prompt, so it never stands in the way
+        # of the manager's other conversations; an unanswered prompt lapses after 15 minutes.
         ConversationHandler(
             entry_points=[CallbackQueryHandler(ask_reason, pattern=f"^{cb.REJECT}:")],
             states={
                 REASON: [
                     CallbackQueryHandler(reason_picked, pattern=f"^{cb.REASON}:"),
-                    MessageHandler(TEXT, reason_typed),
+                    MessageHandler(TEXT & filters.REPLY, reason_typed),
                 ]
             },
-            fallbacks=stop_handlers,
+            fallbacks=[],
             name="reject",
             persistent=True,
             allow_reentry=True,
+            conversation_timeout=15 * 60,
         ),
         ConversationHandler(
             entry_points=[CommandHandler("addroom", add_room)],
@@ -539,7 +565,7 @@ def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
                 ROOM_CAPACITY: [MessageHandler(TEXT, room_capacity)],
                 ROOM_PRICE: [MessageHandler(TEXT, room_price)],
             },
-            fallbacks=stop_handlers,
+            fallbacks=stop_handlers("new_room"),
             name="addroom",
             persistent=True,
             allow_reentry=True,
@@ -549,7 +575,7 @@ def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
         ConversationHandler(
             entry_points=[CallbackQueryHandler(edit_field, pattern=f"^{cb.ROOM_FIELD}:")],
             states={EDIT_VALUE: [MessageHandler(TEXT, edit_value)]},
-            fallbacks=stop_handlers,
+            fallbacks=stop_handlers("editing"),
             name="editroom",
             persistent=True,
             allow_reentry=True,

@@ -56,6 +56,10 @@ class Jobs:
             )
             return result.rowcount == 1
 
+    async def _unclaim(self, job: str, slot: str) -> None:
+        async with self.container.engine("app").begin() as conn:
+            await conn.execute(delete(scheduled_runs).where(scheduled_runs.c.job == job, scheduled_runs.c.slot == slot))
+
     async def remind_managers(self) -> int:
         s = self.container.settings
         cutoff = self.now - timedelta(seconds=s.approval_reminder_after_s)
@@ -82,7 +86,17 @@ class Jobs:
                     .values(reminded_at=self.now)
                 )
             if claimed.rowcount == 1 and self.notifier is not None:
-                await self.notifier.remind_managers(reservation_id)
+                try:
+                    await self.notifier.remind_managers(reservation_id)
+                except Exception:
+                    # Not sent: give the claim back so the next tick (here or on a replica) tries again.
+                    async with self.container.engine("hotel").begin() as conn:
+                        await conn.execute(
+                            update(hotel_approvals)
+                            .where(hotel_approvals.c.reservation_id == reservation_id)
+                            .values(reminded_at=None)
+                        )
+                    raise
                 sent += 1
         return sent
 
@@ -133,7 +147,11 @@ class Jobs:
                 ).all()
             for reservation_id, guest_id in due:
                 if await self._claim("check_in_reminder", str(reservation_id)) and self.notifier is not None:
-                    await self.notifier.remind_guest(reservation_id, guest_id)
+                    try:
+                        await self.notifier.remind_guest(reservation_id, guest_id)
+                    except Exception:
+                        await self._unclaim("check_in_reminder", str(reservation_id))
+                        raise
                     sent += 1
         return sent
 

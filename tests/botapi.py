@@ -240,8 +240,8 @@ class User:
     def as_chat(self) -> JSONDict:
         return {"id": self.id, "type": "private", "first_name": self.first_name}
 
-    async def send(self, text: str) -> int:
-        """Queue a text message from this user; returns its message_id."""
+    async def send(self, text: str, reply_to: Message | None = None) -> int:
+        """Queue a text message from this user (a reply to `reply_to`, if given); returns its message_id."""
         message_id = self._api.next_message_id(self.id)
         message: JSONDict = {
             "message_id": message_id,
@@ -253,6 +253,8 @@ class User:
         if text.startswith("/"):
             command = text.split(maxsplit=1)[0]
             message["entities"] = [{"type": "bot_command", "offset": 0, "length": _utf16_len(command)}]
+        if reply_to is not None:
+            message["reply_to_message"] = reply_to.to_api(self._api.bot_user)
         self._api.inject({"message": message})
         await asyncio.sleep(0)  # let a held getUpdates answer right away
         return message_id

@@ -120,3 +120,27 @@ async def test_a_flooding_user_is_slowed_and_others_are_not(world: World) -> Non
     assert answered_to_flooder_by_then < 30  # the flooder still waits; the calm user did not
     await flooder.expect("/book", after=29, timeout=30)
     assert reply.text.startswith("/book")
+
+
+async def test_a_typed_rejection_reason_must_answer_the_prompt_and_other_texts_go_where_they_belong(
+    sqlite_world: World,
+) -> None:
+    world = sqlite_world
+    api = world.api
+    await setup_hotel(world)
+    manager = api.users[MANAGER]
+    code = await book(world, GUEST, "Gus", seoul_today() + timedelta(days=3), 1, "101")
+    request = await manager.expect(f"New reservation {code}")
+    prompt = await tap(manager, request, "❌ Reject", "reply to this message with your own")
+    # The manager turns to something else first: those texts are not a rejection reason.
+    await say(manager, "/addroom", "What is its number")
+    await say(manager, "303", "What type")
+    await say(manager, "/cancel", "Nothing was booked")
+    rid = await _reservation_id(world, code)
+    approval = await world.runtime.container.hotels.approval(rid)
+    assert approval is not None and approval.status.value == "pending"
+    # Then answers the prompt itself.
+    after = len(manager.inbox)
+    await manager.send("The pool is closed that week", reply_to=prompt)
+    await manager.expect("Done", after=after)
+    await api.users[GUEST].expect(f"could not accept reservation {code}: The pool is closed that week")

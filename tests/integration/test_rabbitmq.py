@@ -36,14 +36,18 @@ async def _count(url: str, sql: str, expected: int, timeout: float = 30) -> None
         raise AssertionError(f"{sql}: {await scalar(url, sql)} != {expected}") from None
 
 
-async def test_bookings_taken_while_the_hotel_consumer_is_down_reach_it_when_it_returns(
+async def test_bookings_taken_while_the_hotel_consumer_is_down_reach_it_and_its_managers_when_it_returns(
     pg: str, amqp: Callable[..., dict]
 ) -> None:
-    settings = make_settings(database_url=pg, **amqp())
-    front = Runtime(settings, bot=False, consumers=("reservation",), scheduler=False, relay_sweep_s=0.5)
+    from tests.botapi import FakeBotApi
+
+    api = FakeBotApi()
+    await api.start()
+    settings = make_settings(database_url=pg, telegram_api_base_url=api.base_url, **amqp())
+    # The front: guests book, events leave, the notifier tells managers. The hotel side is away.
+    front = Runtime(settings, bot=False, consumers=("reservation", "notifier"), scheduler=False, relay_sweep_s=0.5)
     await front.start()
     try:
-        # The hotel consumer has run once (its queue exists), then stops: the hotel side is down.
         hotel = Runtime(settings, bot=False, relay=False, consumers=("hotel",), scheduler=False, migrate=False)
         await hotel.start()
         await hotel.stop()
@@ -54,15 +58,23 @@ async def test_bookings_taken_while_the_hotel_consumer_is_down_reach_it_when_it_
         check_in, check_out = stay(c)
         for i, room in enumerate(rooms):
             await c.handle(place(room, 100 + i, check_in, check_out))  # accepted while the hotel is away
+        await asyncio.sleep(3)  # longer than the notifier waits inline: it must wait, not give up
         assert await scalar(pg, "SELECT count(*) FROM hotel_approvals") == 0
+        assert not [m for m in api.sent if "New reservation" in m.text]
         hotel = Runtime(settings, bot=False, relay=False, consumers=("hotel",), scheduler=False, migrate=False)
         await hotel.start()
         try:
             await _count(pg, "SELECT count(*) FROM hotel_approvals WHERE status = 'pending'", 5)
+
+            async def every_request_reached_the_manager() -> bool:
+                return len([m for m in api.sent if m.chat_id == 5000 and "New reservation" in m.text]) == 5
+
+            await eventually(every_request_reached_the_manager, timeout=30)
         finally:
             await hotel.stop()
     finally:
         await front.stop()
+        await api.stop()
 
 
 def _spawn_consumer(name: str, env: dict[str, str]) -> subprocess.Popen[bytes]:

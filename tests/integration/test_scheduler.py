@@ -226,3 +226,18 @@ async def _all_sent(w: Clocked) -> bool:
     for context in ("reservation", "hotel", "payment"):
         unsent += await scalar(w.url, f"SELECT count(*) FROM {context}_outbox WHERE published_at IS NULL")
     return unsent == 0 and await scalar(w.url, "SELECT count(*) FROM view_reservations WHERE status='confirmed'") == 1
+
+
+async def test_a_reminder_that_could_not_be_sent_is_tried_again_on_the_next_tick(clocked: Clocked) -> None:
+    w = clocked
+    await _placed_request(w)
+    w.clock.advance(timedelta(hours=3))
+    jobs = w.jobs()
+    network_down = {"error_code": 502, "description": "Bad Gateway"}
+    w.api.fail_next["sendMessage"] = [dict(network_down) for _ in range(20)]
+    with pytest.raises(Exception, match="Bad Gateway"):
+        await jobs.remind_managers()
+    w.api.fail_next["sendMessage"] = []
+    assert await jobs.remind_managers() == 1
+    await w.api.wait_idle()
+    assert len(_texts(w, MANAGER, "still waiting for your decision")) == 1
