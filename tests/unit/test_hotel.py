@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date
-from uuid import uuid4
+from uuid import UUID, uuid4
 
 import pytest
 
@@ -98,22 +98,27 @@ async def test_granting_and_revoking_the_manager_role(world: World) -> None:
         await hotel.grant_manager(hc.GrantManager(hotel_id=999, user_id=1), world.hotel_uow)
 
 
-async def _request(world: World) -> ReservationPlaced:
-    placed = ReservationPlaced(
-        reservation_id=uuid4(),
+def _placed(world: World, reservation_id: UUID | None = None) -> ReservationPlaced:
+    assert world.room is not None
+    return ReservationPlaced(
+        reservation_id=reservation_id or uuid4(),
         guest_id=GUEST,
         guest_name="Ann",
         hotel_id=world.hotel_id,
         hotel_name="Seaside",
         room_id=world.room.id,
         room_number="101",
-        check_in=date(2026, 12, 10),  # type: ignore[union-attr]
+        check_in=date(2026, 12, 10),
         check_out=date(2026, 12, 12),
         guests=2,
         total_price=20_000,
         currency="KRW",
         payment_id=uuid4(),
     )
+
+
+async def _request(world: World) -> ReservationPlaced:
+    placed = _placed(world)
     async with world.hotel_uow as uow:
         await hotel.on_reservation_placed(placed, uow)
         await hotel.on_reservation_placed(placed, uow)  # a redelivery records nothing new
@@ -206,21 +211,7 @@ async def test_a_cancellation_that_overtakes_its_reservation_still_withdraws_the
             ReservationCancelled(reservation_id=rid, guest_id=GUEST, hotel_id=world.hotel_id), uow
         )
         await uow.commit()
-    placed = ReservationPlaced(
-        reservation_id=rid,
-        guest_id=GUEST,
-        guest_name="Ann",
-        hotel_id=world.hotel_id,
-        hotel_name="Seaside",
-        room_id=world.room.id,
-        room_number="101",
-        check_in=date(2026, 12, 10),  # type: ignore[union-attr]
-        check_out=date(2026, 12, 12),
-        guests=2,
-        total_price=20_000,
-        currency="KRW",
-        payment_id=uuid4(),
-    )
+    placed = _placed(world, rid)
     async with world.hotel_uow as uow:
         await hotel.on_reservation_placed(placed, uow)
         await uow.commit()
