@@ -41,6 +41,7 @@ async def start(settings: Settings, split: bool = False) -> tuple[Runtime, Recor
             "AMQP_URL": settings.amqp_url or "",
             "LOG_LEVEL": "WARNING",
             "PAYMENT_LATENCY_MS": str(settings.payment_latency_ms),
+            "DB_POOL_SIZE": "10",
         }
         for name in SPLIT:
             _children.append(

@@ -25,7 +25,9 @@ async def _main(name: str, args: argparse.Namespace) -> None:
         if name in ("events", "all"):
             settings = await bench_settings(backend, tmp)
             print(f"\nsettings: {describe(settings)}")
-            await flows.events(settings, numbers.get("consume"))
+            await flows.events(
+                settings, numbers.get("consume"), steady_rate=args.rate, seconds=args.seconds, burst=args.burst
+            )
         if name in ("contention", "all"):
             settings = await bench_settings(backend, tmp)
             print(f"\nsettings: {describe(settings)}")
@@ -40,6 +42,9 @@ def run(name: str, rest: list[str]) -> int:
     parser.add_argument("--guests", type=int, default=2000)
     parser.add_argument("--concurrency", type=int, default=64)
     parser.add_argument("--contenders", type=int, default=200)
+    parser.add_argument("--rate", type=int, default=100, help="events: steady bookings per second")
+    parser.add_argument("--seconds", type=int, default=10, help="events: how long the steady phase lasts")
+    parser.add_argument("--burst", type=int, default=1500, help="events: bookings placed at full speed")
     parser.add_argument("--split", action="store_true", help="run the consumers as processes of their own")
     args = parser.parse_args(rest)
     if name not in ("raw", "booking", "events", "contention", "all"):

@@ -60,7 +60,7 @@ class Container:
 
     def __post_init__(self) -> None:
         s = self.settings
-        self.engines = Engines(s.db_pool_size)
+        self.engines = Engines(s.db_pool_size, s.db_pre_ping)
         if self.provider is None:
             self.provider = GuardedProvider(
                 SandboxProvider(s.payment_latency_ms / 1000, s.payment_failure_rate, s.payment_decline_rate),

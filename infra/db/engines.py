@@ -26,7 +26,7 @@ def _on_sqlite_connect(dbapi_connection: Any, _record: Any) -> None:
     cursor.close()
 
 
-def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
+def make_engine(url: str, pool_size: int = 10, pre_ping: bool = False) -> AsyncEngine:
     if is_sqlite(url):
         database = make_url(url).database
         if database and database != ":memory:":
@@ -36,17 +36,20 @@ def make_engine(url: str, pool_size: int = 10) -> AsyncEngine:
         return engine
     # A fixed pool: a consumer with a large prefetch queues for connections instead of opening
     # more than PostgreSQL's max_connections allows across all processes.
-    return create_async_engine(url, pool_size=pool_size, max_overflow=0, pool_pre_ping=True, pool_timeout=30)
+    return create_async_engine(
+        url, pool_size=pool_size, max_overflow=0, pool_pre_ping=pre_ping, pool_recycle=1800, pool_timeout=30
+    )
 
 
 class Engines:
-    def __init__(self, pool_size: int = 10) -> None:
+    def __init__(self, pool_size: int = 10, pre_ping: bool = False) -> None:
         self._engines: dict[str, AsyncEngine] = {}
         self._pool_size = pool_size
+        self._pre_ping = pre_ping
 
     def get(self, url: str) -> AsyncEngine:
         if url not in self._engines:
-            self._engines[url] = make_engine(url, self._pool_size)
+            self._engines[url] = make_engine(url, self._pool_size, self._pre_ping)
         return self._engines[url]
 
     async def dispose(self) -> None:

@@ -96,6 +96,7 @@ async def test_two_processes_each_of_view_and_payment_apply_every_event_exactly_
         "AMQP_QUEUE_PREFIX": extra["amqp_queue_prefix"],
         "AMQP_EXCHANGE": extra["amqp_exchange"],
         "PAYMENT_LATENCY_MS": "0",
+        "DB_POOL_SIZE": "8",
     }
     front = Runtime(settings, bot=False, consumers=("reservation", "hotel"), scheduler=False, relay_sweep_s=0.5)
     await front.start()
