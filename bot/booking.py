@@ -14,7 +14,7 @@ from bot import callbacks as cb
 from bot.calendar import add_months, calendar_keyboard, month_start, parse_typed_date
 from bot.context import BotContext
 from bot.texts import error_text, reservation_code
-from bot.ui import answer, show
+from bot.ui import answer, show, typed
 from domain.reservation.commands import PlaceReservation
 from domain.reservation.model import CatalogRoom
 from domain.shared.errors import (
@@ -71,10 +71,9 @@ async def book(update: Update, context: BotContext) -> int:
 
 async def hotel_chosen(update: Update, context: BotContext) -> int:
     await answer(update)
-    parsed = cb.parse(update.callback_query.data)  # type: ignore[union-attr]
     hotels = dict(await context.container.availability.hotels())
     try:
-        hotel_id = parsed.as_int() if parsed else -1
+        hotel_id = cb.pressed(update).as_int()
     except (ValueError, IndexError):
         hotel_id = -1
     if hotel_id not in hotels:
@@ -144,11 +143,10 @@ async def _show_check_out(update: Update, context: BotContext, prefix: str = "")
 
 async def month_changed(update: Update, context: BotContext) -> int:
     await answer(update)
-    parsed = cb.parse(update.callback_query.data)  # type: ignore[union-attr]
     draft = _draft(context)
     state = CHECK_OUT if "check_in" in draft else CHECK_IN
     try:
-        raw = parsed.as_text() if parsed else ""
+        raw = cb.pressed(update).as_text()
         month = date(int(raw[:4]), int(raw[4:]), 1)
     except (ValueError, IndexError):
         return state
@@ -183,14 +181,14 @@ async def _take_check_in(update: Update, context: BotContext, day: date) -> int:
 async def check_in_picked(update: Update, context: BotContext) -> int:
     await answer(update)
     try:
-        day = cb.parse(update.callback_query.data).as_date()  # type: ignore[union-attr]
-    except (ValueError, IndexError, AttributeError):
+        day = cb.pressed(update).as_date()
+    except (ValueError, IndexError):
         return CHECK_IN
     return await _take_check_in(update, context, day)
 
 
 async def check_in_typed(update: Update, context: BotContext) -> int:
-    day = parse_typed_date(update.message.text or "")  # type: ignore[union-attr]
+    day = parse_typed_date(typed(update))
     if day is None:
         await show(update, context.t("bad_date"))
         return CHECK_IN
@@ -213,14 +211,14 @@ async def _take_check_out(update: Update, context: BotContext, day: date) -> int
 async def check_out_picked(update: Update, context: BotContext) -> int:
     await answer(update)
     try:
-        day = cb.parse(update.callback_query.data).as_date()  # type: ignore[union-attr]
-    except (ValueError, IndexError, AttributeError):
+        day = cb.pressed(update).as_date()
+    except (ValueError, IndexError):
         return CHECK_OUT
     return await _take_check_out(update, context, day)
 
 
 async def check_out_typed(update: Update, context: BotContext) -> int:
-    day = parse_typed_date(update.message.text or "")  # type: ignore[union-attr]
+    day = parse_typed_date(typed(update))
     if day is None:
         await show(update, context.t("bad_date"))
         return CHECK_OUT
@@ -271,7 +269,7 @@ async def _take_guests(update: Update, context: BotContext, guests: int) -> int:
 
 
 async def guests_typed(update: Update, context: BotContext) -> int:
-    text = (update.message.text or "").strip()  # type: ignore[union-attr]
+    text = typed(update)
     if not (text.isascii() and text.isdigit()) or len(text) > 3:
         await show(update, context.t("bad_number"))
         return GUESTS
@@ -281,8 +279,8 @@ async def guests_typed(update: Update, context: BotContext) -> int:
 async def guests_picked(update: Update, context: BotContext) -> int:
     await answer(update)
     try:
-        guests = cb.parse(update.callback_query.data).as_int()  # type: ignore[union-attr]
-    except (ValueError, IndexError, AttributeError):
+        guests = cb.pressed(update).as_int()
+    except (ValueError, IndexError):
         return GUESTS
     return await _take_guests(update, context, guests)
 
@@ -364,8 +362,8 @@ async def _show_confirm(update: Update, context: BotContext, room: CatalogRoom, 
 async def room_picked(update: Update, context: BotContext) -> int:
     await answer(update)
     try:
-        room_id = cb.parse(update.callback_query.data).as_uuid()  # type: ignore[union-attr]
-    except (ValueError, IndexError, AttributeError):
+        room_id = cb.pressed(update).as_uuid()
+    except (ValueError, IndexError):
         return ROOM
     room = next((r for r in await _free_rooms(context) if r.room_id == room_id), None)
     if room is None:
@@ -382,8 +380,8 @@ async def pay(update: Update, context: BotContext) -> int:
     await answer(update)
     draft = _draft(context)
     try:
-        pressed = cb.parse(update.callback_query.data).as_uuid()  # type: ignore[union-attr]
-    except (ValueError, IndexError, AttributeError):
+        pressed = cb.pressed(update).as_uuid()
+    except (ValueError, IndexError):
         return CONFIRM
     # The button names the very draft it was shown for: an older confirm screen's Pay cannot
     # book the dates or total of the current one.

@@ -8,6 +8,8 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
+from telegram import Update
+
 APPROVE, REJECT, REASON = "ap", "rj", "rr"
 CANCEL_ASK, CANCEL_YES, CANCEL_NO = "cx", "cy", "cn"
 HOTEL, DAY, MONTH, ROOM, PAY, BACK, STOP, NOOP = "bh", "bd", "bm", "br", "bp", "bb", "bs", "no"
@@ -55,6 +57,16 @@ class Parsed:
 
     def as_text(self, i: int = 0) -> str:
         return self.parts[i]
+
+
+def pressed(update: Update) -> Parsed:
+    """The data of the button this update pressed; ValueError when there is none or it does not
+    parse (a forged or foreign button)."""
+    query = update.callback_query
+    parsed = parse(query.data if query is not None else None)
+    if parsed is None:
+        raise ValueError("no usable callback data")
+    return parsed
 
 
 def parse(data: str | None) -> Parsed | None:

@@ -68,8 +68,10 @@ async def language(update: Update, context: BotContext) -> None:
 
 
 async def language_chosen(update: Update, context: BotContext) -> None:
-    parsed = cb.parse(update.callback_query.data)  # type: ignore[union-attr]
-    code = parsed.as_text() if parsed and parsed.parts else ""
+    try:
+        code = cb.pressed(update).as_text()
+    except (ValueError, IndexError):
+        code = ""
     if code not in LANGUAGES:
         await answer(update, context.t("stale_button"))
         return

@@ -56,8 +56,8 @@ async def my_reservations(update: Update, context: BotContext) -> None:
 async def _own(update: Update, context: BotContext) -> ReservationView | None:
     """The reservation a button names, if it is the presser's own; nobody learns of others'."""
     try:
-        reservation_id = cb.parse(update.callback_query.data).as_uuid()  # type: ignore[union-attr]
-    except (ValueError, IndexError, AttributeError):
+        reservation_id = cb.pressed(update).as_uuid()
+    except (ValueError, IndexError):
         reservation_id = None
     row = await context.container.views.reservation(reservation_id) if reservation_id else None
     user = update.effective_user

@@ -14,7 +14,7 @@ from bot import callbacks as cb
 from bot.context import BotContext
 from bot.notifier import decided_text
 from bot.texts import error_text, reservation_code
-from bot.ui import answer, show
+from bot.ui import answer, show, typed
 from domain.hotel import commands as hc
 from domain.hotel.model import Hotel, Room
 from domain.shared.errors import AlreadyDecided, DomainError, NotAllowed, NotFound
@@ -36,8 +36,8 @@ def _user(update: Update) -> Any:
 
 def _rid(update: Update) -> UUID | None:
     try:
-        return cb.parse(update.callback_query.data).as_uuid()  # type: ignore[union-attr]
-    except (ValueError, IndexError, AttributeError):
+        return cb.pressed(update).as_uuid()
+    except (ValueError, IndexError):
         return None
 
 
@@ -137,10 +137,10 @@ async def _reject(update: Update, context: BotContext, reservation_id: UUID, rea
 
 
 async def reason_picked(update: Update, context: BotContext) -> int:
-    parsed = cb.parse(update.callback_query.data)  # type: ignore[union-attr]
     try:
-        reservation_id, key = parsed.as_uuid(0), parsed.as_text(1)  # type: ignore[union-attr]
-    except (ValueError, IndexError, AttributeError):
+        parsed = cb.pressed(update)
+        reservation_id, key = parsed.as_uuid(0), parsed.as_text(1)
+    except (ValueError, IndexError):
         await answer(update, context.t("stale_button"), alert=True)
         return END
     if key not in ("full", "maintenance", "policy"):
@@ -167,12 +167,16 @@ def _stopper(key: str) -> Any:
 
     async def stop(update: Update, context: BotContext) -> int:
         await answer(update)
-        if context.user_data is not None:
-            context.user_data.pop(key, None)
+        _forget_draft(context, key)
         await show(update, context.t("stopped"))
         return END
 
     return stop
+
+
+def _forget_draft(context: BotContext, key: str) -> None:
+    if context.user_data is not None:
+        context.user_data.pop(key, None)
 
 
 def _draft_of(context: BotContext, key: str) -> dict[str, Any] | None:
@@ -217,8 +221,8 @@ async def _start_room(update: Update, context: BotContext, hotel: Hotel) -> int:
 async def add_room_hotel(update: Update, context: BotContext) -> int:
     await answer(update)
     try:
-        hotel_id = cb.parse(update.callback_query.data).as_int(1)  # type: ignore[union-attr]
-    except (ValueError, IndexError, AttributeError):
+        hotel_id = cb.pressed(update).as_int(1)
+    except (ValueError, IndexError):
         return END
     hotel = next((h for h in await _managed(update, context) if h.id == hotel_id), None)
     if hotel is None:
@@ -228,7 +232,7 @@ async def add_room_hotel(update: Update, context: BotContext) -> int:
 
 
 async def room_number(update: Update, context: BotContext) -> int:
-    text = (update.message.text or "").strip()  # type: ignore[union-attr]
+    text = typed(update)
     if not text or len(text) > 16:
         await show(update, context.t("too_long", limit=16))
         return ROOM_NUMBER
@@ -241,7 +245,7 @@ async def room_number(update: Update, context: BotContext) -> int:
 
 
 async def room_type(update: Update, context: BotContext) -> int:
-    text = (update.message.text or "").strip()  # type: ignore[union-attr]
+    text = typed(update)
     if not text or len(text) > 64:
         await show(update, context.t("too_long", limit=64))
         return ROOM_TYPE
@@ -259,7 +263,7 @@ def _capacity(text: str) -> int | None:
 
 
 async def room_capacity(update: Update, context: BotContext) -> int:
-    capacity = _capacity(update.message.text or "")  # type: ignore[union-attr]
+    capacity = _capacity(typed(update))
     if capacity is None:
         await show(update, context.t("bad_number") + " " + context.t("ask_capacity"))
         return ROOM_CAPACITY
@@ -275,7 +279,7 @@ async def room_price(update: Update, context: BotContext) -> int:
     draft = _draft_of(context, "new_room")
     if draft is None or "capacity" not in draft:
         return END
-    price = parse_money(update.message.text or "", draft["currency"])  # type: ignore[union-attr]
+    price = parse_money(typed(update), draft["currency"])
     if price is None:
         await show(update, context.t("bad_price", example=_example(draft["currency"])))
         return ROOM_PRICE
@@ -294,7 +298,7 @@ async def room_price(update: Update, context: BotContext) -> int:
         await show(update, error_text(context.lang, exc))
         return END
     finally:
-        context.user_data.pop("new_room", None)  # type: ignore[union-attr]
+        _forget_draft(context, "new_room")
     await show(
         update,
         context.t(
@@ -372,8 +376,8 @@ def _room_menu(context: BotContext, room: Room) -> InlineKeyboardMarkup:
 
 async def edit_room(update: Update, context: BotContext) -> int:
     try:
-        room_id = cb.parse(update.callback_query.data).as_uuid()  # type: ignore[union-attr]
-    except (ValueError, IndexError, AttributeError):
+        room_id = cb.pressed(update).as_uuid()
+    except (ValueError, IndexError):
         await answer(update, context.t("stale_button"), alert=True)
         return END
     found = await _my_room(update, context, room_id)
@@ -417,10 +421,10 @@ async def _updated(update: Update, context: BotContext, cmd: hc.UpdateRoom, curr
 
 
 async def edit_field(update: Update, context: BotContext) -> int:
-    parsed = cb.parse(update.callback_query.data)  # type: ignore[union-attr]
     try:
-        room_id, field = parsed.as_uuid(0), parsed.as_text(1)  # type: ignore[union-attr]
-    except (ValueError, IndexError, AttributeError):
+        parsed = cb.pressed(update)
+        room_id, field = parsed.as_uuid(0), parsed.as_text(1)
+    except (ValueError, IndexError):
         await answer(update, context.t("stale_button"), alert=True)
         return END
     found = await _my_room(update, context, room_id)
@@ -446,7 +450,7 @@ async def edit_value(update: Update, context: BotContext) -> int:
     editing = context.user_data.get("editing") if context.user_data else None
     if not editing:
         return END
-    text = update.message.text or ""  # type: ignore[union-attr]
+    text = typed(update)
     room_id, actor = UUID(hex=editing["room_id"]), _user(update).id
     if editing["field"] == "price":
         price = parse_money(text, editing["currency"])
@@ -460,7 +464,7 @@ async def edit_value(update: Update, context: BotContext) -> int:
             await show(update, context.t("bad_number"))
             return EDIT_VALUE
         cmd = hc.UpdateRoom(room_id=room_id, capacity=capacity, actor_id=actor)
-    context.user_data.pop("editing", None)  # type: ignore[union-attr]
+    _forget_draft(context, "editing")
     return await _updated(update, context, cmd, editing["currency"])
 
 
@@ -474,13 +478,13 @@ async def board(update: Update, context: BotContext) -> None:
 
 
 async def board_page(update: Update, context: BotContext) -> None:
-    parsed = cb.parse(update.callback_query.data)  # type: ignore[union-attr]
     try:
-        if parsed is not None and parsed.kind == cb.MHOTEL:
+        parsed = cb.pressed(update)
+        if parsed.kind == cb.MHOTEL:
             hotel_id, page = parsed.as_int(1), 0
         else:
-            hotel_id, page = parsed.as_int(0), parsed.as_int(1)  # type: ignore[union-attr]
-    except (ValueError, IndexError, AttributeError):
+            hotel_id, page = parsed.as_int(0), parsed.as_int(1)
+    except (ValueError, IndexError):
         await answer(update, context.t("stale_button"), alert=True)
         return
     hotel = await context.container.hotels.hotel(hotel_id)

@@ -30,3 +30,9 @@ async def answer(update: Update, text: str | None = None, alert: bool = False) -
     if update.callback_query is not None:
         with contextlib.suppress(BadRequest):  # a query older than Telegram keeps them
             await update.callback_query.answer(text, show_alert=alert)
+
+
+def typed(update: Update) -> str:
+    """What the user typed, trimmed ("" for anything that is not a text message)."""
+    message = update.message
+    return (message.text or "").strip() if message is not None else ""
