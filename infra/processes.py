@@ -83,9 +83,9 @@ class Runtime:
             from bot.notifier import Notifier
 
             self.application = build_application(s, self.container, request=self.request)
-            await self.application.initialize()
+            await _reach_telegram(self.application.initialize)
             self._notifier_bot = build_notifier_bot(s, self.request)
-            await self._notifier_bot.initialize()
+            await _reach_telegram(self._notifier_bot.initialize)
             self.notifier = Notifier(self._notifier_bot, self.container)
         consumers = self._consumers()
         publisher: Publisher | None = None
@@ -157,10 +157,33 @@ class Runtime:
         await self.container.close()
 
 
+async def _reach_telegram(initialize: Any, max_delay_s: float = 60.0) -> None:
+    """Telegram must accept the token (else one clear line and exit); while it cannot be
+    reached at all, keep trying with growing pauses instead of dying at start."""
+    from telegram.error import InvalidToken, NetworkError
+
+    delay = 1.0
+    while True:
+        try:
+            await initialize()
+            return
+        except InvalidToken:
+            raise SettingsError("setting TELEGRAM_BOT_TOKEN: Telegram does not accept this token") from None
+        except NetworkError as exc:
+            log.warning("Telegram cannot be reached (%s); trying again in %.0fs", exc, delay)
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, max_delay_s)
+
+
 async def _serve(runtime: Runtime) -> int:
     from infra.cli import wait_for_stop
 
-    await runtime.start()
+    try:
+        await runtime.start()
+    except BaseException:
+        with contextlib.suppress(Exception):
+            await runtime.stop()  # whatever did start is closed again
+        raise
     try:
         await wait_for_stop()
         log.info("stopping")

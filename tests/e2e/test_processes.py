@@ -127,3 +127,28 @@ async def test_webhook_mode_refuses_a_wrong_secret_and_processes_a_right_one(sql
     finally:
         await runtime.stop()
         await api.stop()
+
+
+async def test_a_token_telegram_refuses_stops_the_start_with_one_clear_line(tmp_path: Path) -> None:
+    api = FakeBotApi(TOKEN)
+    await api.start()
+    try:
+        env = {k: v for k, v in os.environ.items() if not k.endswith(("DATABASE_URL", "AMQP_URL"))}
+        env.update(TELEGRAM_BOT_TOKEN="999:WRONG", TELEGRAM_API_BASE_URL=api.base_url)
+        process = await asyncio.create_subprocess_exec(
+            sys.executable,
+            "-m",
+            "infra.cli",
+            "run",
+            cwd=tmp_path,
+            env=env,
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+        )
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+        assert process.returncode == 2
+        assert stderr.decode().strip().splitlines()[-1] == (
+            "hotelbot: setting TELEGRAM_BOT_TOKEN: Telegram does not accept this token"
+        )
+    finally:
+        await api.stop()
