@@ -152,17 +152,6 @@ class SqlApprovals:
             update(hotel_approvals).where(hotel_approvals.c.reservation_id == request.reservation_id).values(**values)
         )
 
-    async def pending_requested_before(self, cutoff: object, *, unreminded: bool = False) -> list[ApprovalRequest]:
-        query = select(hotel_approvals.c.reservation_id).where(
-            hotel_approvals.c.status == ApprovalStatus.PENDING.value,
-            hotel_approvals.c.requested_at <= cutoff,
-        )
-        if unreminded:
-            query = query.where(hotel_approvals.c.reminded_at.is_(None))
-        ids = (await self.conn.scalars(query.order_by(hotel_approvals.c.requested_at))).all()
-        found = [await self.get(i) for i in ids]
-        return [r for r in found if r is not None]
-
     async def count_pending(self) -> int:
         return int(
             await self.conn.scalar(

@@ -88,15 +88,6 @@ class SqlReservations:
         )
         return [_reservation(r) for r in rows]
 
-    async def confirmed_checking_in(self, day: date) -> list[Reservation]:
-        rows = await self.conn.execute(
-            select(reservations).where(
-                reservations.c.status == ReservationStatus.CONFIRMED.value,
-                reservations.c.check_in == day,
-            )
-        )
-        return [_reservation(r) for r in rows]
-
 
 class SqlHeldNights:
     def __init__(self, conn: AsyncConnection) -> None:

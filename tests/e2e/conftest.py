@@ -4,6 +4,7 @@ stand-in (tests/botapi.py), with scripted users pressing real buttons."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -35,13 +36,19 @@ class World:
         await self.runtime.start()
 
 
-async def start_world(settings_for: Callable[[str], Settings]) -> World:
+@contextlib.asynccontextmanager
+async def running_world(**extra: Any) -> AsyncIterator[World]:
+    """The Bot API stand-in and the all-in-one process on it; both closed afterwards."""
     api = FakeBotApi()
     await api.start()
-    settings = settings_for(api.base_url)
-    runtime = Runtime(settings, relay_sweep_s=0.5)
-    await runtime.start()
-    return World(api, settings, runtime)
+    settings = make_settings(telegram_api_base_url=api.base_url, admin_ids=frozenset({ADMIN}), **extra)
+    world = World(api, settings, Runtime(settings, relay_sweep_s=0.5))
+    try:
+        await world.runtime.start()
+        yield world
+    finally:
+        await world.runtime.stop()  # the current one: a test may have restarted it
+        await api.stop()
 
 
 @pytest.fixture(params=["sqlite+inprocess", "postgresql+rabbitmq"])
@@ -51,31 +58,15 @@ async def world(request: Any, sqlite_url: str, pg_url: str, amqp: Callable[..., 
     else:
         await truncate_all(pg_url)
         extra = {"database_url": pg_url, **amqp()}
-
-    def settings_for(base_url: str) -> Settings:
-        return make_settings(telegram_api_base_url=base_url, admin_ids=frozenset({ADMIN}), **extra)
-
-    w = await start_world(settings_for)
-    try:
+    async with running_world(**extra) as w:
         yield w
-    finally:
-        await w.runtime.stop()
-        await w.api.stop()
 
 
 @pytest.fixture
 async def sqlite_world(sqlite_url: str) -> AsyncIterator[World]:
     """The all-in-one process on SQLite and the in-process bus only."""
-
-    def settings_for(base_url: str) -> Settings:
-        return make_settings(telegram_api_base_url=base_url, admin_ids=frozenset({ADMIN}), database_url=sqlite_url)
-
-    w = await start_world(settings_for)
-    try:
+    async with running_world(database_url=sqlite_url) as w:
         yield w
-    finally:
-        await w.runtime.stop()
-        await w.api.stop()
 
 
 async def say(user: User, text: str, expect: str, timeout: float = 15) -> Message:

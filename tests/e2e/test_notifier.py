@@ -8,7 +8,7 @@ import pytest
 from domain.hotel import commands as hc
 from infra.admin_ops import dead_letters
 from tests.e2e.conftest import World
-from tests.integration.helpers import eventually, place, seed_hotel, stay, wait_for_catalog
+from tests.integration.helpers import eventually, place, seed_hotel, stay
 
 pytestmark = pytest.mark.e2e
 SECOND_MANAGER = 5001
@@ -20,7 +20,6 @@ async def test_a_429_from_telegram_is_waited_out_and_the_request_still_reaches_t
     api, c = sqlite_world.api, sqlite_world.runtime.container
     manager = api.user(5000, "Mia")
     _, (room,) = await seed_hotel(c, sync_catalog=False)
-    await wait_for_catalog(c, room)
     too_many = {"error_code": 429, "description": "Too Many Requests: retry after 1", "parameters": {"retry_after": 1}}
     api.fail_next["sendMessage"] = [dict(too_many), dict(too_many)]
     r = await c.handle(place(room, 77, *stay(c)))
@@ -36,7 +35,6 @@ async def test_a_manager_who_blocked_the_bot_is_skipped_and_the_others_still_hea
     api, c = sqlite_world.api, sqlite_world.runtime.container
     hotel, (room,) = await seed_hotel(c, sync_catalog=False)
     await c.handle(hc.GrantManager(hotel_id=hotel.id, user_id=SECOND_MANAGER))
-    await wait_for_catalog(c, room)
     api.blocked.add(5000)
     second = api.user(SECOND_MANAGER, "Max")
     r = await c.handle(place(room, 78, *stay(c)))

@@ -22,6 +22,26 @@ from tests.e2e.conftest import say
 pytestmark = pytest.mark.e2e
 
 
+def _env(**settings: str) -> dict[str, str]:
+    """This machine's environment without database or broker settings, plus `settings`."""
+    env = {k: v for k, v in os.environ.items() if not k.endswith(("DATABASE_URL", "AMQP_URL"))}
+    env.update(settings)
+    return env
+
+
+async def _hotelbot(cwd: Path, env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "infra.cli",
+        *args,
+        cwd=cwd,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+
+
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -31,19 +51,8 @@ def _free_port() -> int:
 async def test_hotelbot_run_with_only_a_token_migrates_answers_and_stops_on_sigterm(tmp_path: Path) -> None:
     api = FakeBotApi(TOKEN)
     await api.start()
-    env = {k: v for k, v in os.environ.items() if not k.endswith(("DATABASE_URL", "AMQP_URL"))}
     # Only the token; the API address points at the local stand-in instead of Telegram.
-    env.update(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=api.base_url)
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "infra.cli",
-        "run",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.DEVNULL,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await _hotelbot(tmp_path, _env(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=api.base_url), "run")
     try:
         user = api.user(42, "Una")
         await say(user, "/start", "Welcome, Una!", timeout=60)
@@ -66,17 +75,7 @@ async def test_hotelbot_run_with_only_a_token_migrates_answers_and_stops_on_sigt
 
 
 async def test_a_wrong_setting_fails_at_start_with_one_clear_line(tmp_path: Path) -> None:
-    env = {**os.environ, "ADMIN_IDS": "12,abc", "TELEGRAM_BOT_TOKEN": TOKEN}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "infra.cli",
-        "run",
-        cwd=tmp_path,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await _hotelbot(tmp_path, _env(ADMIN_IDS="12,abc", TELEGRAM_BOT_TOKEN=TOKEN), "run")
     _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
     lines = stderr.decode().strip().splitlines()
     assert process.returncode == 2
@@ -133,18 +132,8 @@ async def test_a_token_telegram_refuses_stops_the_start_with_one_clear_line(tmp_
     api = FakeBotApi(TOKEN)
     await api.start()
     try:
-        env = {k: v for k, v in os.environ.items() if not k.endswith(("DATABASE_URL", "AMQP_URL"))}
-        env.update(TELEGRAM_BOT_TOKEN="999:WRONG", TELEGRAM_API_BASE_URL=api.base_url)
-        process = await asyncio.create_subprocess_exec(
-            sys.executable,
-            "-m",
-            "infra.cli",
-            "run",
-            cwd=tmp_path,
-            env=env,
-            stdout=asyncio.subprocess.PIPE,
-            stderr=asyncio.subprocess.PIPE,
-        )
+        env = _env(TELEGRAM_BOT_TOKEN="999:WRONG", TELEGRAM_API_BASE_URL=api.base_url)
+        process = await _hotelbot(tmp_path, env, "run")
         _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
         assert process.returncode == 2
         assert stderr.decode().strip().splitlines()[-1] == (

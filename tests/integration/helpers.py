@@ -20,8 +20,9 @@ async def seed_hotel(
     tz: str = "Europe/Berlin",
     sync_catalog: bool = True,
 ) -> tuple[Hotel, list[Room]]:
-    """A hotel with a manager and rooms; the reservation context's catalog is filled from the
-    hotel's RoomCreated events exactly as its consumer would (unless the bus is doing it)."""
+    """A hotel with a manager and rooms, returned once the reservation context knows the rooms:
+    filled from the hotel's RoomCreated events exactly as its consumer would, or, with
+    `sync_catalog=False`, by the running bus (and then waited for)."""
     hotel = await container.handle(hc.AddHotel(name="Seaside", city="Busan", timezone=tz, currency="EUR"))
     await container.handle(hc.GrantManager(hotel_id=hotel.id, user_id=MANAGER))
     created = []
@@ -39,6 +40,8 @@ async def seed_hotel(
         created.append(room)
         if sync_catalog:
             await reservation_consumer.build(container).handle(room.events[-1])
+    for room in created:
+        await wait_for_catalog(container, room)
     return hotel, created
 
 

@@ -13,7 +13,7 @@ from domain.hotel import commands as hc
 from domain.reservation.commands import CancelReservation
 from infra.processes import Runtime
 from tests.conftest import make_settings, scalar
-from tests.integration.helpers import MANAGER, eventually, place, seed_hotel, stay, wait_for_catalog
+from tests.integration.helpers import MANAGER, eventually, place, seed_hotel, stay
 
 pytestmark = pytest.mark.integration
 CONSUMERS = ("reservation", "hotel", "payment", "view")
@@ -61,7 +61,6 @@ async def _approval_recorded(rt: Runtime, reservation_id: Any) -> None:
 async def test_place_then_approve_confirms_and_the_view_says_so(runtime: Runtime) -> None:
     c = runtime.container
     _, (room,) = await seed_hotel(c, sync_catalog=False)
-    await wait_for_catalog(c, room)
     r = await c.handle(place(room, 1, *stay(c)))
     await _approval_recorded(runtime, r.id)
     await c.handle(hc.ApproveReservation(reservation_id=r.id, manager_id=MANAGER, manager_name="Mia"))
@@ -75,7 +74,6 @@ async def test_place_then_approve_confirms_and_the_view_says_so(runtime: Runtime
 async def test_place_then_reject_refunds_and_frees_the_nights(runtime: Runtime) -> None:
     c = runtime.container
     _, (room,) = await seed_hotel(c, sync_catalog=False)
-    await wait_for_catalog(c, room)
     check_in, check_out = stay(c)
     r = await c.handle(place(room, 2, check_in, check_out))
     await _approval_recorded(runtime, r.id)
@@ -93,7 +91,6 @@ async def test_place_then_reject_refunds_and_frees_the_nights(runtime: Runtime) 
 async def test_guest_cancels_and_is_refunded(runtime: Runtime) -> None:
     c = runtime.container
     _, (room,) = await seed_hotel(c, sync_catalog=False)
-    await wait_for_catalog(c, room)
     r = await c.handle(place(room, 3, *stay(c)))
     await c.handle(CancelReservation(reservation_id=r.id, guest_id=3))
     await _view(runtime, r.id, "cancelled", "refunded")

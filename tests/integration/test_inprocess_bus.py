@@ -16,7 +16,7 @@ from infra.payment.guarded import GuardedProvider
 from infra.payment.sandbox import SandboxProvider
 from infra.processes import Runtime
 from tests.conftest import make_settings, scalar
-from tests.integration.helpers import eventually, place, seed_hotel, stay, wait_for_catalog
+from tests.integration.helpers import eventually, place, seed_hotel, stay
 
 pytestmark = pytest.mark.integration
 
@@ -51,7 +51,6 @@ async def test_a_failing_refund_is_parked_listed_and_replayed_from_the_command_l
     await rt.start()
     try:
         _, (room,) = await seed_hotel(container, sync_catalog=False)
-        await wait_for_catalog(container, room)
         r = await container.handle(place(room, 9, *stay(container)))
         sandbox.failure_rate = 1.0
         await container.handle(CancelReservation(reservation_id=r.id, guest_id=9))

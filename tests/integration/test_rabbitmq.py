@@ -21,7 +21,7 @@ from infra.payment.guarded import GuardedProvider
 from infra.payment.sandbox import SandboxProvider
 from infra.processes import Runtime
 from tests.conftest import make_settings, rabbitmqctl, scalar
-from tests.integration.helpers import eventually, place, seed_hotel, stay, wait_for_catalog
+from tests.integration.helpers import eventually, place, seed_hotel, stay
 
 pytestmark = pytest.mark.integration
 
@@ -53,8 +53,6 @@ async def test_bookings_taken_while_the_hotel_consumer_is_down_reach_it_and_its_
         await hotel.stop()
         c = front.container
         _, rooms = await seed_hotel(c, rooms=5, sync_catalog=False)
-        for room in rooms:
-            await wait_for_catalog(c, room)
         check_in, check_out = stay(c)
         for i, room in enumerate(rooms):
             await c.handle(place(room, 100 + i, check_in, check_out))  # accepted while the hotel is away
@@ -104,8 +102,6 @@ async def test_two_processes_each_of_view_and_payment_apply_every_event_exactly_
     try:
         c = front.container
         _, rooms = await seed_hotel(c, rooms=25, sync_catalog=False)
-        for room in rooms:
-            await wait_for_catalog(c, room)
         # 125 bookings and 125 cancellations: 500 events (placed, payment approved, cancelled,
         # payment refunded) for the view, 125 refunds for payment.
         booked = []
@@ -160,7 +156,6 @@ async def test_the_same_event_delivered_twice_has_one_effect(pg: str, amqp: Call
     try:
         c = rt.container
         _, (room,) = await seed_hotel(c, sync_catalog=False)
-        await wait_for_catalog(c, room)
         r = await c.handle(place(room, 7, *stay(c)))
         await c.handle(CancelReservation(reservation_id=r.id, guest_id=7))
         await _count(pg, "SELECT count(*) FROM payment_payments WHERE status = 'refunded'", 1)
@@ -191,7 +186,6 @@ async def test_a_poison_message_is_parked_while_others_flow_and_replays_once_fix
     try:
         c = rt.container
         _, (room,) = await seed_hotel(c, sync_catalog=False)
-        await wait_for_catalog(c, room)
         # An undecodable message goes straight to the dead letters.
         await _publish_raw(extra["amqp_url"], extra["amqp_exchange"], "reservation.cancelled", b"{not json", "junk-1")
         # A refund whose provider is down fails every attempt and is parked...
@@ -251,8 +245,6 @@ async def test_a_broker_restart_in_the_middle_of_200_bookings_loses_nothing_and_
     try:
         c = rt.container
         _, rooms = await seed_hotel(c, rooms=20, sync_catalog=False)
-        for room in rooms:
-            await wait_for_catalog(c, room)
         booked = []
         for n in range(10):
             if n == 5:

@@ -19,7 +19,7 @@ from infra.processes import Runtime
 from infra.scheduler import Jobs
 from tests.botapi import FakeBotApi
 from tests.conftest import make_settings
-from tests.integration.helpers import MANAGER, eventually, place, seed_hotel, wait_for_catalog
+from tests.integration.helpers import MANAGER, eventually, place, seed_hotel
 
 pytestmark = pytest.mark.integration
 GUEST = 4242
@@ -69,7 +69,6 @@ async def clocked(request: Any, sqlite_url: str, pg: str) -> AsyncIterator[Clock
 async def _placed_request(w: Clocked, check_in: date | None = None, tz: str = "Asia/Seoul") -> Any:
     c = w.container
     _, (room,) = await seed_hotel(c, sync_catalog=False, tz=tz)
-    await wait_for_catalog(c, room)
     check_in = check_in or w.clock.now().date() + timedelta(days=10)
     r = await c.handle(place(room, GUEST, check_in, check_in + timedelta(days=2)))
     await eventually(lambda: c.hotels.approval(r.id))
