@@ -9,12 +9,12 @@ the confirm and the mark a row is published again; consumers are idempotent, so 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import Row, func, select, update
+from sqlalchemy import Row, Select, Update, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from infra.config import CONTEXTS
@@ -26,6 +26,29 @@ log = logging.getLogger(__name__)
 
 def _messages(rows: list[Row[Any]]) -> list[OutgoingMessage]:
     return [OutgoingMessage(r.event_id, r.routing_key, r.payload.encode()) for r in rows]
+
+
+@cache
+def _unpublished(context: str, lock: bool) -> Select[Any]:
+    """Built once per context (see infra.db.uow): the oldest unpublished rows, `limit` of them."""
+    outbox = MESSAGING[context].outbox
+    query = (
+        select(outbox.c.id, outbox.c.event_id, outbox.c.routing_key, outbox.c.payload)
+        .where(outbox.c.published_at.is_(None))
+        .order_by(outbox.c.id)
+        .limit(bindparam("limit"))
+    )
+    return query.with_for_update(skip_locked=True) if lock else query
+
+
+@cache
+def _marking(context: str) -> Update:
+    outbox = MESSAGING[context].outbox
+    return (
+        update(outbox)
+        .where(outbox.c.id.in_(bindparam("ids", expanding=True)))
+        .values(published_at=bindparam("at", type_=outbox.c.published_at.type))
+    )
 
 
 class OutboxRelay:
@@ -44,27 +67,20 @@ class OutboxRelay:
         self.sweep_s = sweep_s
         self.max_backoff_s = max_backoff_s
         self._wake = asyncio.Event()
+        self._woken: set[str] = set()  # contexts that committed events since the last drain
         self._draining = asyncio.Lock()  # the prompt path and the sweep job never overlap
         self.published = 0
 
-    def wake(self, _context: str | None = None) -> None:
+    def wake(self, context: str | None = None) -> None:
+        """A commit wrote events: `context`'s outbox (every outbox when None) is drained at once."""
+        self._woken.update(CONTEXTS if context is None else (context,))
         self._wake.set()
 
     async def _rows(self, conn: AsyncConnection, context: str, lock: bool) -> list[Row[Any]]:
-        outbox = MESSAGING[context].outbox
-        query = (
-            select(outbox.c.id, outbox.c.event_id, outbox.c.routing_key, outbox.c.payload)
-            .where(outbox.c.published_at.is_(None))
-            .order_by(outbox.c.id)
-            .limit(self.batch_size)
-        )
-        if lock:
-            query = query.with_for_update(skip_locked=True)
-        return list((await conn.execute(query)).all())  # type: ignore[arg-type]
+        return list((await conn.execute(_unpublished(context, lock), {"limit": self.batch_size})).all())
 
     async def _mark(self, conn: AsyncConnection, context: str, ids: list[int]) -> None:
-        outbox = MESSAGING[context].outbox
-        await conn.execute(update(outbox).where(outbox.c.id.in_(ids)).values(published_at=datetime.now(UTC)))
+        await conn.execute(_marking(context), {"ids": ids, "at": datetime.now(UTC)})
 
     async def publish_batch(self, context: str) -> int:
         """Publish up to one batch of this context's outbox; returns how many rows were sent."""
@@ -87,13 +103,13 @@ class OutboxRelay:
         self.published += len(rows)
         return len(rows)
 
-    async def drain(self) -> int:
+    async def drain(self, contexts: tuple[str, ...] = CONTEXTS) -> int:
         async with self._draining:
-            return await self._drain()
+            return await self._drain(contexts)
 
-    async def _drain(self) -> int:
+    async def _drain(self, contexts: tuple[str, ...]) -> int:
         total = 0
-        for context in CONTEXTS:
+        for context in contexts:
             while (sent := await self.publish_batch(context)) > 0:
                 total += sent
                 if sent < self.batch_size:
@@ -101,21 +117,28 @@ class OutboxRelay:
         return total
 
     async def run(self) -> None:
-        backoff = 0.5
+        """Drain the outboxes that commits announce; after `sweep_s` without one, or after a
+        failure, sweep every outbox."""
+        backoff, sweep = 0.5, True
         while True:
             self._wake.clear()
+            contexts = CONTEXTS if sweep else tuple(c for c in CONTEXTS if c in self._woken)
+            self._woken.clear()  # a commit from here on wakes the next round
             try:
-                await self.drain()
+                await self.drain(contexts)
                 backoff = 0.5
             except asyncio.CancelledError:
                 raise
             except Exception as exc:  # broker or database away: the rows wait in the outbox
                 log.warning("relay could not publish (%s); retrying in %.1fs", exc, backoff)
                 await asyncio.sleep(backoff)
-                backoff = min(backoff * 2, self.max_backoff_s)
+                backoff, sweep = min(backoff * 2, self.max_backoff_s), True
                 continue
-            with contextlib.suppress(TimeoutError):
+            try:
                 await asyncio.wait_for(self._wake.wait(), timeout=self.sweep_s)
+                sweep = False
+            except TimeoutError:
+                sweep = True
 
 
 async def backlog(engines: dict[str, AsyncEngine]) -> dict[str, int]:
