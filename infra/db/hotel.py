@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, String, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.hotel.model import ApprovalRequest, ApprovalStatus, Hotel, Room
@@ -18,7 +19,59 @@ from infra.db.tables import (
     hotel_withdrawals,
     hotels,
 )
-from infra.db.uow import SqlUnitOfWork, insert_ignore
+from infra.db.uow import SqlUnitOfWork, inserting_ignored
+
+# Statements are built once and executed with parameters: a reused statement keeps its memoized
+# cache key, so SQLAlchemy skips building, coercing and cache-keying it on every call.
+_ADD_HOTEL = hotels.insert().returning(hotels.c.id)
+_HOTEL = select(hotels).where(hotels.c.id == bindparam("b_id")).order_by(hotels.c.id)
+_ALL_HOTELS = select(hotels).order_by(hotels.c.id)
+_MANAGED_BY = (
+    select(hotels)
+    .where(hotels.c.id.in_(select(hotel_managers.c.hotel_id).where(hotel_managers.c.user_id == bindparam("b_user_id"))))
+    .order_by(hotels.c.id)
+)
+_MANAGERS = select(hotel_managers.c.hotel_id, hotel_managers.c.user_id).where(
+    hotel_managers.c.hotel_id.in_(bindparam("ids", expanding=True))
+)
+_REMOVE_MANAGER = delete(hotel_managers).where(
+    hotel_managers.c.hotel_id == bindparam("b_hotel_id"), hotel_managers.c.user_id == bindparam("b_user_id")
+)
+_ADD_ROOM = hotel_rooms.insert()
+_ROOM = select(hotel_rooms).where(hotel_rooms.c.id == bindparam("b_id"))
+_ROOM_FOR_UPDATE = _ROOM.with_for_update()
+_SAVE_ROOM = (
+    update(hotel_rooms)
+    .where(hotel_rooms.c.id == bindparam("b_id"))
+    .values({c: bindparam(c.key) for c in hotel_rooms.c})
+)
+_NUMBER_TAKEN = (
+    select(func.count())
+    .select_from(hotel_rooms)
+    .where(
+        hotel_rooms.c.hotel_id == bindparam("b_hotel_id"),
+        func.lower(hotel_rooms.c.number) == bindparam("b_number", type_=String),
+    )
+)
+_ROOMS_OF_HOTEL = (
+    select(hotel_rooms).where(hotel_rooms.c.hotel_id == bindparam("b_hotel_id")).order_by(hotel_rooms.c.number)
+)
+_APPROVAL = select(hotel_approvals).where(hotel_approvals.c.reservation_id == bindparam("b_reservation_id"))
+_APPROVAL_FOR_UPDATE = _APPROVAL.with_for_update()
+_SAVE_APPROVAL = (
+    update(hotel_approvals)
+    .where(hotel_approvals.c.reservation_id == bindparam("b_reservation_id"))
+    .values({c: bindparam(c.key) for c in hotel_approvals.c if c.key != "reservation_id"})
+)
+_COUNT_PENDING = (
+    select(func.count()).select_from(hotel_approvals).where(hotel_approvals.c.status == ApprovalStatus.PENDING.value)
+)
+_WITHDRAWN_AT = select(hotel_withdrawals.c.withdrawn_at).where(
+    hotel_withdrawals.c.reservation_id == bindparam("b_reservation_id")
+)
+_APPROVAL_MESSAGES = select(hotel_approval_messages.c.chat_id, hotel_approval_messages.c.message_id).where(
+    hotel_approval_messages.c.reservation_id == bindparam("b_reservation_id")
+)
 
 
 class SqlHotels:
@@ -27,45 +80,40 @@ class SqlHotels:
 
     async def add(self, hotel: Hotel) -> Hotel:
         result = await self.conn.execute(
-            hotels.insert()
-            .values(name=hotel.name, city=hotel.city, timezone=hotel.timezone, currency=hotel.currency)
-            .returning(hotels.c.id)
+            _ADD_HOTEL, {"name": hotel.name, "city": hotel.city, "timezone": hotel.timezone, "currency": hotel.currency}
         )
         hotel.id = result.scalar_one()
         return hotel
 
     async def _managers(self, hotel_ids: list[int]) -> dict[int, set[int]]:
         found: dict[int, set[int]] = {i: set() for i in hotel_ids}
-        rows = await self.conn.execute(
-            select(hotel_managers.c.hotel_id, hotel_managers.c.user_id).where(hotel_managers.c.hotel_id.in_(hotel_ids))
-        )
+        rows = await self.conn.execute(_MANAGERS, {"ids": hotel_ids})
         for hotel_id, user_id in rows:
             found[hotel_id].add(user_id)
         return found
 
-    async def _load(self, query) -> list[Hotel]:  # type: ignore[no-untyped-def]
-        rows = (await self.conn.execute(query.order_by(hotels.c.id))).all()
+    async def _load(self, query: Select[Any], params: dict[str, Any] | None = None) -> list[Hotel]:
+        rows = (await self.conn.execute(query, params)).all()
         managers = await self._managers([r.id for r in rows])
         return [Hotel(r.id, r.name, r.city, r.timezone, r.currency, managers[r.id]) for r in rows]
 
     async def get(self, hotel_id: int) -> Hotel | None:
-        found = await self._load(select(hotels).where(hotels.c.id == hotel_id))
+        found = await self._load(_HOTEL, {"b_id": hotel_id})
         return found[0] if found else None
 
     async def all(self) -> list[Hotel]:
-        return await self._load(select(hotels))
+        return await self._load(_ALL_HOTELS)
 
     async def managed_by(self, user_id: int) -> list[Hotel]:
-        mine = select(hotel_managers.c.hotel_id).where(hotel_managers.c.user_id == user_id)
-        return await self._load(select(hotels).where(hotels.c.id.in_(mine)))
+        return await self._load(_MANAGED_BY, {"b_user_id": user_id})
 
     async def add_manager(self, hotel_id: int, user_id: int) -> None:
-        await self.conn.execute(insert_ignore(self.conn, hotel_managers).values(hotel_id=hotel_id, user_id=user_id))
+        await self.conn.execute(
+            inserting_ignored(self.conn.dialect.name, hotel_managers), {"hotel_id": hotel_id, "user_id": user_id}
+        )
 
     async def remove_manager(self, hotel_id: int, user_id: int) -> bool:
-        result = await self.conn.execute(
-            delete(hotel_managers).where(hotel_managers.c.hotel_id == hotel_id, hotel_managers.c.user_id == user_id)
-        )
+        result = await self.conn.execute(_REMOVE_MANAGER, {"b_hotel_id": hotel_id, "b_user_id": user_id})
         return result.rowcount > 0
 
 
@@ -92,29 +140,21 @@ class SqlRooms:
         }
 
     async def add(self, room: Room) -> None:
-        await self.conn.execute(hotel_rooms.insert().values(**self._values(room)))
+        await self.conn.execute(_ADD_ROOM, self._values(room))
 
     async def get(self, room_id: UUID) -> Room | None:
-        row = (
-            await self.conn.execute(select(hotel_rooms).where(hotel_rooms.c.id == room_id).with_for_update())
-        ).first()
+        row = (await self.conn.execute(_ROOM_FOR_UPDATE, {"b_id": room_id})).first()
         return _room(row) if row else None
 
     async def save(self, room: Room) -> None:
-        await self.conn.execute(update(hotel_rooms).where(hotel_rooms.c.id == room.id).values(**self._values(room)))
+        await self.conn.execute(_SAVE_ROOM, {**self._values(room), "b_id": room.id})
 
     async def number_taken(self, hotel_id: int, number: str) -> bool:
-        count = await self.conn.scalar(
-            select(func.count())
-            .select_from(hotel_rooms)
-            .where(hotel_rooms.c.hotel_id == hotel_id, func.lower(hotel_rooms.c.number) == number.lower())
-        )
+        count = await self.conn.scalar(_NUMBER_TAKEN, {"b_hotel_id": hotel_id, "b_number": number.lower()})
         return bool(count)
 
     async def of_hotel(self, hotel_id: int) -> list[Room]:
-        rows = await self.conn.execute(
-            select(hotel_rooms).where(hotel_rooms.c.hotel_id == hotel_id).order_by(hotel_rooms.c.number)
-        )
+        rows = await self.conn.execute(_ROOMS_OF_HOTEL, {"b_hotel_id": hotel_id})
         return [_room(r) for r in rows]
 
 
@@ -131,14 +171,14 @@ class SqlApprovals:
         return values
 
     async def add(self, request: ApprovalRequest) -> bool:
-        result = await self.conn.execute(insert_ignore(self.conn, hotel_approvals).values(**self._values(request)))
+        result = await self.conn.execute(
+            inserting_ignored(self.conn.dialect.name, hotel_approvals), self._values(request)
+        )
         return result.rowcount == 1
 
     async def get(self, reservation_id: UUID, *, for_update: bool = False) -> ApprovalRequest | None:
-        query = select(hotel_approvals).where(hotel_approvals.c.reservation_id == reservation_id)
-        if for_update:
-            query = query.with_for_update()
-        row = (await self.conn.execute(query)).first()
+        query = _APPROVAL_FOR_UPDATE if for_update else _APPROVAL
+        row = (await self.conn.execute(query, {"b_reservation_id": reservation_id})).first()
         if row is None:
             return None
         values = row._asdict()
@@ -148,44 +188,30 @@ class SqlApprovals:
     async def save(self, request: ApprovalRequest) -> None:
         values = self._values(request)
         del values["reservation_id"]
-        await self.conn.execute(
-            update(hotel_approvals).where(hotel_approvals.c.reservation_id == request.reservation_id).values(**values)
-        )
+        values["b_reservation_id"] = request.reservation_id
+        await self.conn.execute(_SAVE_APPROVAL, values)
 
     async def count_pending(self) -> int:
-        return int(
-            await self.conn.scalar(
-                select(func.count())
-                .select_from(hotel_approvals)
-                .where(hotel_approvals.c.status == ApprovalStatus.PENDING.value)
-            )
-            or 0
-        )
+        return int(await self.conn.scalar(_COUNT_PENDING) or 0)
 
     async def remember_withdrawal(self, reservation_id: UUID, at: datetime) -> None:
         await self.conn.execute(
-            insert_ignore(self.conn, hotel_withdrawals).values(reservation_id=reservation_id, withdrawn_at=at)
+            inserting_ignored(self.conn.dialect.name, hotel_withdrawals),
+            {"reservation_id": reservation_id, "withdrawn_at": at},
         )
 
     async def withdrawn_at(self, reservation_id: UUID) -> datetime | None:
-        return await self.conn.scalar(
-            select(hotel_withdrawals.c.withdrawn_at).where(hotel_withdrawals.c.reservation_id == reservation_id)
-        )
+        return await self.conn.scalar(_WITHDRAWN_AT, {"b_reservation_id": reservation_id})
 
     # Where each manager was shown the request, so a decision edits every copy in place.
     async def record_message(self, reservation_id: UUID, chat_id: int, message_id: int) -> None:
         await self.conn.execute(
-            insert_ignore(self.conn, hotel_approval_messages).values(
-                reservation_id=reservation_id, chat_id=chat_id, message_id=message_id
-            )
+            inserting_ignored(self.conn.dialect.name, hotel_approval_messages),
+            {"reservation_id": reservation_id, "chat_id": chat_id, "message_id": message_id},
         )
 
     async def messages(self, reservation_id: UUID) -> list[tuple[int, int]]:
-        rows = await self.conn.execute(
-            select(hotel_approval_messages.c.chat_id, hotel_approval_messages.c.message_id).where(
-                hotel_approval_messages.c.reservation_id == reservation_id
-            )
-        )
+        rows = await self.conn.execute(_APPROVAL_MESSAGES, {"b_reservation_id": reservation_id})
         return [(r.chat_id, r.message_id) for r in rows]
 
 
@@ -225,7 +251,7 @@ class HotelQueries:
 
     async def room(self, room_id: UUID) -> Room | None:
         async with self.engine.connect() as conn:
-            row = (await conn.execute(select(hotel_rooms).where(hotel_rooms.c.id == room_id))).first()
+            row = (await conn.execute(_ROOM, {"b_id": room_id})).first()
             return _room(row) if row else None
 
     async def approval(self, reservation_id: UUID) -> ApprovalRequest | None:

@@ -4,14 +4,22 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from sqlalchemy import select, update
+from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.payment.model import Payment, PaymentStatus
 from infra.db.tables import payment_messaging, payments
-from infra.db.uow import SqlUnitOfWork, insert_ignore
+from infra.db.uow import SqlUnitOfWork, inserting_ignored
 
 _FIELDS = [c.name for c in payments.columns]
+# Built once, executed with parameters (see infra.db.uow).
+_BY_RESERVATION = select(payments).where(payments.c.reservation_id == bindparam("b_reservation"))
+_BY_RESERVATION_FOR_UPDATE = _BY_RESERVATION.with_for_update()
+_SAVE = (
+    update(payments)
+    .where(payments.c.id == bindparam("b_id"))
+    .values({c.name: bindparam(c.name, type_=c.type) for c in payments.columns if c.name != "id"})
+)
 
 
 class SqlPayments:
@@ -24,14 +32,12 @@ class SqlPayments:
         return values
 
     async def add(self, payment: Payment) -> bool:
-        result = await self.conn.execute(insert_ignore(self.conn, payments).values(**self._values(payment)))
+        result = await self.conn.execute(inserting_ignored(self.conn.dialect.name, payments), self._values(payment))
         return result.rowcount == 1
 
     async def by_reservation(self, reservation_id: UUID, *, for_update: bool = False) -> Payment | None:
-        query = select(payments).where(payments.c.reservation_id == reservation_id)
-        if for_update:
-            query = query.with_for_update()
-        row = (await self.conn.execute(query)).first()
+        query = _BY_RESERVATION_FOR_UPDATE if for_update else _BY_RESERVATION
+        row = (await self.conn.execute(query, {"b_reservation": reservation_id})).first()
         if row is None:
             return None
         values = row._asdict()
@@ -40,8 +46,8 @@ class SqlPayments:
 
     async def save(self, payment: Payment) -> None:
         values = self._values(payment)
-        del values["id"]
-        await self.conn.execute(update(payments).where(payments.c.id == payment.id).values(**values))
+        values["b_id"] = values.pop("id")
+        await self.conn.execute(_SAVE, values)
 
 
 class PaymentUoW(SqlUnitOfWork):

@@ -5,17 +5,75 @@ from __future__ import annotations
 from datetime import date, datetime
 from uuid import UUID
 
-from sqlalchemy import delete, exists, func, select, update
+from sqlalchemy import bindparam, delete, exists, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.reservation.model import CatalogRoom, Reservation, ReservationStatus
 from domain.shared.errors import RoomTaken
 from infra.db.tables import catalog_rooms, held_nights, reservation_messaging, reservations
-from infra.db.uow import SqlUnitOfWork, insert_ignore
+from infra.db.uow import SqlUnitOfWork, inserting_ignored
 
 _ROOM_FIELDS = [c.name for c in catalog_rooms.columns]
 _RESERVATION_FIELDS = [c.name for c in reservations.columns]
+
+# Built once, executed with parameters (see infra.db.uow): these run on every booking.
+_ROOM = select(catalog_rooms).where(catalog_rooms.c.room_id == bindparam("b_room"))
+_ROOM_NEWER = (
+    update(catalog_rooms)
+    .where(catalog_rooms.c.room_id == bindparam("b_room"), catalog_rooms.c.revision < bindparam("b_revision"))
+    .values({c.name: bindparam(c.name, type_=c.type) for c in catalog_rooms.columns})
+)
+_ADD_RESERVATION = reservations.insert()
+_RESERVATION = select(reservations).where(reservations.c.id == bindparam("b_id"))
+_RESERVATION_FOR_UPDATE = _RESERVATION.with_for_update()
+_SAVE_RESERVATION = (
+    update(reservations)
+    .where(reservations.c.id == bindparam("b_id"))
+    .values({c.name: bindparam(c.name, type_=c.type) for c in reservations.columns if c.name != "id"})
+)
+_DELETE_RESERVATION = delete(reservations).where(reservations.c.id == bindparam("b_id"))
+_HOLD = held_nights.insert()
+_RELEASE = delete(held_nights).where(held_nights.c.reservation_id == bindparam("b_id"))
+_HOTELS = (
+    select(catalog_rooms.c.hotel_id, func.min(catalog_rooms.c.hotel_name))
+    .where(catalog_rooms.c.in_service.is_(True))
+    .group_by(catalog_rooms.c.hotel_id)
+    .order_by(catalog_rooms.c.hotel_id)
+)
+_TIMEZONE = select(catalog_rooms.c.timezone).where(catalog_rooms.c.hotel_id == bindparam("b_hotel")).limit(1)
+_FREE_ROOMS = (
+    select(catalog_rooms)
+    .where(
+        catalog_rooms.c.hotel_id == bindparam("b_hotel"),
+        catalog_rooms.c.in_service.is_(True),
+        catalog_rooms.c.capacity >= bindparam("b_guests"),
+        ~exists().where(
+            held_nights.c.room_id == catalog_rooms.c.room_id,
+            held_nights.c.night >= bindparam("b_from"),
+            held_nights.c.night < bindparam("b_to"),
+        ),
+    )
+    .order_by(catalog_rooms.c.price_per_night, catalog_rooms.c.number)
+)
+_FULL_NIGHTS = (
+    select(held_nights.c.night)
+    .join(catalog_rooms, catalog_rooms.c.room_id == held_nights.c.room_id)
+    .where(
+        catalog_rooms.c.hotel_id == bindparam("b_hotel"),
+        catalog_rooms.c.in_service.is_(True),
+        held_nights.c.night >= bindparam("b_from"),
+        held_nights.c.night < bindparam("b_to"),
+    )
+    .group_by(held_nights.c.night)
+    .having(
+        func.count()
+        >= select(func.count())
+        .select_from(catalog_rooms)
+        .where(catalog_rooms.c.hotel_id == bindparam("b_hotel"), catalog_rooms.c.in_service.is_(True))
+        .scalar_subquery()
+    )
+)
 
 
 def _catalog_room(row) -> CatalogRoom:  # type: ignore[no-untyped-def]
@@ -27,19 +85,15 @@ class SqlCatalog:
         self.conn = conn
 
     async def get(self, room_id: UUID) -> CatalogRoom | None:
-        row = (await self.conn.execute(select(catalog_rooms).where(catalog_rooms.c.room_id == room_id))).first()
+        row = (await self.conn.execute(_ROOM, {"b_room": room_id})).first()
         return _catalog_room(row) if row else None
 
     async def upsert(self, room: CatalogRoom) -> bool:
         values = {name: getattr(room, name) for name in _ROOM_FIELDS}
-        inserted = await self.conn.execute(insert_ignore(self.conn, catalog_rooms).values(**values))
+        inserted = await self.conn.execute(inserting_ignored(self.conn.dialect.name, catalog_rooms), values)
         if inserted.rowcount == 1:
             return True
-        updated = await self.conn.execute(
-            update(catalog_rooms)
-            .where(catalog_rooms.c.room_id == room.room_id, catalog_rooms.c.revision < room.revision)
-            .values(**values)
-        )
+        updated = await self.conn.execute(_ROOM_NEWER, {**values, "b_room": room.room_id, "b_revision": room.revision})
         return updated.rowcount == 1
 
 
@@ -60,24 +114,22 @@ class SqlReservations:
 
     async def add(self, reservation: Reservation) -> None:
         try:
-            await self.conn.execute(reservations.insert().values(**self._values(reservation)))
+            await self.conn.execute(_ADD_RESERVATION, self._values(reservation))
         except IntegrityError:
             raise RoomTaken() from None  # the same request id twice: the first one holds the room
 
     async def get(self, reservation_id: UUID, *, for_update: bool = False) -> Reservation | None:
-        query = select(reservations).where(reservations.c.id == reservation_id)
-        if for_update:
-            query = query.with_for_update()
-        row = (await self.conn.execute(query)).first()
+        query = _RESERVATION_FOR_UPDATE if for_update else _RESERVATION
+        row = (await self.conn.execute(query, {"b_id": reservation_id})).first()
         return _reservation(row) if row else None
 
     async def save(self, reservation: Reservation) -> None:
         values = self._values(reservation)
-        del values["id"]
-        await self.conn.execute(update(reservations).where(reservations.c.id == reservation.id).values(**values))
+        values["b_id"] = values.pop("id")
+        await self.conn.execute(_SAVE_RESERVATION, values)
 
     async def delete(self, reservation_id: UUID) -> None:
-        await self.conn.execute(delete(reservations).where(reservations.c.id == reservation_id))
+        await self.conn.execute(_DELETE_RESERVATION, {"b_id": reservation_id})
 
     async def pending_payment_before(self, cutoff: datetime) -> list[Reservation]:
         rows = await self.conn.execute(
@@ -98,7 +150,7 @@ class SqlHeldNights:
         # first common night, so they queue behind each other instead of deadlocking.
         try:
             await self.conn.execute(
-                held_nights.insert(),
+                _HOLD,
                 [
                     {"room_id": reservation.room_id, "night": n, "reservation_id": reservation.id}
                     for n in reservation.nights
@@ -108,7 +160,7 @@ class SqlHeldNights:
             raise RoomTaken() from None
 
     async def release(self, reservation_id: UUID) -> None:
-        await self.conn.execute(delete(held_nights).where(held_nights.c.reservation_id == reservation_id))
+        await self.conn.execute(_RELEASE, {"b_id": reservation_id})
 
 
 class ReservationUoW(SqlUnitOfWork):
@@ -132,13 +184,7 @@ class AvailabilityQueries:
 
     async def hotels(self) -> list[tuple[int, str]]:
         async with self.engine.connect() as conn:
-            rows = await conn.execute(
-                select(catalog_rooms.c.hotel_id, func.min(catalog_rooms.c.hotel_name))
-                .where(catalog_rooms.c.in_service.is_(True))
-                .group_by(catalog_rooms.c.hotel_id)
-                .order_by(catalog_rooms.c.hotel_id)
-            )
-            return [(r[0], r[1]) for r in rows]
+            return [(r[0], r[1]) for r in await conn.execute(_HOTELS)]
 
     async def room(self, room_id: UUID) -> CatalogRoom | None:
         async with self.engine.connect() as conn:
@@ -146,48 +192,14 @@ class AvailabilityQueries:
 
     async def hotel_timezone(self, hotel_id: int) -> str | None:
         async with self.engine.connect() as conn:
-            return await conn.scalar(
-                select(catalog_rooms.c.timezone).where(catalog_rooms.c.hotel_id == hotel_id).limit(1)
-            )
+            return await conn.scalar(_TIMEZONE, {"b_hotel": hotel_id})
 
     async def free_rooms(self, hotel_id: int, check_in: date, check_out: date, guests: int) -> list[CatalogRoom]:
-        taken = exists().where(
-            held_nights.c.room_id == catalog_rooms.c.room_id,
-            held_nights.c.night >= check_in,
-            held_nights.c.night < check_out,
-        )
+        params = {"b_hotel": hotel_id, "b_guests": guests, "b_from": check_in, "b_to": check_out}
         async with self.engine.connect() as conn:
-            rows = await conn.execute(
-                select(catalog_rooms)
-                .where(
-                    catalog_rooms.c.hotel_id == hotel_id,
-                    catalog_rooms.c.in_service.is_(True),
-                    catalog_rooms.c.capacity >= guests,
-                    ~taken,
-                )
-                .order_by(catalog_rooms.c.price_per_night, catalog_rooms.c.number)
-            )
-            return [_catalog_room(r) for r in rows]
+            return [_catalog_room(r) for r in await conn.execute(_FREE_ROOMS, params)]
 
     async def full_nights(self, hotel_id: int, start: date, end: date) -> set[date]:
         """Nights in [start, end) on which every room in service is held (one round trip)."""
-        in_service = (
-            select(func.count())
-            .select_from(catalog_rooms)
-            .where(catalog_rooms.c.hotel_id == hotel_id, catalog_rooms.c.in_service.is_(True))
-            .scalar_subquery()
-        )
-        query = (
-            select(held_nights.c.night)
-            .join(catalog_rooms, catalog_rooms.c.room_id == held_nights.c.room_id)
-            .where(
-                catalog_rooms.c.hotel_id == hotel_id,
-                catalog_rooms.c.in_service.is_(True),
-                held_nights.c.night >= start,
-                held_nights.c.night < end,
-            )
-            .group_by(held_nights.c.night)
-            .having(func.count() >= in_service)
-        )
         async with self.engine.connect() as conn:
-            return set((await conn.scalars(query)).all())
+            return set((await conn.scalars(_FULL_NIGHTS, {"b_hotel": hotel_id, "b_from": start, "b_to": end})).all())

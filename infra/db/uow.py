@@ -6,10 +6,11 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Callable
 from datetime import UTC, datetime
+from functools import cache
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import Table, select, text
+from sqlalchemy import Select, Table, bindparam, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 from sqlalchemy.sql.dml import Insert
@@ -23,6 +24,31 @@ def insert_ignore(conn: AsyncConnection, table: Table, index_elements: list[str]
     """INSERT … ON CONFLICT DO NOTHING on either dialect."""
     dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
     return dialect.insert(table).on_conflict_do_nothing(index_elements=index_elements)
+
+
+# Statements on the hot paths are built once and executed with parameters: a reused statement
+# keeps its cache key, so SQLAlchemy neither rebuilds nor re-keys it per call (~110 µs CPU each).
+
+
+@cache
+def inserting_ignored(dialect: str, table: Table) -> Insert:
+    """INSERT … ON CONFLICT DO NOTHING for `table`, built once per dialect; values come as parameters."""
+    return (postgresql if dialect == "postgresql" else sqlite).insert(table).on_conflict_do_nothing()
+
+
+@cache
+def _inserting(table: Table) -> Insert:
+    return table.insert()
+
+
+@cache
+def _seen(inbox: Table) -> Select[Any]:
+    return select(inbox.c.event_id).where(
+        inbox.c.consumer == bindparam("b_consumer"), inbox.c.event_id == bindparam("b_event")
+    )
+
+
+_ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
 
 
 class SqlUnitOfWork:
@@ -82,7 +108,7 @@ class SqlUnitOfWork:
         if self._events:
             now = datetime.now(UTC)
             await self.conn.execute(
-                self.messaging.outbox.insert(),
+                _inserting(self.messaging.outbox),
                 [
                     {
                         "event_id": e.event_id,
@@ -112,21 +138,15 @@ class SqlUnitOfWork:
         a single writer already."""
         if self.conn.dialect.name == "postgresql":
             digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
-            await self.conn.execute(
-                text("SELECT pg_advisory_xact_lock(:k)"), {"k": int.from_bytes(digest, "big", signed=True)}
-            )
+            await self.conn.execute(_ADVISORY_LOCK, {"k": int.from_bytes(digest, "big", signed=True)})
 
     async def seen(self, consumer: str, event_id: Any) -> bool:
-        inbox = self.messaging.inbox
-        found = await self.conn.scalar(
-            select(inbox.c.event_id).where(inbox.c.consumer == consumer, inbox.c.event_id == event_id)
-        )
+        found = await self.conn.scalar(_seen(self.messaging.inbox), {"b_consumer": consumer, "b_event": event_id})
         return found is not None
 
     async def first_delivery(self, consumer: str, event_id: Any) -> bool:
         result = await self.conn.execute(
-            insert_ignore(self.conn, self.messaging.inbox).values(
-                consumer=consumer, event_id=event_id, processed_at=datetime.now(UTC)
-            )
+            inserting_ignored(self.conn.dialect.name, self.messaging.inbox),
+            {"consumer": consumer, "event_id": event_id, "processed_at": datetime.now(UTC)},
         )
         return result.rowcount == 1

@@ -3,12 +3,33 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import cache
 
-from sqlalchemy import select
+from sqlalchemy import bindparam, select, update
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlalchemy.sql.dml import Insert
 
 from infra.db.tables import bot_users
-from infra.db.uow import insert_ignore
+
+# Statements are built once and executed with parameters: a reused statement keeps its memoized
+# cache key, so SQLAlchemy skips building, coercing and cache-keying it on every call.
+_LANGUAGE = select(bot_users.c.language).where(bot_users.c.user_id == bindparam("b_user_id"))
+_SET_LANGUAGE = (
+    update(bot_users)
+    .where(bot_users.c.user_id == bindparam("b_user_id"))
+    .values({bot_users.c.language: bindparam("language")})
+)
+
+
+@cache
+def _add_user(dialect: str) -> Insert:
+    """INSERT … ON CONFLICT (user_id) DO NOTHING, built once per dialect; values come as parameters."""
+    return (
+        (postgresql if dialect == "postgresql" else sqlite)
+        .insert(bot_users)
+        .on_conflict_do_nothing(index_elements=["user_id"])
+    )
 
 
 class UserDirectory:
@@ -20,7 +41,7 @@ class UserDirectory:
         if user_id in self._cache:
             return self._cache[user_id]
         async with self.engine.connect() as conn:
-            found = await conn.scalar(select(bot_users.c.language).where(bot_users.c.user_id == user_id))
+            found = await conn.scalar(_LANGUAGE, {"b_user_id": user_id})
         if found:
             self._cache[user_id] = found
         return found
@@ -30,7 +51,8 @@ class UserDirectory:
 
     async def set_language(self, user_id: int, language: str, first_name: str = "") -> None:
         async with self.engine.begin() as conn:
-            stmt = insert_ignore(conn, bot_users, ["user_id"])
-            await conn.execute(stmt.values(user_id=user_id, language=language, first_name=first_name[:64]))
-            await conn.execute(bot_users.update().where(bot_users.c.user_id == user_id).values(language=language))
+            await conn.execute(
+                _add_user(conn.dialect.name), {"user_id": user_id, "language": language, "first_name": first_name[:64]}
+            )
+            await conn.execute(_SET_LANGUAGE, {"b_user_id": user_id, "language": language})
         self._cache[user_id] = language

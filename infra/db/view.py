@@ -3,19 +3,54 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 from uuid import UUID
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Integer, Select, bindparam, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.hotel.events import RoomEvent
 from domain.shared.events import Event
 from domain.view.model import ReservationView, RoomView, project_reservation, project_room
 from infra.db.tables import reservation_view, room_view, view_messaging
-from infra.db.uow import SqlUnitOfWork, insert_ignore
+from infra.db.uow import SqlUnitOfWork, inserting_ignored
 
 _RES_FIELDS = [c.name for c in reservation_view.columns]
 _ROOM_FIELDS = [c.name for c in room_view.columns]
+
+# Statements are built once and executed with parameters: a reused statement keeps its memoized
+# cache key, so SQLAlchemy skips building, coercing and cache-keying it on every call.
+_RESERVATION = select(reservation_view).where(reservation_view.c.reservation_id == bindparam("b_reservation_id"))
+_RESERVATION_FOR_UPDATE = _RESERVATION.with_for_update()
+_SAVE_RESERVATION = (
+    update(reservation_view)
+    .where(reservation_view.c.reservation_id == bindparam("b_reservation_id"))
+    .values({c: bindparam(c.key) for c in reservation_view.c})
+)
+_ROOM_FOR_UPDATE = select(room_view).where(room_view.c.room_id == bindparam("b_room_id")).with_for_update()
+_SAVE_ROOM = (
+    update(room_view)
+    .where(room_view.c.room_id == bindparam("b_room_id"), room_view.c.revision < bindparam("b_revision"))
+    .values({c: bindparam(c.key) for c in room_view.c})
+)
+_GUEST_RESERVATIONS = (
+    select(reservation_view)
+    .where(reservation_view.c.guest_id == bindparam("b_guest_id"), reservation_view.c.room_id.is_not(None))
+    .order_by(reservation_view.c.check_in.desc())
+    .limit(bindparam("b_limit", type_=Integer))
+)
+_BOARD_ROOMS = select(room_view).where(room_view.c.hotel_id == bindparam("b_hotel_id")).order_by(room_view.c.number)
+_BOARD_RESERVATIONS = (
+    select(reservation_view)
+    .where(reservation_view.c.hotel_id == bindparam("b_hotel_id"), reservation_view.c.room_id.is_not(None))
+    .order_by(reservation_view.c.check_in)
+)
+_COUNTS_BY_STATUS = (
+    select(reservation_view.c.status, func.count())
+    .where(reservation_view.c.room_id.is_not(None))
+    .group_by(reservation_view.c.status)
+)
+_ROWS = select(reservation_view).where(reservation_view.c.reservation_id.in_(bindparam("ids", expanding=True)))
 
 
 class ViewUoW(SqlUnitOfWork):
@@ -32,45 +67,35 @@ class ViewUoW(SqlUnitOfWork):
         reservation_id = getattr(event, "reservation_id", None)
         if reservation_id is None:
             return
-        row = (
-            await self.conn.execute(
-                select(reservation_view).where(reservation_view.c.reservation_id == reservation_id).with_for_update()
-            )
-        ).first()
+        row = (await self.conn.execute(_RESERVATION_FOR_UPDATE, {"b_reservation_id": reservation_id})).first()
         current = ReservationView(**row._asdict()) if row else None
         new = project_reservation(event, current)
         if new is None or new == current:
             return
-        values = {name: getattr(new, name) for name in _RES_FIELDS}
+        values: dict[str, Any] = {name: getattr(new, name) for name in _RES_FIELDS}
         if current is None:
-            inserted = await self.conn.execute(insert_ignore(self.conn, reservation_view).values(**values))
+            inserted = await self.conn.execute(inserting_ignored(self.conn.dialect.name, reservation_view), values)
             if inserted.rowcount == 1:
                 return
             # Another consumer inserted the row between our read and write: project on top of it.
             await self._project_reservation(event)
             return
-        await self.conn.execute(
-            update(reservation_view).where(reservation_view.c.reservation_id == reservation_id).values(**values)
-        )
+        values["b_reservation_id"] = reservation_id
+        await self.conn.execute(_SAVE_RESERVATION, values)
 
     async def _project_room(self, event: RoomEvent) -> None:
-        row = (
-            await self.conn.execute(select(room_view).where(room_view.c.room_id == event.room_id).with_for_update())
-        ).first()
+        row = (await self.conn.execute(_ROOM_FOR_UPDATE, {"b_room_id": event.room_id})).first()
         new = project_room(event, RoomView(**row._asdict()) if row else None)
         if new is None:
             return
-        values = {name: getattr(new, name) for name in _ROOM_FIELDS}
+        values: dict[str, Any] = {name: getattr(new, name) for name in _ROOM_FIELDS}
         if row is None:
-            inserted = await self.conn.execute(insert_ignore(self.conn, room_view).values(**values))
+            inserted = await self.conn.execute(inserting_ignored(self.conn.dialect.name, room_view), values)
             if inserted.rowcount == 0:
                 await self._project_room(event)
             return
-        await self.conn.execute(
-            update(room_view)
-            .where(room_view.c.room_id == event.room_id, room_view.c.revision < event.revision)
-            .values(**values)
-        )
+        values["b_room_id"], values["b_revision"] = event.room_id, event.revision
+        await self.conn.execute(_SAVE_ROOM, values)
 
 
 def _reservation_row(row) -> ReservationView:  # type: ignore[no-untyped-def]
@@ -83,51 +108,31 @@ class ViewQueries:
     def __init__(self, engine: AsyncEngine) -> None:
         self.engine = engine
 
-    async def _rows(self, conn: AsyncConnection, query) -> list[ReservationView]:  # type: ignore[no-untyped-def]
-        return [_reservation_row(r) for r in await conn.execute(query)]
+    async def _rows(
+        self, conn: AsyncConnection, query: Select[Any], params: dict[str, Any] | None = None
+    ) -> list[ReservationView]:
+        return [_reservation_row(r) for r in await conn.execute(query, params)]
 
     async def guest_reservations(self, guest_id: int, limit: int = 20) -> list[ReservationView]:
         async with self.engine.connect() as conn:
-            return await self._rows(
-                conn,
-                select(reservation_view)
-                .where(reservation_view.c.guest_id == guest_id, reservation_view.c.room_id.is_not(None))
-                .order_by(reservation_view.c.check_in.desc())
-                .limit(limit),
-            )
+            return await self._rows(conn, _GUEST_RESERVATIONS, {"b_guest_id": guest_id, "b_limit": limit})
 
     async def reservation(self, reservation_id: UUID) -> ReservationView | None:
         async with self.engine.connect() as conn:
-            row = (
-                await conn.execute(select(reservation_view).where(reservation_view.c.reservation_id == reservation_id))
-            ).first()
+            row = (await conn.execute(_RESERVATION, {"b_reservation_id": reservation_id})).first()
             return _reservation_row(row) if row else None
 
     async def board(self, hotel_id: int) -> tuple[list[RoomView], list[ReservationView]]:
         async with self.engine.connect() as conn:
-            rooms = [
-                RoomView(**r._asdict())
-                for r in await conn.execute(
-                    select(room_view).where(room_view.c.hotel_id == hotel_id).order_by(room_view.c.number)
-                )
-            ]
-            reservations = await self._rows(
-                conn,
-                select(reservation_view)
-                .where(reservation_view.c.hotel_id == hotel_id, reservation_view.c.room_id.is_not(None))
-                .order_by(reservation_view.c.check_in),
-            )
+            rooms = [RoomView(**r._asdict()) for r in await conn.execute(_BOARD_ROOMS, {"b_hotel_id": hotel_id})]
+            reservations = await self._rows(conn, _BOARD_RESERVATIONS, {"b_hotel_id": hotel_id})
             return rooms, reservations
 
     async def counts_by_status(self) -> dict[str, int]:
         async with self.engine.connect() as conn:
-            rows = await conn.execute(
-                select(reservation_view.c.status, func.count())
-                .where(reservation_view.c.room_id.is_not(None))
-                .group_by(reservation_view.c.status)
-            )
+            rows = await conn.execute(_COUNTS_BY_STATUS)
             return {status: count for status, count in rows}
 
     async def rows(self, ids: Sequence[UUID]) -> list[ReservationView]:
         async with self.engine.connect() as conn:
-            return await self._rows(conn, select(reservation_view).where(reservation_view.c.reservation_id.in_(ids)))
+            return await self._rows(conn, _ROWS, {"ids": list(ids)})
