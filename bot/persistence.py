@@ -4,11 +4,13 @@ restart, on any replica."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime
+from functools import cache
 from typing import Any
 
-from sqlalchemy import delete, select
+from sqlalchemy import Insert, and_, bindparam, delete, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
 from telegram.ext import BasePersistence, PersistenceInput
@@ -18,6 +20,16 @@ from infra.db.tables import bot_state
 
 CONVERSATION = "conversation:"
 USER = "user"
+_LOAD = select(bot_state.c.key, bot_state.c.data).where(bot_state.c.kind == bindparam("b_kind"))
+_DELETE = delete(bot_state).where(and_(bot_state.c.kind == bindparam("b_kind"), bot_state.c.key == bindparam("b_key")))
+
+
+@cache
+def _upsert(dialect: str) -> Insert:
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(bot_state)
+    return insert.on_conflict_do_update(  # type: ignore[no-any-return]
+        index_elements=["kind", "key"], set_={"data": insert.excluded.data, "updated_at": insert.excluded.updated_at}
+    )
 
 
 class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, Any]]):
@@ -27,24 +39,43 @@ class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, A
             update_interval=update_interval,
         )
         self.engine = engine
+        self._pending: dict[tuple[str, str], str | None] = {}
+        self._writing = asyncio.Lock()
 
     async def _load(self, kind: str) -> dict[str, Any]:
         async with self.engine.connect() as conn:
-            rows = await conn.execute(select(bot_state.c.key, bot_state.c.data).where(bot_state.c.kind == kind))
+            rows = await conn.execute(_LOAD, {"b_kind": kind})
             return {key: json.loads(data) for key, data in rows}
 
     async def _store(self, kind: str, key: str, data: Any) -> None:
+        """Group commit: PTB writes every changed conversation and user at once each interval;
+        those writes share one transaction instead of one each. Whoever holds the lock writes
+        everything pending; a write that fails is put back (unless newer) and raised."""
+        self._pending[(kind, key)] = None if data is None else json.dumps(data, default=str)
+        await asyncio.sleep(0)  # let the rest of this round's writes join the batch
+        async with self._writing:
+            if not self._pending:
+                return  # an earlier holder wrote ours
+            batch, self._pending = self._pending, {}
+            try:
+                await self._write(batch)
+            except BaseException:
+                self._pending = {**batch, **self._pending}
+                raise
+
+    async def _write(self, batch: dict[tuple[str, str], str | None]) -> None:
         now = datetime.now(UTC)
+        gone = [{"b_kind": kind, "b_key": key} for (kind, key), payload in batch.items() if payload is None]
+        kept = [
+            {"kind": kind, "key": key, "data": payload, "updated_at": now}
+            for (kind, key), payload in batch.items()
+            if payload is not None
+        ]
         async with self.engine.begin() as conn:
-            if data is None:
-                await conn.execute(delete(bot_state).where(bot_state.c.kind == kind, bot_state.c.key == key))
-                return
-            payload = json.dumps(data, default=str)
-            dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-            upsert = dialect.insert(bot_state).values(kind=kind, key=key, data=payload, updated_at=now)
-            await conn.execute(
-                upsert.on_conflict_do_update(index_elements=["kind", "key"], set_={"data": payload, "updated_at": now})
-            )
+            if gone:
+                await conn.execute(_DELETE, gone)
+            if kept:
+                await conn.execute(_upsert(conn.dialect.name), kept)
 
     async def get_user_data(self) -> dict[int, dict[str, Any]]:
         return {int(k): v for k, v in (await self._load(USER)).items()}
