@@ -3,8 +3,10 @@ exactly like Telegram's, put on its update queue; the bot answers through a Reco
 
 from __future__ import annotations
 
+import asyncio
 import itertools
 import json
+import random
 import time
 from datetime import date
 from typing import Any
@@ -18,8 +20,11 @@ _message_ids = itertools.count(1_000_000)
 
 
 class Guest:
-    def __init__(self, app: Any, request: RecordingRequest, user_id: int) -> None:
-        self.app, self.request, self.id = app, request, user_id
+    """`think_s`: a pause before each message or tap (uniform in [0.5, 1.5] times think_s), as a
+    person reading the screen would take; 0 taps back-to-back."""
+
+    def __init__(self, app: Any, request: RecordingRequest, user_id: int, think_s: float = 0.0) -> None:
+        self.app, self.request, self.id, self.think_s = app, request, user_id, think_s
         self.user = {"id": user_id, "is_bot": False, "first_name": f"Guest{user_id}", "language_code": "en"}
         self.chat = {"id": user_id, "type": "private", "first_name": f"Guest{user_id}"}
 
@@ -30,7 +35,12 @@ class Guest:
         payload["update_id"] = next(_update_ids)
         await self.app.update_queue.put(Update.de_json(payload, self.app.bot))
 
+    async def _think(self) -> None:
+        if self.think_s:
+            await asyncio.sleep(random.uniform(0.5, 1.5) * self.think_s)
+
     async def say(self, text: str, expect: str = "") -> dict[str, Any]:
+        await self._think()
         seen = self._seen()
         message: dict[str, Any] = {
             "message_id": next(_message_ids),
@@ -46,6 +56,7 @@ class Guest:
 
     async def press(self, on: dict[str, Any], data: str, expect: str = "") -> tuple[float, float, dict[str, Any]]:
         """Press a button; returns (pressed at, answered at, the answer)."""
+        await self._think()
         seen = self._seen()
         message = {
             "message_id": int(on.get("message_id", 1)),

@@ -21,12 +21,19 @@ async def _main(name: str, args: argparse.Namespace) -> None:
         if name in ("booking", "all"):
             settings = await bench_settings(backend, tmp)
             print(f"\nsettings: {describe(settings)}")
-            await flows.booking(settings, args.guests, args.concurrency, numbers.get("tx"), args.split)
+            await flows.booking(
+                settings, args.guests, args.concurrency, numbers.get("tx"), args.split, think_s=args.think
+            )
         if name in ("events", "all"):
             settings = await bench_settings(backend, tmp)
             print(f"\nsettings: {describe(settings)}")
             await flows.events(
-                settings, numbers.get("consume"), steady_rate=args.rate, seconds=args.seconds, burst=args.burst
+                settings,
+                numbers.get("consume"),
+                numbers.get("tx"),
+                steady_rate=args.rate,
+                seconds=args.seconds,
+                burst=args.burst,
             )
         if name in ("contention", "all"):
             settings = await bench_settings(backend, tmp)
@@ -45,6 +52,9 @@ def run(name: str, rest: list[str]) -> int:
     parser.add_argument("--rate", type=int, default=100, help="events: steady bookings per second")
     parser.add_argument("--seconds", type=int, default=10, help="events: how long the steady phase lasts")
     parser.add_argument("--burst", type=int, default=1500, help="events: bookings placed at full speed")
+    parser.add_argument(
+        "--think", type=float, default=0.0, help="booking: seconds a guest pauses before each message or tap"
+    )
     parser.add_argument("--split", action="store_true", help="run the consumers as processes of their own")
     args = parser.parse_args(rest)
     if name not in ("raw", "booking", "events", "contention", "all"):
