@@ -70,9 +70,9 @@ class Container:
             )
         self.policy = BookingPolicy(max_nights=s.max_nights, max_days_ahead=s.max_days_ahead)
         self.payments = InProcessPaymentGateway(self)
-        self.availability = AvailabilityQueries(self.engine("reservation"))
-        self.views = ViewQueries(self.engine("view"))
-        self.hotels = HotelQueries(self.engine("hotel"))
+        self.availability = AvailabilityQueries(self.reader("reservation"))
+        self.views = ViewQueries(self.reader("view"))
+        self.hotels = HotelQueries(self.reader("hotel"))
         self.users = UserDirectory(self.engine("app"))
         self.handlers: dict[type, Handler] = {
             hotel_cmd.AddHotel: lambda cmd: hotel.add_hotel(cmd, self.hotel_uow()),
@@ -97,6 +97,10 @@ class Container:
 
     def engine(self, context: str):  # type: ignore[no-untyped-def]
         return self.engines.get(self.settings.url_for(context))
+
+    def reader(self, context: str):  # type: ignore[no-untyped-def]
+        """For the read-only queries (availability, views, hotel lookups): no transaction."""
+        return self.engines.reader(self.settings.url_for(context))
 
     def _committed(self, context: str) -> None:
         for listener in self.commit_listeners:
