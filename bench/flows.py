@@ -286,15 +286,24 @@ _counter: dict[str, int] = {}
 
 
 def _instrument(holder: Any, consumer: Consumer, lags: list[float]) -> None:
-    original = consumer.handle
+    original, original_batch = consumer.handle, consumer.handle_batch
+
+    def handled(events: list[Any]) -> None:
+        _counter[consumer.name] = _counter.get(consumer.name, 0) + len(events)
+        if consumer.name == "view":
+            now = time.time()
+            lags.extend(now - event.occurred_at.timestamp() for event in events)
 
     async def timed(event: Any) -> None:
         await original(event)
-        _counter[consumer.name] = _counter.get(consumer.name, 0) + 1
-        if consumer.name == "view":
-            lags.append(time.time() - event.occurred_at.timestamp())
+        handled([event])
 
-    patched = Consumer(consumer.name, consumer.routing_keys, timed)
+    async def timed_batch(events: list[Any]) -> None:
+        assert original_batch is not None
+        await original_batch(events)
+        handled(events)
+
+    patched = Consumer(consumer.name, consumer.routing_keys, timed, timed_batch if original_batch else None)
     if hasattr(holder, "consumers"):
         holder.consumers[holder.consumers.index(consumer)] = patched
     else:

@@ -1,7 +1,9 @@
 """What a consumer is: a name (its queue), the events it takes, and how it applies one.
 
 A transactional consumer writes its inbox row `(consumer, event_id)` in the same transaction as
-its effect, so a redelivered event changes nothing."""
+its effect, so a redelivered event changes nothing. It can also apply several deliveries in one
+transaction (`handle_batch`): all of them or none, so a runner that sees a batch fail hands each
+delivery to `handle` on its own, with the usual retries and dead letters."""
 
 from __future__ import annotations
 
@@ -24,6 +26,7 @@ class Consumer:
     name: str
     routing_keys: frozenset[str]
     handle: Callable[[Event], Awaitable[None]]
+    handle_batch: Callable[[list[Event]], Awaitable[None]] | None = None
 
 
 def transactional(name: str, uow_factory: Callable[[], SqlUnitOfWork], policies: dict[type[Event], Policy]) -> Consumer:
@@ -49,5 +52,22 @@ def transactional(name: str, uow_factory: Callable[[], SqlUnitOfWork], policies:
                 await uow.first_delivery(name, event.event_id)
                 await uow.commit()
 
+    async def handle_batch(events: list[Event]) -> None:
+        """One transaction for the lot: the locks (in one order, so two batches never deadlock),
+        the inbox rows, every effect in delivery order, the outbox. Any error undoes all of it."""
+        unique: dict[Any, Event] = {}
+        for event in events:
+            if type(event) in policies:
+                unique.setdefault(event.event_id, event)  # the same event twice: applied once
+        if not unique:
+            return
+        async with uow_factory() as uow:
+            await uow.lock_all({event.correlation_key for event in unique.values()})
+            fresh = await uow.first_deliveries(name, list(unique))
+            for event_id, event in unique.items():
+                if event_id in fresh:
+                    await policies[type(event)](event, uow)
+            await uow.commit()
+
     keys = frozenset(cls.routing_key() for cls in policies)
-    return Consumer(name, keys, handle)
+    return Consumer(name, keys, handle, handle_batch)

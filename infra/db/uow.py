@@ -10,7 +10,7 @@ from functools import cache
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import Select, Table, bindparam, select, text
+from sqlalchemy import Executable, Select, Table, bindparam, select, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 from sqlalchemy.sql.dml import Insert
@@ -49,6 +49,25 @@ def _seen(inbox: Table) -> Select[Any]:
 
 
 _ADVISORY_LOCK = text("SELECT pg_advisory_xact_lock(:k)")
+# unnest keeps the array's order: the locks are taken in the order given
+_ADVISORY_LOCKS = text("SELECT pg_advisory_xact_lock(k) FROM unnest(CAST(:keys AS bigint[])) AS k")
+
+
+def _lock_key(key: str) -> int:
+    return int.from_bytes(hashlib.blake2b(key.encode(), digest_size=8).digest(), "big", signed=True)
+
+
+@cache
+def _inbox_rows(dialect: str, inbox: Table) -> Executable:
+    """The inbox rows of a batch, returning the ids that were new. On PostgreSQL one statement
+    whatever the batch size (an array), so it is prepared once per connection, not once per size."""
+    if dialect != "postgresql":
+        return inserting_ignored(dialect, inbox).returning(inbox.c.event_id)
+    return text(
+        f"INSERT INTO {inbox.name} (consumer, event_id, processed_at)"  # the table is ours, not input
+        " SELECT :consumer, id, :processed_at FROM unnest(CAST(:ids AS uuid[])) AS id"
+        " ON CONFLICT DO NOTHING RETURNING event_id"
+    ).columns(inbox.c.event_id)
 
 
 class SqlUnitOfWork:
@@ -137,12 +156,28 @@ class SqlUnitOfWork:
         reservation handled at once (competing consumers, prefetch) never interleave. SQLite has
         a single writer already."""
         if self.conn.dialect.name == "postgresql":
-            digest = hashlib.blake2b(key.encode(), digest_size=8).digest()
-            await self.conn.execute(_ADVISORY_LOCK, {"k": int.from_bytes(digest, "big", signed=True)})
+            await self.conn.execute(_ADVISORY_LOCK, {"k": _lock_key(key)})
+
+    async def lock_all(self, keys: set[str]) -> None:
+        """`lock` for several keys, in one round trip and in ascending order, so two
+        transactions locking overlapping sets queue instead of deadlocking."""
+        if self.conn.dialect.name == "postgresql" and keys:
+            await self.conn.execute(_ADVISORY_LOCKS, {"keys": sorted(_lock_key(key) for key in keys)})
 
     async def seen(self, consumer: str, event_id: Any) -> bool:
         found = await self.conn.scalar(_seen(self.messaging.inbox), {"b_consumer": consumer, "b_event": event_id})
         return found is not None
+
+    async def first_deliveries(self, consumer: str, event_ids: list[Any]) -> set[Any]:
+        """Inbox rows for several events in one statement; returns the ids not seen before."""
+        now = datetime.now(UTC)
+        dialect = self.conn.dialect.name
+        statement = _inbox_rows(dialect, self.messaging.inbox)
+        if dialect == "postgresql":
+            params: Any = {"consumer": consumer, "ids": event_ids, "processed_at": now}
+        else:
+            params = [{"consumer": consumer, "event_id": event_id, "processed_at": now} for event_id in event_ids]
+        return set((await self.conn.execute(statement, params)).scalars())
 
     async def first_delivery(self, consumer: str, event_id: Any) -> bool:
         result = await self.conn.execute(

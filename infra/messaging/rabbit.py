@@ -126,16 +126,37 @@ class RabbitPublisher:
 
 class RabbitConsumerRunner:
     """Runs one consumer on its queue. Ack only after the consumer's transaction committed; a
-    failure goes to the next delay queue, and after the last one to the dead-letter queue."""
+    failure goes to the next delay queue, and after the last one to the dead-letter queue.
 
-    def __init__(self, url: str, names: Names, consumer: Consumer, delays: tuple[float, ...], prefetch: int) -> None:
+    A consumer that can apply a batch gets its deliveries in batches: `workers` tasks each take
+    whatever has arrived (up to `batch_max`) and apply it in one transaction; if that fails, each
+    delivery of the batch is handled on its own. Others get a task per delivery (`prefetch` of
+    them at most): the payment consumer waits on the provider, the notifier on Telegram."""
+
+    def __init__(
+        self,
+        url: str,
+        names: Names,
+        consumer: Consumer,
+        delays: tuple[float, ...],
+        prefetch: int,
+        *,
+        batch_max: int = 64,
+        workers: int = 2,
+    ) -> None:
         self.url, self.names, self.consumer = url, names, consumer
-        self.delays, self.prefetch = delays, prefetch
+        self.delays = delays
+        self.batched = consumer.handle_batch is not None
+        # batching needs deliveries at hand: enough for every worker to fill a batch
+        self.prefetch = max(prefetch, batch_max * workers) if self.batched else prefetch
+        self.batch_max, self.workers = batch_max, workers
         self._connection: AbstractRobustConnection | None = None
         self._channel: AbstractChannel | None = None
         self._tag: str | None = None
         self._queue: Any = None
         self._in_flight: set[asyncio.Task[Any]] = set()
+        self._arrived: asyncio.Queue[AbstractIncomingMessage | None] = asyncio.Queue()  # None: stop
+        self._workers: list[asyncio.Task[None]] = []
         self.handled = 0
 
     async def start(self) -> None:
@@ -145,8 +166,44 @@ class RabbitConsumerRunner:
         self._queue = await declare(
             self._channel, self.names, self.consumer.name, self.consumer.routing_keys, self.delays
         )
-        self._tag = await self._queue.consume(self._on_message)
+        if self.batched:
+            self._workers = [asyncio.create_task(self._work()) for _ in range(self.workers)]
+            self._tag = await self._queue.consume(self._arrive)
+        else:
+            self._tag = await self._queue.consume(self._on_message)
         log.info("consumer %s listening on %s", self.consumer.name, self.names.queue(self.consumer.name))
+
+    async def _arrive(self, message: AbstractIncomingMessage) -> None:
+        self._arrived.put_nowait(message)
+
+    async def _work(self) -> None:
+        while (first := await self._arrived.get()) is not None:
+            batch = [first]
+            while len(batch) < self.batch_max and not self._arrived.empty():
+                if (message := self._arrived.get_nowait()) is None:
+                    self._arrived.put_nowait(None)  # not ours: another worker's signal to stop
+                    break
+                batch.append(message)
+            try:
+                await self._process_batch(batch)
+            except Exception:  # e.g. the channel closed before the acks: the broker redelivers
+                log.exception("%s: a batch of %d could not be settled", self.consumer.name, len(batch))
+
+    async def _process_batch(self, batch: list[AbstractIncomingMessage]) -> None:
+        assert self.consumer.handle_batch is not None
+        if len(batch) > 1:
+            try:
+                events = [decode(message.body) for message in batch]
+                await self.consumer.handle_batch(events)
+            except Exception as exc:  # one of them is undecodable, not ready or failing
+                log.info("%s: batch of %d not applied (%r); one by one", self.consumer.name, len(batch), exc)
+            else:
+                for message in batch:
+                    await message.ack()
+                self.handled += len(batch)
+                return
+        for message in batch:
+            await self._process(message)
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         task = asyncio.current_task()
@@ -234,10 +291,19 @@ class RabbitConsumerRunner:
         )
 
     async def stop(self, grace_s: float = 10.0) -> None:
-        """Stop taking messages, finish the ones in hand, close."""
+        """Stop taking messages, finish the ones in hand, close. Deliveries that arrived but
+        were not started go back to the queue when the channel closes."""
         if self._queue is not None and self._tag is not None:
             with contextlib.suppress(Exception):
                 await self._queue.cancel(self._tag)
+        if self._workers:
+            for _ in self._workers:
+                self._arrived.put_nowait(None)
+            _, unfinished = await asyncio.wait(self._workers, timeout=grace_s)
+            for worker in unfinished:
+                worker.cancel()
+            await asyncio.gather(*self._workers, return_exceptions=True)
+            self._workers = []
         if self._in_flight:
             await asyncio.wait(list(self._in_flight), timeout=grace_s)
         if self._connection is not None:

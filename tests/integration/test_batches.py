@@ -1,0 +1,117 @@
+"""Deliveries applied in batches (one transaction for several events) on the real PostgreSQL and
+RabbitMQ: a batch is all or nothing, an event delivered twice in one batch counts once, and a
+poison or unreadable message in a batch is parked while every other event of it is applied once."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date
+from typing import Any
+from uuid import uuid4
+
+import aio_pika
+import pytest
+
+from consumers.base import transactional
+from domain.reservation.events import ReservationPlaced
+from infra.admin_ops import dead_letters
+from infra.bootstrap import Container
+from infra.messaging.codec import encode
+from infra.messaging.rabbit import Names, RabbitConsumerRunner, declare
+from tests.conftest import make_settings, scalar
+from tests.integration.helpers import eventually
+
+pytestmark = pytest.mark.integration
+POISON_GUEST = 13
+
+
+def placed(guest: int) -> ReservationPlaced:
+    return ReservationPlaced(
+        reservation_id=uuid4(),
+        guest_id=guest,
+        guest_name=f"Guest {guest}",
+        hotel_id=1,
+        hotel_name="Seaside",
+        room_id=uuid4(),
+        room_number="101",
+        check_in=date(2027, 3, 1),
+        check_out=date(2027, 3, 3),
+        guests=1,
+        total_price=20_000,
+        currency="EUR",
+        payment_id=uuid4(),
+    )
+
+
+def view_with_poison(container: Container) -> Any:
+    """The real view consumer, except that one guest's event always fails."""
+
+    async def project(event: Any, uow: Any) -> None:
+        await uow.project(event)
+        if event.guest_id == POISON_GUEST:
+            raise RuntimeError("this event always fails")
+
+    return transactional("view", container.view_uow, {ReservationPlaced: project})
+
+
+async def test_a_batch_is_applied_all_or_nothing_and_a_repeated_event_once(pg: str) -> None:
+    container = Container(make_settings(database_url=pg))
+    consumer = view_with_poison(container)
+    assert consumer.handle_batch is not None
+    try:
+        first, second = placed(1), placed(2)
+        with pytest.raises(RuntimeError):
+            await consumer.handle_batch([first, second, placed(POISON_GUEST)])
+        assert await scalar(pg, "SELECT count(*) FROM view_reservations") == 0  # nothing of it kept
+        assert await scalar(pg, "SELECT count(*) FROM view_inbox") == 0
+
+        await consumer.handle_batch([first, second, first])  # the same event twice in one batch
+        await consumer.handle_batch([second, placed(3)])  # and again in a later one
+        assert await scalar(pg, "SELECT count(*) FROM view_reservations") == 3
+        assert await scalar(pg, "SELECT count(*) FROM view_inbox") == 3
+    finally:
+        await container.engines.dispose()
+
+
+async def test_a_failing_and_an_unreadable_message_in_a_batch_are_parked_and_the_rest_applied_once(
+    pg: str, amqp: Callable[..., dict], caplog: pytest.LogCaptureFixture
+) -> None:
+    caplog.set_level(logging.INFO, logger="infra.messaging.rabbit")
+    settings = make_settings(database_url=pg, retry_delays_s=(0.05,), **amqp())
+    assert settings.amqp_url is not None
+    container = Container(settings)
+    consumer = view_with_poison(container)
+    names = Names(settings.amqp_queue_prefix, settings.amqp_exchange)
+    good = [placed(100 + n) for n in range(30)]
+    # Everything is queued before the consumer starts, so it arrives as one batch.
+    connection = await aio_pika.connect(settings.amqp_url)
+    try:
+        channel = await connection.channel(publisher_confirms=True)
+        await declare(channel, names, consumer.name, consumer.routing_keys, settings.retry_delays_s)
+        exchange = await channel.get_exchange(settings.amqp_exchange)
+        bodies = [encode(e) for e in good[:15]] + [encode(placed(POISON_GUEST)), b"{not json", encode(good[0])]
+        bodies += [encode(e) for e in good[15:]]
+        for n, body in enumerate(bodies):
+            await exchange.publish(aio_pika.Message(body, message_id=str(n)), routing_key="reservation.placed")
+    finally:
+        await connection.close()
+
+    runner = RabbitConsumerRunner(settings.amqp_url, names, consumer, settings.retry_delays_s, prefetch=8)
+    await runner.start()
+    try:
+
+        async def parked() -> list[dict[str, Any]]:
+            rows = await dead_letters(container, consumer.name)
+            return rows if len(rows) == 2 else []
+
+        rows = await eventually(parked, timeout=30)
+        assert sorted(str(r["error"])[:11] for r in rows) == ["RuntimeErro", "undecodable"]
+        assert await scalar(pg, "SELECT count(*) FROM view_reservations WHERE guest_id >= 100") == 30
+        assert await scalar(pg, f"SELECT count(*) FROM view_reservations WHERE guest_id = {POISON_GUEST}") == 0
+        assert await scalar(pg, "SELECT count(*) FROM view_inbox") == 30
+        # the premise: they did arrive together, and the batch was handed back one by one
+        assert any("not applied" in r.getMessage() for r in caplog.records)
+    finally:
+        await runner.stop()
+        await container.engines.dispose()
