@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import calendar
-from collections.abc import Callable
-from datetime import date
+from collections.abc import Callable, Sequence
+from datetime import date, timedelta
+from functools import lru_cache
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
@@ -32,7 +33,7 @@ def calendar_keyboard(
     extra: list[list[InlineKeyboardButton]] | None = None,
 ) -> InlineKeyboardMarkup:
     noop = cb.pack(cb.NOOP)
-    rows: list[list[InlineKeyboardButton]] = []
+    rows: list[Sequence[InlineKeyboardButton]] = []
     prev_button = (
         InlineKeyboardButton("‹", callback_data=cb.pack(cb.MONTH, add_months(month, -1).strftime("%Y%m")))
         if can_go_back
@@ -44,19 +45,29 @@ def calendar_keyboard(
         else InlineKeyboardButton(" ", callback_data=noop)
     )
     rows.append([prev_button, InlineKeyboardButton(month.strftime("%Y-%m"), callback_data=noop), next_button])
-    rows.append([InlineKeyboardButton(d, callback_data=noop) for d in WEEKDAYS.get(lang, WEEKDAYS["en"])])
+    days = (add_months(month, 1) - month).days
+    rows.extend(_grid(month, tuple(pickable(month + timedelta(days=n)) for n in range(days)), lang))
+    rows.extend(extra or [])
+    return InlineKeyboardMarkup(rows)
+
+
+@lru_cache(maxsize=1024)
+def _grid(month: date, pickable: tuple[bool, ...], lang: str) -> tuple[tuple[InlineKeyboardButton, ...], ...]:
+    """The weekday header and the day buttons: the same for every guest who sees the same month
+    with the same days open, so built once (buttons are immutable) — ~45 objects a calendar."""
+    noop = cb.pack(cb.NOOP)
+    rows = [tuple(InlineKeyboardButton(d, callback_data=noop) for d in WEEKDAYS.get(lang, WEEKDAYS["en"]))]
     for week in calendar.Calendar().monthdatescalendar(month.year, month.month):
         row = []
         for day in week:
             if day.month != month.month:
                 row.append(InlineKeyboardButton(" ", callback_data=noop))
-            elif pickable(day):
+            elif pickable[day.day - 1]:
                 row.append(InlineKeyboardButton(str(day.day), callback_data=cb.pack(cb.DAY, day)))
             else:
                 row.append(InlineKeyboardButton(f"·{day.day}·" if day.day < 10 else "··", callback_data=noop))
-        rows.append(row)
-    rows.extend(extra or [])
-    return InlineKeyboardMarkup(rows)
+        rows.append(tuple(row))
+    return tuple(rows)
 
 
 def parse_typed_date(text: str) -> date | None:
