@@ -13,11 +13,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import Iterable
+from collections.abc import Awaitable, Iterable
 from typing import Any
 
 import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
+from aio_pika.exceptions import ChannelInvalidStateError
 
 from consumers.base import Consumer
 from infra.messaging.codec import UndecodableMessage, decode
@@ -184,10 +185,11 @@ class RabbitConsumerRunner:
                     self._arrived.put_nowait(None)  # not ours: another worker's signal to stop
                     break
                 batch.append(message)
-            try:
+            # After a reconnect the broker delivers again, on the new channel, whatever the old
+            # one had not acked: the copies still here from the old channel can only be dropped.
+            batch = [message for message in batch if _live(message)]
+            if batch:
                 await self._process_batch(batch)
-            except Exception:  # e.g. the channel closed before the acks: the broker redelivers
-                log.exception("%s: a batch of %d could not be settled", self.consumer.name, len(batch))
 
     async def _process_batch(self, batch: list[AbstractIncomingMessage]) -> None:
         assert self.consumer.handle_batch is not None
@@ -199,11 +201,11 @@ class RabbitConsumerRunner:
                 log.info("%s: batch of %d not applied (%r); one by one", self.consumer.name, len(batch), exc)
             else:
                 for message in batch:
-                    await message.ack()
+                    await _settle(message.ack())
                 self.handled += len(batch)
                 return
-        for message in batch:
-            await self._process(message)
+        for message in batch:  # each settled on its own: one that cannot be never strands the rest
+            await _settle(self._process(message))
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         task = asyncio.current_task()
@@ -216,7 +218,10 @@ class RabbitConsumerRunner:
                 self._in_flight.discard(task)
 
     async def _process(self, message: AbstractIncomingMessage) -> None:
-        attempt = int(str((message.headers or {}).get(ATTEMPT, 0) or 0))
+        try:
+            attempt = int(str((message.headers or {}).get(ATTEMPT, 0) or 0))
+        except ValueError:
+            attempt = 0  # a header we did not write: count from here
         try:
             event = decode(message.body)
         except UndecodableMessage as exc:
@@ -297,6 +302,8 @@ class RabbitConsumerRunner:
             with contextlib.suppress(Exception):
                 await self._queue.cancel(self._tag)
         if self._workers:
+            while not self._arrived.empty():
+                self._arrived.get_nowait()  # not started: left unacked, so the broker keeps them
             for _ in self._workers:
                 self._arrived.put_nowait(None)
             _, unfinished = await asyncio.wait(self._workers, timeout=grace_s)
@@ -308,6 +315,22 @@ class RabbitConsumerRunner:
             await asyncio.wait(list(self._in_flight), timeout=grace_s)
         if self._connection is not None:
             await self._connection.close()
+
+
+def _live(message: AbstractIncomingMessage) -> bool:
+    try:
+        return not message.channel.is_closed
+    except ChannelInvalidStateError:
+        return False
+
+
+async def _settle(step: Awaitable[Any]) -> None:
+    """An ack or a delivery handled on its own; if the channel went away meanwhile, the broker
+    delivers the message again (the inbox makes that harmless), so it is logged, not raised."""
+    try:
+        await step
+    except Exception:
+        log.exception("a delivery could not be settled; the broker will deliver it again")
 
 
 async def dead_letters(url: str, names: Names, consumer: str, replay: bool, limit: int = 1000) -> list[dict[str, Any]]:

@@ -4,6 +4,7 @@ poison or unreadable message in a batch is parked while every other event of it 
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from collections.abc import Callable
 from datetime import date
@@ -13,7 +14,7 @@ from uuid import uuid4
 import aio_pika
 import pytest
 
-from consumers.base import transactional
+from consumers.base import Consumer, transactional
 from domain.reservation.events import ReservationPlaced
 from infra.admin_ops import dead_letters
 from infra.bootstrap import Container
@@ -115,3 +116,59 @@ async def test_a_failing_and_an_unreadable_message_in_a_batch_are_parked_and_the
     finally:
         await runner.stop()
         await container.engines.dispose()
+
+
+async def test_after_the_channel_fails_mid_batch_every_delivery_is_applied_and_settled(
+    amqp: Callable[..., dict],
+) -> None:
+    """Deliveries buffered from the lost channel are delivered again on the new one; none of them
+    may be left unacknowledged (holding the consumer's prefetch) once everything is applied."""
+    settings = make_settings(**amqp())
+    assert settings.amqp_url is not None
+    names = Names(settings.amqp_queue_prefix, settings.amqp_exchange)
+    applied: list[Any] = []
+
+    async def handle(event: Any) -> None:
+        await asyncio.sleep(1.0)  # slow: what arrives meanwhile piles up in the runner
+        applied.append(event.event_id)
+
+    async def handle_batch(events: list[Any]) -> None:
+        await asyncio.sleep(1.0)
+        applied.extend(event.event_id for event in events)
+
+    consumer = Consumer("slow", frozenset({"reservation.placed"}), handle, handle_batch)
+    runner: RabbitConsumerRunner | None = RabbitConsumerRunner(settings.amqp_url, names, consumer, (0.1,), prefetch=8)
+    await runner.start()
+    events = [placed(n) for n in range(40)]
+    connection = await aio_pika.connect(settings.amqp_url)
+    try:
+        channel = await connection.channel(publisher_confirms=True)
+        exchange = await channel.get_exchange(settings.amqp_exchange)
+        for n, event in enumerate(events):
+            await exchange.publish(aio_pika.Message(encode(event)), routing_key="reservation.placed")
+            if n < 2:
+                await asyncio.sleep(0.1)  # each worker takes one; the other 38 wait in the runner
+        await asyncio.sleep(0.2)
+        # A channel error (here: a passive declare of a queue that does not exist) makes the
+        # broker close the runner's channel; aio-pika reopens it and the broker delivers again.
+        with pytest.raises(aio_pika.exceptions.ChannelNotFoundEntity):
+            await runner._channel.declare_queue("no-such-queue", passive=True)  # type: ignore[union-attr]
+
+        async def all_applied() -> bool:
+            return {e.event_id for e in events} <= set(applied)
+
+        await eventually(all_applied, timeout=30)
+        await runner.stop()
+        runner = None
+        # Whatever the runner had not acked goes back to the queue when it stops.
+        connection2 = await aio_pika.connect(settings.amqp_url)
+        try:
+            channel2 = await connection2.channel()
+            queue = await channel2.declare_queue(names.queue("slow"), passive=True)
+            assert queue.declaration_result.message_count == 0
+        finally:
+            await connection2.close()
+    finally:
+        if runner is not None:
+            await runner.stop()
+        await connection.close()
