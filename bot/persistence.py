@@ -123,4 +123,8 @@ class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, A
         return None
 
     async def flush(self) -> None:
-        return None
+        """At shutdown: whatever a failed round left pending is written now."""
+        async with self._writing:
+            if self._pending:
+                batch, self._pending = self._pending, {}
+                await self._write(batch)

@@ -64,10 +64,15 @@ async def test_a_failed_write_is_not_lost(url: str) -> None:
         with pytest.raises(ConnectionError):
             await persistence.update_user_data(1, {"lang": "en", "booking": {"check_in": "2027-01-03"}})
         await persistence.update_user_data(2, {"lang": "ko"})  # the next round writes both
-
         assert await SqlPersistence(engine).get_user_data() == {
             1: {"lang": "en", "booking": {"check_in": "2027-01-03"}},
             2: {"lang": "ko"},
         }
+
+        calls = 0  # and when no round comes after the failure, shutting down writes it
+        with pytest.raises(ConnectionError):
+            await persistence.update_user_data(3, {"lang": "en"})
+        await persistence.flush()
+        assert (await SqlPersistence(engine).get_user_data())[3] == {"lang": "en"}
     finally:
         await engine.dispose()
