@@ -34,6 +34,7 @@ async def _main(name: str, args: argparse.Namespace) -> None:
                 steady_rate=args.rate,
                 seconds=args.seconds,
                 burst=args.burst,
+                warmup_s=args.warmup,
             )
         if name in ("contention", "all"):
             settings = await bench_settings(backend, tmp)
@@ -51,6 +52,7 @@ def run(name: str, rest: list[str]) -> int:
     parser.add_argument("--contenders", type=int, default=200)
     parser.add_argument("--rate", type=int, default=100, help="events: steady bookings per second")
     parser.add_argument("--seconds", type=int, default=10, help="events: how long the steady phase lasts")
+    parser.add_argument("--warmup", type=int, default=2, help="events: seconds at the steady rate not counted")
     parser.add_argument("--burst", type=int, default=1500, help="events: bookings placed at full speed")
     parser.add_argument(
         "--think", type=float, default=0.0, help="booking: seconds a guest pauses before each message or tap"
