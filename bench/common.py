@@ -57,7 +57,7 @@ def describe(settings: Settings) -> str:
     bus = "RabbitMQ" if settings.amqp_url else "in-process bus"
     return (
         f"{db} + {bus}; payment latency {settings.payment_latency_ms} ms; pool {settings.db_pool_size}; "
-        f"prefetch {settings.amqp_prefetch}; cpus {os.cpu_count()}"
+        f"prefetch {settings.amqp_prefetch}; {settings.event_loop} loop; cpus {os.cpu_count()}"
     )
 
 

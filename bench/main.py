@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
 import tempfile
 
 from bench import flows, raw
 from bench.common import bench_settings, describe, fresh_database, fresh_vhost
+from infra import eventloop
+from infra.config import load_settings
 
 
 async def _main(name: str, args: argparse.Namespace) -> None:
@@ -62,5 +63,5 @@ def run(name: str, rest: list[str]) -> int:
     if name not in ("raw", "booking", "events", "contention", "all"):
         parser.error("pick one of raw, booking, events, contention, all")
     logging.getLogger().setLevel(logging.WARNING)
-    asyncio.run(_main(name, args))
+    eventloop.run(_main(name, args), load_settings(_env_file=None).event_loop)
     return 0

@@ -12,6 +12,7 @@ from typing import Any
 
 from domain.hotel import commands as hotel_cmd
 from domain.shared.errors import DomainError
+from infra import eventloop
 from infra.config import Settings, SettingsError, load_settings
 from infra.db import migrate as migrations
 
@@ -144,7 +145,7 @@ def main(argv: list[str] | None = None) -> int:
         return 0
     if args.command == "admin":
         logging.getLogger("alembic").setLevel(logging.WARNING)  # an admin wants the answer, not the migration log
-        return asyncio.run(_admin(settings, args))
+        return eventloop.run(_admin(settings, args), settings.event_loop)
     if args.command == "bench":
         from bench import main as bench_main  # type: ignore[import-not-found]
 
@@ -159,7 +160,7 @@ def main(argv: list[str] | None = None) -> int:
         "scheduler": lambda: processes.run_scheduler(settings),
     }[args.command]
     try:
-        return int(asyncio.run(runner()) or 0)
+        return int(eventloop.run(runner(), settings.event_loop) or 0)
     except SettingsError as exc:
         print(f"hotelbot: {exc}", file=sys.stderr)
         return 2

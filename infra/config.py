@@ -63,6 +63,9 @@ class Settings(BaseSettings):
     # Long enough to outlast an open payment breaker (BREAKER_RESET_S) before anything is parked.
     retry_delays_s: Annotated[tuple[float, ...], NoDecode] = (1.0, 5.0, 30.0, 120.0, 600.0)
     log_level: str = "INFO"
+    # uvloop (libuv, from the asyncpg authors) where it installs (not on Windows); measured here:
+    # bench booking 71 → 75-79 bookings/s, event → view lag p99 at 100 bookings/s 32 → 16 ms.
+    event_loop: Literal["uvloop", "asyncio"] = "uvloop"
 
     @field_validator("admin_ids", mode="before")
     @classmethod
