@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import logging
 from typing import Any
 
@@ -121,6 +122,12 @@ class Runtime:
             ",".join(c.name for c in consumers) or "-",
             "rabbitmq" if s.amqp_url else "in-process",
         )
+        # Everything built so far lives as long as the process: keep it out of the collector's
+        # full passes, which otherwise walk it again and again, and collect young objects every
+        # 10,000 allocations instead of 700. bench booking: time in the collector 2.7 → 0.7 s,
+        # longest pause 166 → 44 ms, receipt p99 415 → 300 ms.
+        gc.freeze()
+        gc.set_threshold(10_000, 10, 10)
 
     def _spawn(self, coro: Any, name: str) -> None:
         task = asyncio.create_task(coro, name=name)
