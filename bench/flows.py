@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import gc
 import os
 import sys
 import time
@@ -16,7 +17,7 @@ from consumers.base import Consumer
 from domain.hotel import commands as hc
 from domain.reservation.commands import PlaceReservation
 from infra.config import Settings
-from infra.processes import Runtime
+from infra.processes import Runtime, settle_heap
 
 MANAGER = 7
 
@@ -48,12 +49,14 @@ async def start(settings: Settings, split: bool = False) -> tuple[Runtime, Recor
                 await asyncio.create_subprocess_exec(sys.executable, "-m", "infra.cli", "consume", name, env=env)
             )
     await runtime.application.start()  # process updates from the queue; nothing is polled
+    settle_heap()  # as `hotelbot run` does once started
     return runtime, request
 
 
 async def stop(runtime: Runtime) -> None:
     await runtime.application.stop()
     await runtime.stop()
+    gc.unfreeze()  # the next benchmark starts a runtime of its own: this one may be collected
     for child in _children:
         child.terminate()
     for child in _children:
