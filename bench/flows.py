@@ -282,7 +282,7 @@ async def events(
     ]
     if raw_consume:
         rows.append(("full speed: deliveries, ratio to raw (b) consume", f"{f['deliveries'] / raw_consume:.1%}"))
-    if raw_tx:  # every delivery is a PostgreSQL transaction of its own
+    if raw_tx:  # every delivery is applied in a PostgreSQL transaction (up to 64 share one)
         rows.append(("full speed: deliveries, ratio to raw (a) transactions", f"{f['deliveries'] / raw_tx:.1%}"))
     table("events: outbox → relay → bus → consumers → view", rows)
     return {"steady p99": s["p99"], "deliveries": f["deliveries"]}

@@ -19,7 +19,7 @@ from infra.db.tables import (
     hotel_withdrawals,
     hotels,
 )
-from infra.db.uow import SqlUnitOfWork, inserting_ignored
+from infra.db.uow import SqlUnitOfWork, inserting_ignored, updating
 
 # Statements are built once and executed with parameters: a reused statement keeps its memoized
 # cache key, so SQLAlchemy skips building, coercing and cache-keying it on every call.
@@ -40,11 +40,7 @@ _REMOVE_MANAGER = delete(hotel_managers).where(
 _ADD_ROOM = hotel_rooms.insert()
 _ROOM = select(hotel_rooms).where(hotel_rooms.c.id == bindparam("b_id"))
 _ROOM_FOR_UPDATE = _ROOM.with_for_update()
-_SAVE_ROOM = (
-    update(hotel_rooms)
-    .where(hotel_rooms.c.id == bindparam("b_id"))
-    .values({c: bindparam(c.key) for c in hotel_rooms.c})
-)
+_SAVE_ROOM = updating(hotel_rooms, "id")
 _NUMBER_TAKEN = (
     select(func.count())
     .select_from(hotel_rooms)

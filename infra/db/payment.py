@@ -4,22 +4,18 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from sqlalchemy import bindparam, select, update
+from sqlalchemy import bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.payment.model import Payment, PaymentStatus
 from infra.db.tables import payment_messaging, payments
-from infra.db.uow import SqlUnitOfWork, inserting_ignored
+from infra.db.uow import SqlUnitOfWork, inserting_ignored, updating
 
 _FIELDS = [c.name for c in payments.columns]
 # Built once, executed with parameters (see infra.db.uow).
 _BY_RESERVATION = select(payments).where(payments.c.reservation_id == bindparam("b_reservation"))
 _BY_RESERVATION_FOR_UPDATE = _BY_RESERVATION.with_for_update()
-_SAVE = (
-    update(payments)
-    .where(payments.c.id == bindparam("b_id"))
-    .values({c.name: bindparam(c.name, type_=c.type) for c in payments.columns if c.name != "id"})
-)
+_SAVE = updating(payments, "id")
 
 
 class SqlPayments:

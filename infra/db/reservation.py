@@ -5,33 +5,25 @@ from __future__ import annotations
 from datetime import date, datetime
 from uuid import UUID
 
-from sqlalchemy import bindparam, delete, exists, func, select, update
+from sqlalchemy import bindparam, delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
 from domain.reservation.model import CatalogRoom, Reservation, ReservationStatus
 from domain.shared.errors import RoomTaken
 from infra.db.tables import catalog_rooms, held_nights, reservation_messaging, reservations
-from infra.db.uow import SqlUnitOfWork, inserting_ignored
+from infra.db.uow import SqlUnitOfWork, inserting_ignored, updating
 
 _ROOM_FIELDS = [c.name for c in catalog_rooms.columns]
 _RESERVATION_FIELDS = [c.name for c in reservations.columns]
 
 # Built once, executed with parameters (see infra.db.uow): these run on every booking.
 _ROOM = select(catalog_rooms).where(catalog_rooms.c.room_id == bindparam("b_room"))
-_ROOM_NEWER = (
-    update(catalog_rooms)
-    .where(catalog_rooms.c.room_id == bindparam("b_room"), catalog_rooms.c.revision < bindparam("b_revision"))
-    .values({c.name: bindparam(c.name, type_=c.type) for c in catalog_rooms.columns})
-)
+_ROOM_NEWER = updating(catalog_rooms, "room_id", catalog_rooms.c.revision < bindparam("b_revision"))
 _ADD_RESERVATION = reservations.insert()
 _RESERVATION = select(reservations).where(reservations.c.id == bindparam("b_id"))
 _RESERVATION_FOR_UPDATE = _RESERVATION.with_for_update()
-_SAVE_RESERVATION = (
-    update(reservations)
-    .where(reservations.c.id == bindparam("b_id"))
-    .values({c.name: bindparam(c.name, type_=c.type) for c in reservations.columns if c.name != "id"})
-)
+_SAVE_RESERVATION = updating(reservations, "id")
 _DELETE_RESERVATION = delete(reservations).where(reservations.c.id == bindparam("b_id"))
 _HOLD = held_nights.insert()
 _RELEASE = delete(held_nights).where(held_nights.c.reservation_id == bindparam("b_id"))
@@ -93,7 +85,8 @@ class SqlCatalog:
         inserted = await self.conn.execute(inserting_ignored(self.conn.dialect.name, catalog_rooms), values)
         if inserted.rowcount == 1:
             return True
-        updated = await self.conn.execute(_ROOM_NEWER, {**values, "b_room": room.room_id, "b_revision": room.revision})
+        guard = {"b_room_id": room.room_id, "b_revision": room.revision}
+        updated = await self.conn.execute(_ROOM_NEWER, {**values, **guard})
         return updated.rowcount == 1
 
 

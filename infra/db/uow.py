@@ -10,7 +10,7 @@ from functools import cache
 from types import TracebackType
 from typing import Any, Self
 
-from sqlalchemy import Executable, Select, Table, bindparam, select, text
+from sqlalchemy import ColumnElement, Executable, Select, Table, Update, bindparam, select, text, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncTransaction
 from sqlalchemy.sql.dml import Insert
@@ -34,6 +34,16 @@ def insert_ignore(conn: AsyncConnection, table: Table, index_elements: list[str]
 def inserting_ignored(dialect: str, table: Table) -> Insert:
     """INSERT … ON CONFLICT DO NOTHING for `table`, built once per dialect; values come as parameters."""
     return (postgresql if dialect == "postgresql" else sqlite).insert(table).on_conflict_do_nothing()
+
+
+def updating(table: Table, key: str, *guards: ColumnElement[bool]) -> Update:
+    """UPDATE every column but `key` WHERE key = :b_<key> (and the guards), built once: the new
+    values come as parameters named after their columns."""
+    return (
+        update(table)
+        .where(table.c[key] == bindparam(f"b_{key}"), *guards)
+        .values({c.name: bindparam(c.name, type_=c.type) for c in table.columns if c.name != key})
+    )
 
 
 @cache

@@ -6,14 +6,14 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Integer, Select, bindparam, func, select, update
+from sqlalchemy import Integer, Select, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.hotel.events import RoomEvent
 from domain.shared.events import Event
 from domain.view.model import ReservationView, RoomView, project_reservation, project_room
 from infra.db.tables import reservation_view, room_view, view_messaging
-from infra.db.uow import SqlUnitOfWork, inserting_ignored
+from infra.db.uow import SqlUnitOfWork, inserting_ignored, updating
 
 _RES_FIELDS = [c.name for c in reservation_view.columns]
 _ROOM_FIELDS = [c.name for c in room_view.columns]
@@ -22,17 +22,9 @@ _ROOM_FIELDS = [c.name for c in room_view.columns]
 # cache key, so SQLAlchemy skips building, coercing and cache-keying it on every call.
 _RESERVATION = select(reservation_view).where(reservation_view.c.reservation_id == bindparam("b_reservation_id"))
 _RESERVATION_FOR_UPDATE = _RESERVATION.with_for_update()
-_SAVE_RESERVATION = (
-    update(reservation_view)
-    .where(reservation_view.c.reservation_id == bindparam("b_reservation_id"))
-    .values({c: bindparam(c.key) for c in reservation_view.c})
-)
+_SAVE_RESERVATION = updating(reservation_view, "reservation_id")
 _ROOM_FOR_UPDATE = select(room_view).where(room_view.c.room_id == bindparam("b_room_id")).with_for_update()
-_SAVE_ROOM = (
-    update(room_view)
-    .where(room_view.c.room_id == bindparam("b_room_id"), room_view.c.revision < bindparam("b_revision"))
-    .values({c: bindparam(c.key) for c in room_view.c})
-)
+_SAVE_ROOM = updating(room_view, "room_id", room_view.c.revision < bindparam("b_revision"))
 _GUEST_RESERVATIONS = (
     select(reservation_view)
     .where(reservation_view.c.guest_id == bindparam("b_guest_id"), reservation_view.c.room_id.is_not(None))
