@@ -4,7 +4,9 @@ ran with, percentiles, and a table printer."""
 from __future__ import annotations
 
 import os
+import resource
 import subprocess
+import sys
 from typing import Any
 
 import asyncpg
@@ -72,7 +74,14 @@ def ms(value: float) -> str:
     return f"{value * 1000:.1f} ms"
 
 
+def peak_rss_mb() -> float:
+    """The most memory this process has held so far (Linux reports KiB, macOS bytes)."""
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return peak / 1024 / (1024 if sys.platform == "darwin" else 1)
+
+
 def table(title: str, rows: list[tuple[str, str]]) -> None:
+    rows = [*rows, ("peak memory of this process so far", f"{peak_rss_mb():,.0f} MB")]
     width = max(len(k) for k, _ in rows)
     print(f"\n{title}")
     print("-" * (width + 30))
