@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import gc
 import os
 import sys
@@ -313,7 +314,7 @@ def _instrument(holder: Any, consumer: Consumer, lags: list[tuple[float, float]]
         await original_batch(events)
         handled(events)
 
-    patched = Consumer(consumer.name, consumer.routing_keys, timed, timed_batch if original_batch else None)
+    patched = dataclasses.replace(consumer, handle=timed, handle_batch=timed_batch if original_batch else None)
     if hasattr(holder, "consumers"):
         holder.consumers[holder.consumers.index(consumer)] = patched
     else:

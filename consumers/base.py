@@ -27,6 +27,9 @@ class Consumer:
     routing_keys: frozenset[str]
     handle: Callable[[Event], Awaitable[None]]
     handle_batch: Callable[[list[Event]], Awaitable[None]] | None = None
+    # On the in-process bus: take deliveries through a durable backlog of its own instead of
+    # inline, so a consumer that waits on something slow never holds up the others.
+    backlog: bool = False
 
 
 def transactional(name: str, uow_factory: Callable[[], SqlUnitOfWork], policies: dict[type[Event], Policy]) -> Consumer:

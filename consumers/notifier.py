@@ -48,4 +48,5 @@ def build(notifier: Any) -> Consumer:
             await uow.first_delivery(NAME, event.event_id)
             await uow.commit()
 
-    return Consumer(NAME, frozenset(cls.routing_key() for cls in EVENTS), handle)
+    # Telegram paces it (~30 messages/s, 429s, timeouts): on the in-process bus it has a backlog
+    return Consumer(NAME, frozenset(cls.routing_key() for cls in EVENTS), handle, backlog=True)

@@ -2,11 +2,17 @@
 consumer that takes it, and only when all of them have applied it (or durably parked it) does the
 relay mark the outbox row sent. Failures are retried with the same delays as on RabbitMQ, from the
 `app_dead_letters` table, so a retry survives a restart; after the last attempt the message stays
-parked there until an admin replays it."""
+parked there until an admin replays it.
+
+A consumer with a backlog (the notifier, which waits on Telegram: its ~30 messages/s, its 429s,
+its timeouts) is not applied inline: its messages are written to that table as due now, in the
+same round, and worked off by the retry loop, one consumer's rows in order, consumers side by
+side. Nothing is lost, and Telegram never holds up the view, refunds or the hotel."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -16,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from consumers.base import Consumer
 from infra.db.tables import dead_letters
-from infra.db.uow import insert_ignore
+from infra.db.uow import insert_ignore, inserting_ignored
 from infra.messaging.codec import UndecodableMessage, decode
 from infra.messaging.ports import NotReadyYet, OutgoingMessage, not_ready_delay
 
@@ -29,6 +35,7 @@ class InProcessBus:
         self.consumers = consumers
         self.delays = delays
         self.handled = 0
+        self._due = asyncio.Event()  # something was queued for a backlog: sweep now
 
     def _next_attempt(self, attempts: int) -> datetime | None:
         if attempts > len(self.delays):
@@ -77,31 +84,60 @@ class InProcessBus:
             await self._park(consumer.name, m, repr(exc), 1)
 
     async def publish(self, messages: list[OutgoingMessage]) -> None:
+        takers = {m.event_id: [c for c in self.consumers if m.routing_key in c.routing_keys] for m in messages}
         for m in messages:
-            takers = [c for c in self.consumers if m.routing_key in c.routing_keys]
-            if not takers:
+            if not takers[m.event_id]:
                 # Every event has a consumer in `hotelbot run`; an event nobody here takes means
                 # this process is not the whole system: refuse, and the row stays in the outbox.
                 raise LookupError(f"no consumer in this process takes {m.routing_key}")
-            await asyncio.gather(*(self._deliver(c, m) for c in takers))
+        queued = [(c, m) for m in messages for c in takers[m.event_id] if c.backlog]
+        if queued:
+            now = datetime.now(UTC)
+            async with self.engine.begin() as conn:
+                await conn.execute(
+                    inserting_ignored(conn.dialect.name, dead_letters),
+                    [
+                        {
+                            "consumer": c.name,
+                            "event_id": m.event_id,
+                            "routing_key": m.routing_key,
+                            "payload": m.payload.decode(errors="replace"),
+                            "error": "queued",
+                            "attempts": 0,
+                            "next_attempt_at": now,
+                            "created_at": now,
+                        }
+                        for c, m in queued
+                    ],
+                )
+            self._due.set()
+        for m in messages:
+            inline = [c for c in takers[m.event_id] if not c.backlog]
+            await asyncio.gather(*(self._deliver(c, m) for c in inline))
 
     async def retry_due(self) -> int:
-        """Deliver again every parked message whose time has come. Returns how many succeeded."""
+        """Deliver every queued or parked message whose time has come: each consumer's in order,
+        consumers side by side. Returns how many succeeded."""
         async with self.engine.connect() as conn:
             due = (
                 await conn.execute(
                     select(dead_letters)
                     .where(dead_letters.c.next_attempt_at <= datetime.now(UTC))
                     .order_by(dead_letters.c.id)
-                    .limit(100)
+                    .limit(500)
                 )
             ).all()
         by_name = {c.name: c for c in self.consumers}
-        succeeded = 0
+        rows: dict[str, list[Any]] = {}
         for row in due:
-            consumer = by_name.get(row.consumer)
-            if consumer is None:
-                continue
+            if row.consumer in by_name:
+                rows.setdefault(row.consumer, []).append(row)
+        done = await asyncio.gather(*(self._retry_rows(by_name[name], its) for name, its in rows.items()))
+        return sum(done)
+
+    async def _retry_rows(self, consumer: Consumer, rows: list[Any]) -> int:
+        succeeded = 0
+        for row in rows:
             try:
                 await consumer.handle(decode(row.payload))
             except NotReadyYet as exc:
@@ -138,13 +174,15 @@ class InProcessBus:
 
     async def run_retries(self, every_s: float = 1.0) -> None:
         while True:
+            self._due.clear()
             try:
                 await self.retry_due()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 log.exception("in-process retry sweep failed")
-            await asyncio.sleep(every_s)
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._due.wait(), timeout=every_s)
 
 
 async def parked(engine: AsyncEngine, consumer: str | None = None) -> list[dict[str, Any]]:

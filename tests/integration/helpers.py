@@ -2,11 +2,13 @@ from __future__ import annotations
 
 from datetime import date, timedelta
 from typing import Any
+from uuid import uuid4
 
 from consumers import reservation as reservation_consumer
 from domain.hotel import commands as hc
 from domain.hotel.model import Hotel, Room
 from domain.reservation.commands import PlaceReservation
+from domain.reservation.events import ReservationPlaced
 from infra.bootstrap import Container
 
 MANAGER = 5000
@@ -79,3 +81,22 @@ async def eventually(check: Any, timeout: float = 15.0, interval: float = 0.05) 
 
 async def wait_for_catalog(container: Container, room: Room) -> None:
     await eventually(lambda: container.availability.room(room.id))
+
+
+def placed_event(guest: int) -> ReservationPlaced:
+    """A ReservationPlaced of a reservation of its own, for feeding consumers directly."""
+    return ReservationPlaced(
+        reservation_id=uuid4(),
+        guest_id=guest,
+        guest_name=f"Guest {guest}",
+        hotel_id=1,
+        hotel_name="Seaside",
+        room_id=uuid4(),
+        room_number="101",
+        check_in=date(2027, 3, 1),
+        check_out=date(2027, 3, 3),
+        guests=1,
+        total_price=20_000,
+        currency="EUR",
+        payment_id=uuid4(),
+    )

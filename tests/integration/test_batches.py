@@ -7,9 +7,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import Callable
-from datetime import date
 from typing import Any
-from uuid import uuid4
 
 import aio_pika
 import pytest
@@ -21,28 +19,10 @@ from infra.bootstrap import Container
 from infra.messaging.codec import encode
 from infra.messaging.rabbit import Names, RabbitConsumerRunner, declare
 from tests.conftest import make_settings, scalar
-from tests.integration.helpers import eventually
+from tests.integration.helpers import eventually, placed_event
 
 pytestmark = pytest.mark.integration
 POISON_GUEST = 13
-
-
-def placed(guest: int) -> ReservationPlaced:
-    return ReservationPlaced(
-        reservation_id=uuid4(),
-        guest_id=guest,
-        guest_name=f"Guest {guest}",
-        hotel_id=1,
-        hotel_name="Seaside",
-        room_id=uuid4(),
-        room_number="101",
-        check_in=date(2027, 3, 1),
-        check_out=date(2027, 3, 3),
-        guests=1,
-        total_price=20_000,
-        currency="EUR",
-        payment_id=uuid4(),
-    )
 
 
 def view_with_poison(container: Container) -> Any:
@@ -61,14 +41,14 @@ async def test_a_batch_is_applied_all_or_nothing_and_a_repeated_event_once(pg: s
     consumer = view_with_poison(container)
     assert consumer.handle_batch is not None
     try:
-        first, second = placed(1), placed(2)
+        first, second = placed_event(1), placed_event(2)
         with pytest.raises(RuntimeError):
-            await consumer.handle_batch([first, second, placed(POISON_GUEST)])
+            await consumer.handle_batch([first, second, placed_event(POISON_GUEST)])
         assert await scalar(pg, "SELECT count(*) FROM view_reservations") == 0  # nothing of it kept
         assert await scalar(pg, "SELECT count(*) FROM view_inbox") == 0
 
         await consumer.handle_batch([first, second, first])  # the same event twice in one batch
-        await consumer.handle_batch([second, placed(3)])  # and again in a later one
+        await consumer.handle_batch([second, placed_event(3)])  # and again in a later one
         assert await scalar(pg, "SELECT count(*) FROM view_reservations") == 3
         assert await scalar(pg, "SELECT count(*) FROM view_inbox") == 3
     finally:
@@ -84,14 +64,14 @@ async def test_a_failing_and_an_unreadable_message_in_a_batch_are_parked_and_the
     container = Container(settings)
     consumer = view_with_poison(container)
     names = Names(settings.amqp_queue_prefix, settings.amqp_exchange)
-    good = [placed(100 + n) for n in range(30)]
+    good = [placed_event(100 + n) for n in range(30)]
     # Everything is queued before the consumer starts, so it arrives as one batch.
     connection = await aio_pika.connect(settings.amqp_url)
     try:
         channel = await connection.channel(publisher_confirms=True)
         await declare(channel, names, consumer.name, consumer.routing_keys, settings.retry_delays_s)
         exchange = await channel.get_exchange(settings.amqp_exchange)
-        bodies = [encode(e) for e in good[:15]] + [encode(placed(POISON_GUEST)), b"{not json", encode(good[0])]
+        bodies = [encode(e) for e in good[:15]] + [encode(placed_event(POISON_GUEST)), b"{not json", encode(good[0])]
         bodies += [encode(e) for e in good[15:]]
         for n, body in enumerate(bodies):
             await exchange.publish(aio_pika.Message(body, message_id=str(n)), routing_key="reservation.placed")
@@ -139,7 +119,7 @@ async def test_after_the_channel_fails_mid_batch_every_delivery_is_applied_and_s
     consumer = Consumer("slow", frozenset({"reservation.placed"}), handle, handle_batch)
     runner: RabbitConsumerRunner | None = RabbitConsumerRunner(settings.amqp_url, names, consumer, (0.1,), prefetch=8)
     await runner.start()
-    events = [placed(n) for n in range(40)]
+    events = [placed_event(n) for n in range(40)]
     connection = await aio_pika.connect(settings.amqp_url)
     try:
         channel = await connection.channel(publisher_confirms=True)

@@ -4,19 +4,26 @@ parking place for poison, replay by an admin from the command line, idempotent c
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from consumers.base import Consumer
 from domain.reservation.commands import CancelReservation
 from infra.bootstrap import Container
+from infra.db.migrate import upgrade
+from infra.messaging.codec import encode
+from infra.messaging.inprocess import InProcessBus, parked
+from infra.messaging.ports import OutgoingMessage
 from infra.payment.guarded import GuardedProvider
 from infra.payment.sandbox import SandboxProvider
 from infra.processes import Runtime
 from tests.conftest import make_settings, scalar
-from tests.integration.helpers import eventually, place, seed_hotel, stay
+from tests.integration.helpers import eventually, place, placed_event, seed_hotel, stay
 
 pytestmark = pytest.mark.integration
 
@@ -81,3 +88,52 @@ async def test_a_failing_refund_is_parked_listed_and_replayed_from_the_command_l
         assert "0 dead letter(s)" in await _cli(tmp_path, sqlite_url, "dlq", "list", "payment")
     finally:
         await rt.stop()
+
+
+@pytest.fixture(params=["sqlite", "postgresql"])
+async def app_engine(request: pytest.FixtureRequest, sqlite_url: str, pg: str) -> Any:
+    url = sqlite_url if request.param == "sqlite" else pg
+    await upgrade(make_settings(database_url=url))
+    container = Container(make_settings(database_url=url))
+    yield container.engine("app")
+    await container.engines.dispose()
+
+
+async def test_a_consumer_waiting_on_telegram_holds_up_nobody_and_loses_nothing_across_a_restart(
+    app_engine: Any,
+) -> None:
+    """The notifier's messages go to a durable backlog: the other consumers (and the relay) do
+    not wait for Telegram, and what was queued is delivered, in order, by the next process."""
+    events = [placed_event(n) for n in range(3)]
+    messages = [OutgoingMessage(e.event_id, e.routing_key(), encode(e)) for e in events]
+    applied: list[Any] = []
+    told: list[Any] = []
+    telegram_back = asyncio.Event()
+
+    async def view(event: Any) -> None:
+        applied.append(event.event_id)
+
+    async def notify(event: Any) -> None:
+        await telegram_back.wait()  # Telegram does not answer
+        told.append(event.event_id)
+
+    keys = frozenset({"reservation.placed"})
+    bus = InProcessBus(
+        app_engine, [Consumer("view", keys, view), Consumer("notifier", keys, notify, backlog=True)], (0.1,)
+    )
+    retries = asyncio.create_task(bus.run_retries(every_s=0.05))
+    try:
+        await asyncio.wait_for(bus.publish(messages), timeout=5)  # returns although Telegram hangs
+        assert applied == [e.event_id for e in events] and told == []
+        assert await parked(app_engine) == []  # queued is not dead
+    finally:
+        retries.cancel()
+        with contextlib.suppress(asyncio.CancelledError):
+            await retries
+    # the process is gone; the next one, whose Telegram answers, tells everything, in order
+    telegram_back.set()
+    told.clear()
+    restarted = InProcessBus(app_engine, [Consumer("notifier", keys, notify, backlog=True)], (0.1,))
+    assert await restarted.retry_due() == 3
+    assert told == [e.event_id for e in events]
+    assert await restarted.retry_due() == 0  # and only once
