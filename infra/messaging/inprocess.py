@@ -6,8 +6,8 @@ parked there until an admin replays it.
 
 A consumer with a backlog (the notifier, which waits on Telegram: its ~30 messages/s, its 429s,
 its timeouts) is not applied inline: its messages are written to that table as due now, in the
-same round, and worked off by the retry loop, one consumer's rows in order, consumers side by
-side. Nothing is lost, and Telegram never holds up the view, refunds or the hotel."""
+same round, and worked off by that consumer's own retry worker, oldest first. Nothing is lost,
+and Telegram never holds up the view, refunds or the hotel, nor their retries."""
 
 from __future__ import annotations
 
@@ -27,6 +27,8 @@ from infra.messaging.codec import UndecodableMessage, decode
 from infra.messaging.ports import NotReadyYet, OutgoingMessage, not_ready_delay
 
 log = logging.getLogger(__name__)
+CLAIM_BATCH = 100  # rows a retry worker takes at a time
+CLAIM_S = 60  # a claimed row is due again after this, should its process die meanwhile
 
 
 class InProcessBus:
@@ -35,7 +37,7 @@ class InProcessBus:
         self.consumers = consumers
         self.delays = delays
         self.handled = 0
-        self._due = asyncio.Event()  # something was queued for a backlog: sweep now
+        self._due: dict[str, asyncio.Event] = {}  # per consumer: something was queued, sweep now
 
     def _next_attempt(self, attempts: int) -> datetime | None:
         if attempts > len(self.delays):
@@ -110,36 +112,54 @@ class InProcessBus:
                         for c, m in queued
                     ],
                 )
-            self._due.set()
+            for name in {c.name for c, _ in queued}:
+                self._due.setdefault(name, asyncio.Event()).set()
         for m in messages:
             inline = [c for c in takers[m.event_id] if not c.backlog]
             await asyncio.gather(*(self._deliver(c, m) for c in inline))
 
-    async def retry_due(self) -> int:
-        """Deliver every queued or parked message whose time has come: each consumer's in order,
-        consumers side by side. Returns how many succeeded."""
-        async with self.engine.connect() as conn:
-            due = (
-                await conn.execute(
-                    select(dead_letters)
-                    .where(dead_letters.c.next_attempt_at <= datetime.now(UTC))
-                    .order_by(dead_letters.c.id)
-                    .limit(500)
-                )
-            ).all()
-        by_name = {c.name: c for c in self.consumers}
-        rows: dict[str, list[Any]] = {}
-        for row in due:
-            if row.consumer in by_name:
-                rows.setdefault(row.consumer, []).append(row)
-        done = await asyncio.gather(*(self._retry_rows(by_name[name], its) for name, its in rows.items()))
-        return sum(done)
+    async def retry_due(self, consumer: Consumer | None = None) -> int:
+        """Deliver the due queued or parked messages of `consumer` (of every consumer when None),
+        oldest first. Returns how many succeeded."""
+        succeeded = 0
+        for c in [consumer] if consumer else self.consumers:
+            while rows := await self._claim(c.name):
+                succeeded += await self._retry_rows(c, rows)
+                if len(rows) < CLAIM_BATCH:
+                    break
+        return succeeded
+
+    async def _claim(self, consumer: str) -> list[Any]:
+        """Take up to CLAIM_BATCH due rows: their next attempt moves CLAIM_S ahead, so another
+        process (SKIP LOCKED on PostgreSQL) or the next sweep does not take them too, and a
+        process that dies holding them gives them back when the claim runs out."""
+        now = datetime.now(UTC)
+        due = (
+            select(dead_letters.c.id)
+            .where(dead_letters.c.consumer == consumer, dead_letters.c.next_attempt_at <= now)
+            .order_by(dead_letters.c.id)
+            .limit(CLAIM_BATCH)
+        )
+        async with self.engine.begin() as conn:
+            if conn.dialect.name == "postgresql":
+                due = due.with_for_update(skip_locked=True)
+            ids = list((await conn.scalars(due)).all())
+            if not ids:
+                return []
+            claimed = dead_letters.c.id.in_(ids)
+            await conn.execute(
+                update(dead_letters).where(claimed).values(next_attempt_at=now + timedelta(seconds=CLAIM_S))
+            )
+            return list((await conn.execute(select(dead_letters).where(claimed).order_by(dead_letters.c.id))).all())
 
     async def _retry_rows(self, consumer: Consumer, rows: list[Any]) -> int:
         succeeded = 0
-        for row in rows:
+        for n, row in enumerate(rows):
             try:
                 await consumer.handle(decode(row.payload))
+            except asyncio.CancelledError:  # shutting down: what this worker holds is due again now
+                await asyncio.shield(self._release([r.id for r in rows[n:]]))
+                raise
             except NotReadyYet as exc:
                 async with self.engine.begin() as conn:
                     await conn.execute(
@@ -170,19 +190,38 @@ class InProcessBus:
             async with self.engine.begin() as conn:
                 await conn.execute(delete(dead_letters).where(dead_letters.c.id == row.id))
             succeeded += 1
+            self.handled += 1
         return succeeded
 
+    async def _release(self, ids: list[int]) -> None:
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(
+                    update(dead_letters).where(dead_letters.c.id.in_(ids)).values(next_attempt_at=datetime.now(UTC))
+                )
+        except Exception:  # the claim runs out by itself
+            log.warning("could not give back %d claimed message(s); due again in %d s", len(ids), CLAIM_S)
+
     async def run_retries(self, every_s: float = 1.0) -> None:
+        """One worker per consumer: a consumer with a long backlog (the notifier behind Telegram)
+        never delays another consumer's retries. Cancelled, it waits for every worker to give
+        back what it had taken."""
+        async with asyncio.TaskGroup() as workers:
+            for consumer in self.consumers:
+                workers.create_task(self._retry_loop(consumer, every_s))
+
+    async def _retry_loop(self, consumer: Consumer, every_s: float) -> None:
+        due = self._due.setdefault(consumer.name, asyncio.Event())
         while True:
-            self._due.clear()
+            due.clear()
             try:
-                await self.retry_due()
+                await self.retry_due(consumer)
             except asyncio.CancelledError:
                 raise
             except Exception:
-                log.exception("in-process retry sweep failed")
+                log.exception("%s: in-process retry sweep failed", consumer.name)
             with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(self._due.wait(), timeout=every_s)
+                await asyncio.wait_for(due.wait(), timeout=every_s)
 
 
 async def parked(engine: AsyncEngine, consumer: str | None = None) -> list[dict[str, Any]]:

@@ -102,32 +102,49 @@ async def app_engine(request: pytest.FixtureRequest, sqlite_url: str, pg: str) -
 async def test_a_consumer_waiting_on_telegram_holds_up_nobody_and_loses_nothing_across_a_restart(
     app_engine: Any,
 ) -> None:
-    """The notifier's messages go to a durable backlog: the other consumers (and the relay) do
-    not wait for Telegram, and what was queued is delivered, in order, by the next process."""
+    """The notifier's messages go to a durable backlog: the other consumers (and the relay), and
+    their retries, do not wait for Telegram, and what was queued is delivered, in order, by the
+    next process."""
     events = [placed_event(n) for n in range(3)]
     messages = [OutgoingMessage(e.event_id, e.routing_key(), encode(e)) for e in events]
     applied: list[Any] = []
     told: list[Any] = []
-    telegram_back = asyncio.Event()
+    telegram_back, sending = asyncio.Event(), asyncio.Event()
 
     async def view(event: Any) -> None:
         applied.append(event.event_id)
 
+    refunded: list[Any] = []
+    tried: set[Any] = set()
+
+    async def refund(event: Any) -> None:  # the provider fails the first time: a retry
+        if event.event_id not in tried:
+            tried.add(event.event_id)
+            raise ConnectionError("provider away")
+        refunded.append(event.event_id)
+
     async def notify(event: Any) -> None:
+        sending.set()
         await telegram_back.wait()  # Telegram does not answer
         told.append(event.event_id)
 
     keys = frozenset({"reservation.placed"})
-    bus = InProcessBus(
-        app_engine, [Consumer("view", keys, view), Consumer("notifier", keys, notify, backlog=True)], (0.1,)
-    )
+    consumers = [Consumer("view", keys, view), Consumer("payment", keys, refund)]
+    bus = InProcessBus(app_engine, [*consumers, Consumer("notifier", keys, notify, backlog=True)], (0.1,))
     retries = asyncio.create_task(bus.run_retries(every_s=0.05))
     try:
         await asyncio.wait_for(bus.publish(messages), timeout=5)  # returns although Telegram hangs
         assert applied == [e.event_id for e in events] and told == []
         assert await parked(app_engine) == []  # queued is not dead
+        await asyncio.wait_for(sending.wait(), timeout=5)  # the notifier's worker is on the first
+
+        async def all_refunded() -> bool:
+            return len(refunded) == 3
+
+        await eventually(all_refunded, timeout=5)  # retried while Telegram still hangs
+        assert told == []
     finally:
-        retries.cancel()
+        retries.cancel()  # shutting down: the worker gives back what it had taken
         with contextlib.suppress(asyncio.CancelledError):
             await retries
     # the process is gone; the next one, whose Telegram answers, tells everything, in order
