@@ -15,7 +15,13 @@ CONSUMER_NAMES = ("reservation", "hotel", "payment", "view", "notifier")
 
 
 async def outbox_backlog(container: Container) -> dict[str, int]:
-    return await backlog({c: container.engine(c) for c in CONTEXTS})
+    """Unpublished events per context; on the in-process bus also what waits for a consumer
+    (the notifier's backlog behind Telegram, scheduled retries), where there is any."""
+    counts = await backlog({c: container.engine(c) for c in CONTEXTS})
+    if container.settings.amqp_url is None:
+        for consumer, count in (await inprocess.waiting(container.engine("app"))).items():
+            counts[f"{consumer} waiting"] = count
+    return counts
 
 
 async def dead_letters(container: Container, consumer: str | None = None) -> list[dict[str, Any]]:

@@ -17,7 +17,7 @@ import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import delete, select, update
+from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from consumers.base import Consumer
@@ -222,6 +222,17 @@ class InProcessBus:
                 log.exception("%s: in-process retry sweep failed", consumer.name)
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(due.wait(), timeout=every_s)
+
+
+async def waiting(engine: AsyncEngine) -> dict[str, int]:
+    """Per consumer, the messages queued or waiting for a retry (not the parked ones)."""
+    query = (
+        select(dead_letters.c.consumer, func.count())
+        .where(dead_letters.c.next_attempt_at.is_not(None))
+        .group_by(dead_letters.c.consumer)
+    )
+    async with engine.connect() as conn:
+        return {consumer: int(count) for consumer, count in await conn.execute(query)}
 
 
 async def parked(engine: AsyncEngine, consumer: str | None = None) -> list[dict[str, Any]]:

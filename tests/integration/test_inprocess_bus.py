@@ -17,7 +17,7 @@ from domain.reservation.commands import CancelReservation
 from infra.bootstrap import Container
 from infra.db.migrate import upgrade
 from infra.messaging.codec import encode
-from infra.messaging.inprocess import InProcessBus, parked
+from infra.messaging.inprocess import InProcessBus, parked, waiting
 from infra.messaging.ports import OutgoingMessage
 from infra.payment.guarded import GuardedProvider
 from infra.payment.sandbox import SandboxProvider
@@ -143,6 +143,7 @@ async def test_a_consumer_waiting_on_telegram_holds_up_nobody_and_loses_nothing_
 
         await eventually(all_refunded, timeout=5)  # retried while Telegram still hangs
         assert told == []
+        assert await waiting(app_engine) == {"notifier": 3}  # what an admin sees in /stats
     finally:
         retries.cancel()  # shutting down: the worker gives back what it had taken
         with contextlib.suppress(asyncio.CancelledError):
@@ -154,3 +155,4 @@ async def test_a_consumer_waiting_on_telegram_holds_up_nobody_and_loses_nothing_
     assert await restarted.retry_due() == 3
     assert told == [e.event_id for e in events]
     assert await restarted.retry_due() == 0  # and only once
+    assert await waiting(app_engine) == {}
