@@ -41,6 +41,8 @@ class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, A
         self.engine = engine
         self._pending: dict[tuple[str, str], str | None] = {}
         self._writing = asyncio.Lock()
+        self._round = 0  # the round that pending writes join; it advances when a holder takes them
+        self._failed: tuple[int, BaseException] | None = None
 
     async def _load(self, kind: str) -> dict[str, Any]:
         async with self.engine.connect() as conn:
@@ -49,19 +51,26 @@ class SqlPersistence(BasePersistence[dict[str, Any], dict[str, Any], dict[str, A
 
     async def _store(self, kind: str, key: str, data: Any) -> None:
         """Group commit: PTB writes every changed conversation and user at once each interval;
-        those writes share one transaction instead of one each. Whoever holds the lock writes
-        everything pending; a write that fails is put back (unless newer) and raised."""
+        those writes share one transaction instead of one each. The first to hold the lock writes
+        everything pending; the others of its round share its outcome. A round that fails is put
+        back (unless newer data came) for the next round, or `flush`, to write."""
         self._pending[(kind, key)] = None if data is None else json.dumps(data, default=str)
+        joined = self._round
         await asyncio.sleep(0)  # let the rest of this round's writes join the batch
         async with self._writing:
-            if not self._pending:
-                return  # an earlier holder wrote ours
+            if self._round != joined:  # our round was written by its holder
+                if self._failed is not None and self._failed[0] == joined:
+                    raise self._failed[1]
+                return
+            self._round += 1
             batch, self._pending = self._pending, {}
             try:
                 await self._write(batch)
-            except BaseException:
+            except BaseException as exc:
                 self._pending = {**batch, **self._pending}
+                self._failed = (joined, exc)
                 raise
+            self._failed = None
 
     async def _write(self, batch: dict[tuple[str, str], str | None]) -> None:
         now = datetime.now(UTC)

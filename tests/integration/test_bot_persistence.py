@@ -61,13 +61,19 @@ async def test_a_failed_write_is_not_lost(url: str) -> None:
             await real_write(batch)
 
         persistence._write = database_away_once  # type: ignore[method-assign]
-        with pytest.raises(ConnectionError):
-            await persistence.update_user_data(1, {"lang": "en", "booking": {"check_in": "2027-01-03"}})
-        await persistence.update_user_data(2, {"lang": "ko"})  # the next round writes both
+        # one round of two users fails once: both hear it, and the database was asked once
+        outcomes = await asyncio.gather(
+            persistence.update_user_data(1, {"lang": "en", "booking": {"check_in": "2027-01-03"}}),
+            persistence.update_conversation("booking", (1, 1), 2),
+            return_exceptions=True,
+        )
+        assert [type(o) for o in outcomes] == [ConnectionError, ConnectionError] and calls == 1
+        await persistence.update_user_data(2, {"lang": "ko"})  # the next round writes all of it
         assert await SqlPersistence(engine).get_user_data() == {
             1: {"lang": "en", "booking": {"check_in": "2027-01-03"}},
             2: {"lang": "ko"},
         }
+        assert await SqlPersistence(engine).get_conversations("booking") == {(1, 1): 2}
 
         calls = 0  # and when no round comes after the failure, shutting down writes it
         with pytest.raises(ConnectionError):
