@@ -29,7 +29,7 @@ from domain.shared.errors import DomainError
 from infra.bootstrap import Container
 from infra.config import CONTEXTS
 from infra.db.tables import MESSAGING, bot_state, catalog_rooms, hotel_approvals, reservations, scheduled_runs
-from infra.db.uow import insert_ignore
+from infra.db.uow import inserting_ignored
 
 log = logging.getLogger(__name__)
 
@@ -52,7 +52,7 @@ class Jobs:
     async def _claim(self, job: str, slot: str) -> bool:
         async with self.container.engine("app").begin() as conn:
             result = await conn.execute(
-                insert_ignore(conn, scheduled_runs).values(job=job, slot=slot, claimed_at=self.now)
+                inserting_ignored(conn.dialect.name, scheduled_runs), {"job": job, "slot": slot, "claimed_at": self.now}
             )
             return result.rowcount == 1
 

@@ -19,13 +19,6 @@ from domain.shared.events import Event
 from infra.db.tables import Messaging
 from infra.messaging.codec import encode
 
-
-def insert_ignore(conn: AsyncConnection, table: Table, index_elements: list[str] | None = None) -> Insert:
-    """INSERT … ON CONFLICT DO NOTHING on either dialect."""
-    dialect = postgresql if conn.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table).on_conflict_do_nothing(index_elements=index_elements)
-
-
 # Statements on the hot paths are built once and executed with parameters: a reused statement
 # keeps its cache key, so SQLAlchemy neither rebuilds nor re-keys it per call (~110 µs CPU each).
 

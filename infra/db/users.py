@@ -3,14 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Iterable
-from functools import cache
 
 from sqlalchemy import bindparam, select, update
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncEngine
-from sqlalchemy.sql.dml import Insert
 
 from infra.db.tables import bot_users
+from infra.db.uow import inserting_ignored
 
 # Statements are built once and executed with parameters: a reused statement keeps its memoized
 # cache key, so SQLAlchemy skips building, coercing and cache-keying it on every call.
@@ -20,16 +18,6 @@ _SET_LANGUAGE = (
     .where(bot_users.c.user_id == bindparam("b_user_id"))
     .values({bot_users.c.language: bindparam("language")})
 )
-
-
-@cache
-def _add_user(dialect: str) -> Insert:
-    """INSERT … ON CONFLICT (user_id) DO NOTHING, built once per dialect; values come as parameters."""
-    return (
-        (postgresql if dialect == "postgresql" else sqlite)
-        .insert(bot_users)
-        .on_conflict_do_nothing(index_elements=["user_id"])
-    )
 
 
 class UserDirectory:
@@ -52,7 +40,8 @@ class UserDirectory:
     async def set_language(self, user_id: int, language: str, first_name: str = "") -> None:
         async with self.engine.begin() as conn:
             await conn.execute(
-                _add_user(conn.dialect.name), {"user_id": user_id, "language": language, "first_name": first_name[:64]}
+                inserting_ignored(conn.dialect.name, bot_users),
+                {"user_id": user_id, "language": language, "first_name": first_name[:64]},
             )
             await conn.execute(_SET_LANGUAGE, {"b_user_id": user_id, "language": language})
         self._cache[user_id] = language

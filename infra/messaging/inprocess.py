@@ -22,7 +22,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from consumers.base import Consumer
 from infra.db.tables import dead_letters
-from infra.db.uow import insert_ignore, inserting_ignored
+from infra.db.uow import inserting_ignored
 from infra.messaging.codec import UndecodableMessage, decode
 from infra.messaging.ports import NotReadyYet, OutgoingMessage, not_ready_delay
 
@@ -49,41 +49,48 @@ class InProcessBus:
 
     async def _park(
         self,
-        consumer: str,
-        m: OutgoingMessage,
+        parked: list[tuple[str, OutgoingMessage]],
         error: str,
         attempts: int,
         retry: bool = True,
         next_at: datetime | None = None,
     ) -> None:
+        """Write (consumer, message) rows: due again at `next_at` (or after the delay for
+        `attempts`), or, without `retry`, parked until an admin replays them."""
+        now = datetime.now(UTC)
+        due = (next_at or self._next_attempt(attempts)) if retry else None
         async with self.engine.begin() as conn:
             await conn.execute(
-                insert_ignore(conn, dead_letters).values(
-                    consumer=consumer,
-                    event_id=m.event_id,
-                    routing_key=m.routing_key,
-                    payload=m.payload.decode(errors="replace"),
-                    error=error[:1000],
-                    attempts=attempts,
-                    next_attempt_at=(next_at or self._next_attempt(attempts)) if retry else None,
-                    created_at=datetime.now(UTC),
-                )
+                inserting_ignored(conn.dialect.name, dead_letters),
+                [
+                    {
+                        "consumer": consumer,
+                        "event_id": m.event_id,
+                        "routing_key": m.routing_key,
+                        "payload": m.payload.decode(errors="replace"),
+                        "error": error[:1000],
+                        "attempts": attempts,
+                        "next_attempt_at": due,
+                        "created_at": now,
+                    }
+                    for consumer, m in parked
+                ],
             )
 
     async def _deliver(self, consumer: Consumer, m: OutgoingMessage) -> None:
         try:
             event = decode(m.payload)
         except UndecodableMessage as exc:
-            await self._park(consumer.name, m, f"undecodable: {exc}", 1, retry=False)
+            await self._park([(consumer.name, m)], f"undecodable: {exc}", 1, retry=False)
             return
         try:
             await consumer.handle(event)
             self.handled += 1
         except NotReadyYet as exc:
-            await self._park(consumer.name, m, f"not ready: {exc}", 0, next_at=self._not_ready_attempt())
+            await self._park([(consumer.name, m)], f"not ready: {exc}", 0, next_at=self._not_ready_attempt())
         except Exception as exc:
             log.warning("%s: %s %s failed, will retry: %r", consumer.name, m.routing_key, m.event_id, exc)
-            await self._park(consumer.name, m, repr(exc), 1)
+            await self._park([(consumer.name, m)], repr(exc), 1)
 
     async def publish(self, messages: list[OutgoingMessage]) -> None:
         takers = {m.event_id: [c for c in self.consumers if m.routing_key in c.routing_keys] for m in messages}
@@ -92,27 +99,10 @@ class InProcessBus:
                 # Every event has a consumer in `hotelbot run`; an event nobody here takes means
                 # this process is not the whole system: refuse, and the row stays in the outbox.
                 raise LookupError(f"no consumer in this process takes {m.routing_key}")
-        queued = [(c, m) for m in messages for c in takers[m.event_id] if c.backlog]
+        queued = [(c.name, m) for m in messages for c in takers[m.event_id] if c.backlog]
         if queued:
-            now = datetime.now(UTC)
-            async with self.engine.begin() as conn:
-                await conn.execute(
-                    inserting_ignored(conn.dialect.name, dead_letters),
-                    [
-                        {
-                            "consumer": c.name,
-                            "event_id": m.event_id,
-                            "routing_key": m.routing_key,
-                            "payload": m.payload.decode(errors="replace"),
-                            "error": "queued",
-                            "attempts": 0,
-                            "next_attempt_at": now,
-                            "created_at": now,
-                        }
-                        for c, m in queued
-                    ],
-                )
-            for name in {c.name for c, _ in queued}:
+            await self._park(queued, "queued", 0, next_at=datetime.now(UTC))
+            for name in {name for name, _ in queued}:
                 self._due.setdefault(name, asyncio.Event()).set()
         for m in messages:
             inline = [c for c in takers[m.event_id] if not c.backlog]
