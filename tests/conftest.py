@@ -3,8 +3,10 @@ RabbitMQ vhost of this test session's own (so parallel work on the machine is no
 
 from __future__ import annotations
 
+import asyncio
 import os
 import subprocess
+import sys
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -112,6 +114,20 @@ def amqp(amqp_vhost: str) -> Callable[..., dict[str, Any]]:
         return {"amqp_url": amqp_vhost, "amqp_queue_prefix": prefix, "amqp_exchange": f"{prefix}.events", **extra}
 
     return settings
+
+
+async def hotelbot(cwd: Path, env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
+    """`hotelbot <args>` as a process of its own, its output piped."""
+    return await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-m",
+        "infra.cli",
+        *args,
+        cwd=cwd,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
 
 
 async def scalar(url: str, sql: str) -> Any:

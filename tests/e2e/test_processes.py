@@ -7,7 +7,6 @@ import os
 import signal
 import socket
 import sqlite3
-import sys
 import time
 from pathlib import Path
 
@@ -16,7 +15,7 @@ import pytest
 
 from infra.processes import Runtime
 from tests.botapi import FakeBotApi
-from tests.conftest import TOKEN, make_settings
+from tests.conftest import TOKEN, hotelbot, make_settings
 from tests.e2e.conftest import say
 
 pytestmark = pytest.mark.e2e
@@ -29,19 +28,6 @@ def _env(**settings: str) -> dict[str, str]:
     return env
 
 
-async def _hotelbot(cwd: Path, env: dict[str, str], *args: str) -> asyncio.subprocess.Process:
-    return await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "infra.cli",
-        *args,
-        cwd=cwd,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
-
-
 def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
@@ -52,7 +38,7 @@ async def test_hotelbot_run_with_only_a_token_migrates_answers_and_stops_on_sigt
     api = FakeBotApi(TOKEN)
     await api.start()
     # Only the token; the API address points at the local stand-in instead of Telegram.
-    process = await _hotelbot(tmp_path, _env(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=api.base_url), "run")
+    process = await hotelbot(tmp_path, _env(TELEGRAM_BOT_TOKEN=TOKEN, TELEGRAM_API_BASE_URL=api.base_url), "run")
     try:
         user = api.user(42, "Una")
         await say(user, "/start", "Welcome, Una!", timeout=60)
@@ -75,7 +61,7 @@ async def test_hotelbot_run_with_only_a_token_migrates_answers_and_stops_on_sigt
 
 
 async def test_a_wrong_setting_fails_at_start_with_one_clear_line(tmp_path: Path) -> None:
-    process = await _hotelbot(tmp_path, _env(ADMIN_IDS="12,abc", TELEGRAM_BOT_TOKEN=TOKEN), "run")
+    process = await hotelbot(tmp_path, _env(ADMIN_IDS="12,abc", TELEGRAM_BOT_TOKEN=TOKEN), "run")
     _, stderr = await asyncio.wait_for(process.communicate(), timeout=30)
     lines = stderr.decode().strip().splitlines()
     assert process.returncode == 2
@@ -133,7 +119,7 @@ async def test_a_token_telegram_refuses_stops_the_start_with_one_clear_line(tmp_
     await api.start()
     try:
         env = _env(TELEGRAM_BOT_TOKEN="999:WRONG", TELEGRAM_API_BASE_URL=api.base_url)
-        process = await _hotelbot(tmp_path, env, "run")
+        process = await hotelbot(tmp_path, env, "run")
         _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
         assert process.returncode == 2
         assert stderr.decode().strip().splitlines()[-1] == (

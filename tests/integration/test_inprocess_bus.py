@@ -6,7 +6,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import sys
 from pathlib import Path
 from typing import Any
 
@@ -22,7 +21,7 @@ from infra.messaging.ports import OutgoingMessage
 from infra.payment.guarded import GuardedProvider
 from infra.payment.sandbox import SandboxProvider
 from infra.processes import Runtime
-from tests.conftest import make_settings, scalar
+from tests.conftest import hotelbot, make_settings, scalar
 from tests.integration.helpers import eventually, place, placed_event, seed_hotel, stay
 
 pytestmark = pytest.mark.integration
@@ -30,17 +29,7 @@ pytestmark = pytest.mark.integration
 
 async def _cli(tmp_path: Path, url: str, *args: str) -> str:
     env = {**os.environ, "DATABASE_URL": url, "LOG_LEVEL": "WARNING"}
-    process = await asyncio.create_subprocess_exec(
-        sys.executable,
-        "-m",
-        "infra.cli",
-        "admin",
-        *args,
-        env=env,
-        cwd=tmp_path,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.PIPE,
-    )
+    process = await hotelbot(tmp_path, env, "admin", *args)
     out, err = await process.communicate()
     assert process.returncode == 0, err.decode()
     return out.decode()
