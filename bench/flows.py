@@ -14,11 +14,11 @@ from typing import Any
 from bench.common import ms, pct, table
 from bench.guests import Guest
 from bench.recording import RecordingRequest
-from consumers.base import Consumer
 from domain.hotel import commands as hc
 from domain.reservation.commands import PlaceReservation
 from infra.config import Settings
-from infra.processes import Runtime, settle_heap
+from infra.messaging.consumer import Consumer
+from main.processes import Runtime, settle_heap
 
 MANAGER = 7
 
@@ -47,7 +47,7 @@ async def start(settings: Settings, split: bool = False) -> tuple[Runtime, Recor
         }
         for name in SPLIT:
             _children.append(
-                await asyncio.create_subprocess_exec(sys.executable, "-m", "infra.cli", "consume", name, env=env)
+                await asyncio.create_subprocess_exec(sys.executable, "-m", "main.cli", "consume", name, env=env)
             )
     await runtime.application.start()  # process updates from the queue; nothing is polled
     settle_heap()  # as `hotelbot run` does once started

@@ -14,7 +14,6 @@ from bot.texts import error_text
 from bot.ui import show
 from domain.hotel import commands as hc
 from domain.shared.errors import DomainError
-from infra import admin_ops
 
 
 def admin_only(handler: Any) -> Any:
@@ -38,7 +37,7 @@ async def add_hotel(update: Update, context: BotContext) -> None:
     if len(parts) != 4 or not all(parts):
         await show(update, context.t("addhotel_usage"))
         return
-    hotel = await context.container.handle(
+    hotel = await context.services.handle(
         hc.AddHotel(name=parts[0], city=parts[1], timezone=parts[2], currency=parts[3])
     )
     await show(
@@ -68,7 +67,7 @@ async def grant(update: Update, context: BotContext) -> None:
         await show(update, context.t("grant_usage"))
         return
     user_id, hotel_id = ids
-    await context.container.handle(hc.GrantManager(hotel_id=hotel_id, user_id=user_id))
+    await context.services.handle(hc.GrantManager(hotel_id=hotel_id, user_id=user_id))
     await refresh_commands(context.application, user_id)
     await show(update, context.t("granted", user=user_id, hotel=hotel_id))
 
@@ -80,14 +79,14 @@ async def revoke(update: Update, context: BotContext) -> None:
         await show(update, context.t("revoke_usage"))
         return
     user_id, hotel_id = ids
-    done = await context.container.handle(hc.RevokeManager(hotel_id=hotel_id, user_id=user_id))
+    done = await context.services.handle(hc.RevokeManager(hotel_id=hotel_id, user_id=user_id))
     await refresh_commands(context.application, user_id)
     await show(update, context.t("revoked" if done else "not_revoked", user=user_id, hotel=hotel_id))
 
 
 @admin_only
 async def hotels(update: Update, context: BotContext) -> None:
-    found = await context.container.hotels.hotels()
+    found = await context.services.hotels.hotels()
     if not found:
         await show(update, context.t("hotels_none"))
         return
@@ -110,10 +109,10 @@ async def hotels(update: Update, context: BotContext) -> None:
 
 @admin_only
 async def stats(update: Update, context: BotContext) -> None:
-    c = context.container
+    c = context.services
     by_status = await c.views.counts_by_status()
-    outbox = await admin_ops.outbox_backlog(c)
-    dead = await admin_ops.dead_letters(c)
+    outbox = await c.operations.outbox_backlog()
+    dead = await c.operations.dead_letters()
     await show(
         update,
         context.t(
@@ -129,10 +128,10 @@ async def stats(update: Update, context: BotContext) -> None:
 @admin_only
 async def dlq(update: Update, context: BotContext) -> None:
     consumer = context.args[0] if context.args else None
-    if consumer is not None and consumer not in admin_ops.CONSUMER_NAMES:
-        await show(update, context.t("replay_usage", names=", ".join(admin_ops.CONSUMER_NAMES)))
+    if consumer is not None and consumer not in context.services.operations.consumer_names:
+        await show(update, context.t("replay_usage", names=", ".join(context.services.operations.consumer_names)))
         return
-    rows = await admin_ops.dead_letters(context.container, consumer)
+    rows = await context.services.operations.dead_letters(consumer)
     if not rows:
         await show(update, context.t("dlq_none", where=f" ({consumer})" if consumer else ""))
         return
@@ -155,10 +154,10 @@ async def dlq(update: Update, context: BotContext) -> None:
 @admin_only
 async def replay(update: Update, context: BotContext) -> None:
     args = context.args or []
-    if len(args) != 1 or args[0] not in admin_ops.CONSUMER_NAMES:
-        await show(update, context.t("replay_usage", names=", ".join(admin_ops.CONSUMER_NAMES)))
+    if len(args) != 1 or args[0] not in context.services.operations.consumer_names:
+        await show(update, context.t("replay_usage", names=", ".join(context.services.operations.consumer_names)))
         return
-    count = await admin_ops.replay(context.container, args[0])
+    count = await context.services.operations.replay(args[0])
     await show(update, context.t("replayed", count=count, consumer=args[0]))
 
 

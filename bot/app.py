@@ -7,17 +7,15 @@ import warnings
 from typing import Any
 
 from telegram import Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, ExtBot
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BasePersistence, ContextTypes, ExtBot
 from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
 from bot import admin, booking, common, guest, manager
 from bot.commands import set_default_commands
 from bot.context import BotContext
-from bot.persistence import SqlPersistence
+from bot.ports import BotServices, TelegramConfig
 from bot.processor import PerUserUpdateProcessor
-from infra.bootstrap import Container
-from infra.config import Settings
 
 POLL_TIMEOUT_S = 10
 # The conversations track one user in one chat on purpose (per_message=False): a guest may
@@ -29,15 +27,19 @@ def file_url(base_url: str) -> str:
     return base_url[: -len("/bot")] + "/file/bot" if base_url.endswith("/bot") else base_url
 
 
-def build_application(settings: Settings, container: Container, request: BaseRequest | None = None) -> Any:
-    assert settings.telegram_bot_token
+def build_application(
+    telegram: TelegramConfig,
+    services: BotServices,
+    persistence: BasePersistence[Any, Any, Any],
+    request: BaseRequest | None = None,
+) -> Any:
     builder = (
         ApplicationBuilder()
-        .token(settings.telegram_bot_token)
-        .base_url(settings.telegram_api_base_url)
-        .base_file_url(file_url(settings.telegram_api_base_url))
+        .token(telegram.token)
+        .base_url(telegram.api_base_url)
+        .base_file_url(file_url(telegram.api_base_url))
         .context_types(ContextTypes(context=BotContext))
-        .persistence(SqlPersistence(container.engine("app")))
+        .persistence(persistence)
         .concurrent_updates(PerUserUpdateProcessor())
         # Answers to a user's own taps are not throttled here (a guest waits for each one); a 429
         # from Telegram is still waited out and retried. Bulk sends go through the notifier's bot.
@@ -49,7 +51,7 @@ def build_application(settings: Settings, container: Container, request: BaseReq
     else:
         builder = builder.get_updates_read_timeout(POLL_TIMEOUT_S + 5).connection_pool_size(64)
     application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
-    application.bot_data["container"] = container
+    application.bot_data["services"] = services
     for group, handler in common.first_handlers():
         application.add_handler(handler, group=group)
     application.add_handlers(common.handlers())
@@ -58,24 +60,23 @@ def build_application(settings: Settings, container: Container, request: BaseReq
     application.add_handlers(guest.handlers())
     application.add_handlers(manager.handlers())
     application.add_handlers(common.last_handlers())
-    application.add_error_handler(common.on_error)  # type: ignore[arg-type]
+    application.add_error_handler(common.on_error)
     return application
 
 
-def build_notifier_bot(settings: Settings, request: BaseRequest | None = None) -> ExtBot[None]:
+def build_notifier_bot(telegram: TelegramConfig, request: BaseRequest | None = None) -> ExtBot[None]:
     """The notifier's own bot: Telegram's broadcast limits (30 messages/s overall, 20 per minute in
     a group) are kept by PTB's AIORateLimiter, which also waits out a 429 and tries again."""
-    assert settings.telegram_bot_token
     return ExtBot(
-        settings.telegram_bot_token,
-        base_url=settings.telegram_api_base_url,
-        base_file_url=file_url(settings.telegram_api_base_url),
+        telegram.token,
+        base_url=telegram.api_base_url,
+        base_file_url=file_url(telegram.api_base_url),
         request=request,
         rate_limiter=AIORateLimiter(max_retries=8),  # type: ignore[arg-type]
     )
 
 
-async def start_receiving(application: Any, settings: Settings) -> None:
+async def start_receiving(application: Any, settings: TelegramConfig) -> None:
     await application.start()
     if application.post_init:
         await application.post_init(application)

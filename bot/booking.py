@@ -52,11 +52,11 @@ def _stop_row(context: BotContext) -> list[InlineKeyboardButton]:
 async def _today(context: BotContext) -> date:
     from zoneinfo import ZoneInfo
 
-    return context.container.clock.now().astimezone(ZoneInfo(_draft(context)["tz"])).date()
+    return context.services.clock.now().astimezone(ZoneInfo(_draft(context)["tz"])).date()
 
 
 async def book(update: Update, context: BotContext) -> int:
-    hotels = await context.container.availability.hotels()
+    hotels = await context.services.availability.hotels()
     if not hotels:
         await show(update, context.t("no_hotels"))
         return END
@@ -71,7 +71,7 @@ async def book(update: Update, context: BotContext) -> int:
 
 async def hotel_chosen(update: Update, context: BotContext) -> int:
     await answer(update)
-    hotels = dict(await context.container.availability.hotels())
+    hotels = dict(await context.services.availability.hotels())
     try:
         hotel_id = cb.pressed(update).as_int()
     except (ValueError, IndexError):
@@ -83,7 +83,7 @@ async def hotel_chosen(update: Update, context: BotContext) -> int:
 
 
 async def _choose_hotel(update: Update, context: BotContext, hotel_id: int, name: str) -> int:
-    tz = await context.container.availability.hotel_timezone(hotel_id) or "UTC"
+    tz = await context.services.availability.hotel_timezone(hotel_id) or "UTC"
     draft = _draft(context)
     draft.clear()
     draft.update(hotel_id=hotel_id, hotel_name=name, tz=tz)
@@ -94,8 +94,8 @@ async def _choose_hotel(update: Update, context: BotContext, hotel_id: int, name
 async def _check_in_pickable(context: BotContext, month: date) -> tuple[Any, date, date]:
     draft = _draft(context)
     today = await _today(context)
-    last = today + timedelta(days=context.settings.max_days_ahead)
-    full = await context.container.availability.full_nights(draft["hotel_id"], month, add_months(month, 1))
+    last = today + timedelta(days=context.services.config.max_days_ahead)
+    full = await context.services.availability.full_nights(draft["hotel_id"], month, add_months(month, 1))
     return (lambda d: today <= d <= last and d not in full), today, last
 
 
@@ -116,14 +116,14 @@ async def _show_check_in(update: Update, context: BotContext, prefix: str = "") 
 
 
 def _stay_limit(context: BotContext, check_in: date) -> date:
-    return check_in + timedelta(days=context.settings.max_nights)
+    return check_in + timedelta(days=context.services.config.max_nights)
 
 
 async def _show_check_out(update: Update, context: BotContext, prefix: str = "") -> int:
     draft = _draft(context)
     check_in, month = _day(draft["check_in"]), _day(draft["month"])
     limit = _stay_limit(context, check_in)
-    full = await context.container.availability.full_nights(draft["hotel_id"], check_in, limit)
+    full = await context.services.availability.full_nights(draft["hotel_id"], check_in, limit)
     first_full = min((n for n in full if n >= check_in), default=None)
 
     def pickable(d: date) -> bool:
@@ -154,7 +154,7 @@ async def month_changed(update: Update, context: BotContext) -> int:
     last = (
         _stay_limit(context, _day(draft["check_in"]))
         if state == CHECK_OUT
-        else today + timedelta(days=context.settings.max_days_ahead)
+        else today + timedelta(days=context.services.config.max_days_ahead)
     )
     if month_start(today) <= month <= last:
         draft["month"] = month.isoformat()
@@ -167,7 +167,7 @@ async def _take_check_in(update: Update, context: BotContext, day: date) -> int:
         return await _show_check_in(
             update, context, error_text(context.lang, CheckInInPast(check_in=day.isoformat())) + "\n\n"
         )
-    if day > today + timedelta(days=context.settings.max_days_ahead):
+    if day > today + timedelta(days=context.services.config.max_days_ahead):
         return await _show_check_in(update, context, context.t("day_not_pickable") + "\n\n")
     pickable, _, _ = await _check_in_pickable(context, month_start(day))
     if not pickable(day):
@@ -201,8 +201,8 @@ async def _take_check_out(update: Update, context: BotContext, day: date) -> int
     if day <= check_in:
         return await _show_check_out(update, context, error_text(context.lang, CheckOutNotAfterCheckIn()) + "\n\n")
     nights = (day - check_in).days
-    if nights > context.settings.max_nights:
-        error = StayTooLong(max_nights=context.settings.max_nights, nights=nights)
+    if nights > context.services.config.max_nights:
+        error = StayTooLong(max_nights=context.services.config.max_nights, nights=nights)
         return await _show_check_out(update, context, error_text(context.lang, error) + "\n\n")
     draft["check_out"] = day.isoformat()
     return await _ask_guests(update, context)
@@ -234,7 +234,7 @@ async def back_to_check_in(update: Update, context: BotContext) -> int:
 
 async def _max_capacity(context: BotContext) -> int:
     draft = _draft(context)
-    rooms = await context.container.availability.free_rooms(
+    rooms = await context.services.availability.free_rooms(
         draft["hotel_id"], _day(draft["check_in"]), _day(draft["check_out"]), 1
     )
     return max((r.capacity for r in rooms), default=0)
@@ -287,7 +287,7 @@ async def guests_picked(update: Update, context: BotContext) -> int:
 
 async def _free_rooms(context: BotContext) -> list[CatalogRoom]:
     draft = _draft(context)
-    return await context.container.availability.free_rooms(
+    return await context.services.availability.free_rooms(
         draft["hotel_id"], _day(draft["check_in"]), _day(draft["check_out"]), draft["guests"]
     )
 
@@ -402,11 +402,11 @@ async def pay(update: Update, context: BotContext) -> int:
         reservation_id=UUID(hex=draft["reservation_id"]),
     )
     try:
-        reservation = await context.container.handle(cmd)
+        reservation = await context.services.handle(cmd)
     except RoomTaken as exc:
         return await _show_rooms(update, context, error_text(context.lang, exc) + "\n\n")
     except (PaymentsBusy, PaymentUnavailable, PaymentDeclined) as exc:
-        room = await context.container.availability.room(room_id)
+        room = await context.services.availability.room(room_id)
         if room is None:
             return await _show_rooms(update, context, error_text(context.lang, exc) + "\n\n")
         return await _show_confirm(update, context, room, error_text(context.lang, exc) + "\n\n")
@@ -418,7 +418,7 @@ async def pay(update: Update, context: BotContext) -> int:
     except DomainError as exc:
         draft.pop("check_in", None)
         return await _show_check_in(update, context, error_text(context.lang, exc) + "\n\n")
-    room = await context.container.availability.room(room_id)
+    room = await context.services.availability.room(room_id)
     await show(
         update,
         context.t(

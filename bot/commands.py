@@ -65,15 +65,15 @@ async def set_default_commands(application: Any) -> None:
         await bot.set_my_commands(
             _menu(lang, False, False), scope=BotCommandScopeDefault(), language_code=None if lang == "en" else lang
         )
-    for admin_id in application.bot_data["container"].settings.admin_ids:
+    for admin_id in application.bot_data["services"].config.admin_ids:
         await refresh_commands(application, admin_id)
 
 
 async def refresh_commands(application: Any, user_id: int) -> None:
-    container = application.bot_data["container"]
-    manager = bool(await container.hotels.managed_by(user_id))
-    admin = user_id in container.settings.admin_ids
-    lang = await container.users.language(user_id) or "en"
+    services = application.bot_data["services"]
+    manager = bool(await services.hotels.managed_by(user_id))
+    admin = user_id in services.config.admin_ids
+    lang = await services.users.language(user_id) or "en"
     try:
         await application.bot.set_my_commands(_menu(lang, manager, admin), scope=BotCommandScopeChat(user_id))
     except TelegramError as exc:  # the user never talked to the bot yet: the menu waits for /start

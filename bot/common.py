@@ -32,7 +32,7 @@ async def remember_language(update: Update, context: BotContext) -> None:
     user = update.effective_user
     if user is None or context.user_data is None or "lang" in context.user_data:
         return
-    stored = await context.container.users.language(user.id)
+    stored = await context.services.users.language(user.id)
     if stored:
         context.user_data["lang"] = stored
     elif user.language_code and user.language_code[:2] in LANGUAGES:
@@ -79,7 +79,7 @@ async def language_chosen(update: Update, context: BotContext) -> None:
     user = update.effective_user
     assert user is not None and context.user_data is not None
     context.user_data["lang"] = code
-    await context.container.users.set_language(user.id, code, user.first_name)
+    await context.services.users.set_language(user.id, code, user.first_name)
     await show(update, context.t("language_set") + "\n\n" + await _help_text(update, context))
     await refresh_commands(context.application, user.id)
 
@@ -88,7 +88,7 @@ async def _help_text(update: Update, context: BotContext) -> str:
     user = update.effective_user
     assert user is not None
     parts = [context.t("help_guest")]
-    if await context.container.hotels.managed_by(user.id):
+    if await context.services.hotels.managed_by(user.id):
         parts.append(context.t("help_manager"))
     if context.is_admin(user.id):
         parts.append(context.t("help_admin"))

@@ -6,9 +6,8 @@ from typing import Any
 
 from telegram.ext import Application, CallbackContext, ExtBot
 
+from bot.ports import BotServices
 from bot.texts import DEFAULT, t
-from infra.bootstrap import Container
-from infra.config import Settings
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], dict[str, Any]]):
@@ -21,12 +20,8 @@ class BotContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], d
         super().__init__(application=application, chat_id=chat_id, user_id=user_id)
 
     @property
-    def container(self) -> Container:
-        return self.application.bot_data["container"]  # type: ignore[no-any-return]
-
-    @property
-    def settings(self) -> Settings:
-        return self.container.settings
+    def services(self) -> BotServices:
+        return self.application.bot_data["services"]  # type: ignore[no-any-return]
 
     @property
     def lang(self) -> str:
@@ -38,4 +33,4 @@ class BotContext(CallbackContext[ExtBot[None], dict[str, Any], dict[str, Any], d
         return t(self.lang, key, **params)
 
     def is_admin(self, user_id: int) -> bool:
-        return user_id in self.settings.admin_ids
+        return user_id in self.services.config.admin_ids

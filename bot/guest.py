@@ -35,7 +35,7 @@ def _line(context: BotContext, r: ReservationView) -> str:
 async def my_reservations(update: Update, context: BotContext) -> None:
     user = update.effective_user
     assert user is not None
-    rows = await context.container.views.guest_reservations(user.id)
+    rows = await context.services.views.guest_reservations(user.id)
     if not rows:
         await show(update, context.t("my_none"))
         return
@@ -59,7 +59,7 @@ async def _own(update: Update, context: BotContext) -> ReservationView | None:
         reservation_id = cb.pressed(update).as_uuid()
     except (ValueError, IndexError):
         reservation_id = None
-    row = await context.container.views.reservation(reservation_id) if reservation_id else None
+    row = await context.services.views.reservation(reservation_id) if reservation_id else None
     user = update.effective_user
     if row is None or user is None or row.guest_id != user.id:
         await answer(update, context.t("stale_button"), alert=True)
@@ -103,7 +103,7 @@ async def confirm_cancel(update: Update, context: BotContext) -> None:
     user = update.effective_user
     assert user is not None
     try:
-        await context.container.handle(CancelReservation(reservation_id=row.reservation_id, guest_id=user.id))
+        await context.services.handle(CancelReservation(reservation_id=row.reservation_id, guest_id=user.id))
     except DomainError as exc:
         await show(update, error_text(context.lang, exc))
         return

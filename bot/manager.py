@@ -42,8 +42,8 @@ def _rid(update: Update) -> UUID | None:
 
 
 async def _show_decided(update: Update, context: BotContext, reservation_id: UUID) -> None:
-    request = await context.container.hotels.approval(reservation_id)
-    hotel = await context.container.hotels.hotel(request.hotel_id) if request else None
+    request = await context.services.hotels.approval(reservation_id)
+    hotel = await context.services.hotels.hotel(request.hotel_id) if request else None
     if request is not None and hotel is not None:
         await show(update, decided_text(context.lang, request, hotel))
 
@@ -67,7 +67,7 @@ async def approve(update: Update, context: BotContext) -> None:
         return
     user = _user(update)
     try:
-        await context.container.handle(
+        await context.services.handle(
             hc.ApproveReservation(reservation_id=reservation_id, manager_id=user.id, manager_name=user.full_name)
         )
     except DomainError as exc:
@@ -78,8 +78,8 @@ async def approve(update: Update, context: BotContext) -> None:
 
 
 async def _may_decide(update: Update, context: BotContext, reservation_id: UUID) -> bool:
-    request = await context.container.hotels.approval(reservation_id)
-    hotel = await context.container.hotels.hotel(request.hotel_id) if request else None
+    request = await context.services.hotels.approval(reservation_id)
+    hotel = await context.services.hotels.hotel(request.hotel_id) if request else None
     if request is None or hotel is None or not hotel.is_manager(_user(update).id):
         await answer(update, context.t("not_allowed"), alert=True)
         return False
@@ -120,7 +120,7 @@ async def _reject(update: Update, context: BotContext, reservation_id: UUID, rea
     assert context.user_data is not None
     context.user_data.pop("rejecting", None)
     try:
-        await context.container.handle(
+        await context.services.handle(
             hc.RejectReservation(
                 reservation_id=reservation_id, manager_id=user.id, manager_name=user.full_name, reason=reason
             )
@@ -185,7 +185,7 @@ def _draft_of(context: BotContext, key: str) -> dict[str, Any] | None:
 
 # --- rooms -------------------------------------------------------------------------------------
 async def _managed(update: Update, context: BotContext) -> list[Hotel]:
-    hotels = await context.container.hotels.managed_by(_user(update).id)
+    hotels = await context.services.hotels.managed_by(_user(update).id)
     if not hotels:
         await show(update, context.t("no_hotel_managed"))
     return hotels
@@ -284,7 +284,7 @@ async def room_price(update: Update, context: BotContext) -> int:
         await show(update, context.t("bad_price", example=_example(draft["currency"])))
         return ROOM_PRICE
     try:
-        room = await context.container.handle(
+        room = await context.services.handle(
             hc.CreateRoom(
                 hotel_id=draft["hotel_id"],
                 number=draft["number"],
@@ -321,7 +321,7 @@ async def list_rooms(update: Update, context: BotContext) -> None:
     if not hotels:
         return
     for hotel in hotels:
-        rooms = await context.container.hotels.rooms(hotel.id or 0)
+        rooms = await context.services.hotels.rooms(hotel.id or 0)
         if not rooms:
             await show(update, context.t("rooms_none", hotel=hotel.name))
             continue
@@ -345,8 +345,8 @@ async def list_rooms(update: Update, context: BotContext) -> None:
 
 
 async def _my_room(update: Update, context: BotContext, room_id: UUID) -> tuple[Room, Hotel] | None:
-    room = await context.container.hotels.room(room_id)
-    hotel = await context.container.hotels.hotel(room.hotel_id) if room else None
+    room = await context.services.hotels.room(room_id)
+    hotel = await context.services.hotels.hotel(room.hotel_id) if room else None
     if room is None or hotel is None or not hotel.is_manager(_user(update).id):
         await answer(update, context.t("not_allowed"), alert=True)
         return None
@@ -402,7 +402,7 @@ async def edit_room(update: Update, context: BotContext) -> int:
 
 async def _updated(update: Update, context: BotContext, cmd: hc.UpdateRoom, currency: str) -> int:
     try:
-        room = await context.container.handle(cmd)
+        room = await context.services.handle(cmd)
     except DomainError as exc:
         await show(update, error_text(context.lang, exc))
         return END
@@ -487,7 +487,7 @@ async def board_page(update: Update, context: BotContext) -> None:
     except (ValueError, IndexError):
         await answer(update, context.t("stale_button"), alert=True)
         return
-    hotel = await context.container.hotels.hotel(hotel_id)
+    hotel = await context.services.hotels.hotel(hotel_id)
     if hotel is None or not hotel.is_manager(_user(update).id):
         await answer(update, context.t("not_allowed"), alert=True)
         return
@@ -496,7 +496,7 @@ async def board_page(update: Update, context: BotContext) -> None:
 
 
 async def _render_board(update: Update, context: BotContext, hotel: Hotel, page: int) -> None:
-    rooms, reservations = await context.container.views.board(hotel.id or 0)
+    rooms, reservations = await context.services.views.board(hotel.id or 0)
     if not rooms:
         await show(update, context.t("board_empty", hotel=hotel.name))
         return

@@ -17,9 +17,11 @@ from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
 from telegram.error import BadRequest, Forbidden
 
 from bot import callbacks as cb
+from bot.ports import RequestMessages, Users
 from bot.texts import reservation_code, t
 from domain.hotel.events import ReservationApproved, ReservationRejectedByHotel
 from domain.hotel.model import ApprovalRequest, ApprovalStatus, Hotel
+from domain.hotel.ports import HotelReader
 from domain.payment.events import PaymentRefunded
 from domain.reservation.events import (
     ReservationCancelled,
@@ -27,10 +29,9 @@ from domain.reservation.events import (
     ReservationPlaced,
     ReservationRejected,
 )
+from domain.shared.errors import NotReadyYet
 from domain.shared.events import Event
 from domain.shared.money import format_money
-from infra.bootstrap import Container
-from infra.messaging.ports import NotReadyYet
 
 log = logging.getLogger(__name__)
 
@@ -86,9 +87,18 @@ def decided_text(lang: str, request: ApprovalRequest, hotel: Hotel) -> str:
 
 
 class Notifier:
-    def __init__(self, bot: Bot, container: Container, wait_for_request_s: float = 2.0) -> None:
+    def __init__(
+        self,
+        bot: Bot,
+        hotels: HotelReader,
+        users: Users,
+        request_messages: RequestMessages,
+        wait_for_request_s: float = 2.0,
+    ) -> None:
         self.bot = bot
-        self.container = container
+        self.hotels = hotels
+        self.users = users
+        self.request_messages = request_messages
         self.wait_for_request_s = wait_for_request_s
         self.sent = 0
 
@@ -113,12 +123,12 @@ class Notifier:
             log.info("message %s/%s not edited: %s", chat_id, message_id, exc.message)
 
     async def _lang(self, user_id: int) -> str:
-        return await self.container.users.language(user_id) or "en"
+        return await self.users.language(user_id) or "en"
 
     async def _request(self, reservation_id: UUID, wait: bool) -> ApprovalRequest:
         deadline = asyncio.get_running_loop().time() + (self.wait_for_request_s if wait else 0)
         while True:
-            request = await self.container.hotels.approval(reservation_id)
+            request = await self.hotels.approval(reservation_id)
             if request is not None:
                 return request
             if asyncio.get_running_loop().time() >= deadline:
@@ -128,10 +138,10 @@ class Notifier:
     # --- the policies -------------------------------------------------------------------------
     async def on_placed(self, event: ReservationPlaced) -> None:
         request = await self._request(event.reservation_id, wait=True)
-        hotel = await self.container.hotels.hotel(event.hotel_id)
+        hotel = await self.hotels.hotel(event.hotel_id)
         if hotel is None or request.status is ApprovalStatus.WITHDRAWN:
             return  # cancelled before the managers heard of it: nothing to tell them
-        already = {chat for chat, _ in await self.container.hotels.approval_messages(event.reservation_id)}
+        already = {chat for chat, _ in await self.hotels.approval_messages(event.reservation_id)}
         for manager in sorted(hotel.managers - already):
             lang = await self._lang(manager)
             text = request_text(lang, request, hotel.name)
@@ -140,18 +150,16 @@ class Notifier:
             else:
                 message = await self.send(manager, decided_text(lang, request, hotel))
             if message is not None:
-                async with self.container.hotel_uow() as uow:
-                    await uow.approvals.record_message(event.reservation_id, manager, message.message_id)
-                    await uow.commit()
+                await self.request_messages.record(event.reservation_id, manager, message.message_id)
 
     async def _show_decision(self, reservation_id: UUID) -> ApprovalRequest | None:
-        request = await self.container.hotels.approval(reservation_id)
+        request = await self.hotels.approval(reservation_id)
         if request is None:
             return None
-        hotel = await self.container.hotels.hotel(request.hotel_id)
+        hotel = await self.hotels.hotel(request.hotel_id)
         if hotel is None:
             return None
-        for chat_id, message_id in await self.container.hotels.approval_messages(reservation_id):
+        for chat_id, message_id in await self.hotels.approval_messages(reservation_id):
             await self.edit(chat_id, message_id, decided_text(await self._lang(chat_id), request, hotel))
         return request
 
@@ -159,7 +167,7 @@ class Notifier:
         await self._show_decision(event.reservation_id)
 
     async def _guest_facts(self, reservation_id: UUID) -> dict[str, Any]:
-        request = await self.container.hotels.approval(reservation_id)
+        request = await self.hotels.approval(reservation_id)
         facts: dict[str, Any] = {
             "code": reservation_code(reservation_id),
             "hotel": "",
@@ -168,7 +176,7 @@ class Notifier:
             "number": "",
         }
         if request is not None:
-            hotel = await self.container.hotels.hotel(request.hotel_id)
+            hotel = await self.hotels.hotel(request.hotel_id)
             facts.update(
                 hotel=hotel.name if hotel else "",
                 check_in=request.check_in,
@@ -216,8 +224,8 @@ class Notifier:
 
     # --- reminders (sent by the scheduler through the same rate-limited bot) --------------------
     async def remind_managers(self, reservation_id: UUID) -> None:
-        request = await self.container.hotels.approval(reservation_id)
-        hotel = await self.container.hotels.hotel(request.hotel_id) if request else None
+        request = await self.hotels.approval(reservation_id)
+        hotel = await self.hotels.hotel(request.hotel_id) if request else None
         if request is None or hotel is None:
             return
         for manager in sorted(hotel.managers):

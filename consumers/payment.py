@@ -2,22 +2,18 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from consumers.base import Consumer
 from domain.payment import handlers
+from domain.payment.ports import PaymentProvider, PaymentUnitOfWork
 from domain.reservation.events import ReservationCancelled, ReservationRejected
-from infra.bootstrap import Container
+from domain.shared.events import Event
+from domain.shared.ports import Clock
 
 NAME = "payment"
 EVENTS = (ReservationCancelled, ReservationRejected)
 
 
-def build(container: Container) -> Consumer:
-    """Not `transactional`: the refund is a call to the provider, made between two short
+async def refund(event: Event, uow: PaymentUnitOfWork, provider: PaymentProvider, clock: Clock) -> None:
+    """Not a transactional policy: the refund is a call to the provider, made between two short
     transactions (see refund_for), with the inbox row written in the second."""
-
-    async def handle(event: Any) -> None:
-        await handlers.refund_for(event, NAME, container.payment_uow(), container.payment_provider, container.clock)
-
-    return Consumer(NAME, frozenset(e.routing_key() for e in EVENTS), handle)
+    assert isinstance(event, EVENTS)
+    await handlers.refund_for(event, NAME, uow, provider, clock)

@@ -2,11 +2,10 @@
 
 from __future__ import annotations
 
-from consumers.base import Consumer, Policy, transactional
 from domain.hotel.events import ReservationApproved, ReservationRejectedByHotel, RoomCreated, RoomUpdated
 from domain.reservation import handlers
 from domain.shared.events import Event
-from infra.bootstrap import Container
+from domain.shared.ports import EventPolicy as Policy
 
 POLICIES: dict[type[Event], Policy] = {
     ReservationApproved: handlers.on_reservation_approved,
@@ -15,7 +14,3 @@ POLICIES: dict[type[Event], Policy] = {
     RoomUpdated: handlers.on_room_changed,
 }
 EVENTS = tuple(POLICIES)
-
-
-def build(container: Container) -> Consumer:
-    return transactional("reservation", container.reservation_uow, POLICIES)

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from typing import Any
-
-from consumers.base import Consumer, transactional
 from domain.hotel.events import ReservationApproved, RoomCreated, RoomUpdated
 from domain.payment.events import PaymentApproved, PaymentRefunded
 from domain.reservation.events import (
@@ -13,7 +10,9 @@ from domain.reservation.events import (
     ReservationPlaced,
     ReservationRejected,
 )
-from infra.bootstrap import Container
+from domain.shared.events import Event
+from domain.shared.ports import EventPolicy as Policy
+from domain.view.ports import ViewUnitOfWork
 
 EVENTS = (
     ReservationPlaced,
@@ -28,8 +27,8 @@ EVENTS = (
 )
 
 
-def build(container: Container) -> Consumer:
-    async def project(event: Any, uow: Any) -> None:
-        await uow.project(event)
+async def project(event: Event, uow: ViewUnitOfWork) -> None:
+    await uow.project(event)
 
-    return transactional("view", container.view_uow, dict.fromkeys(EVENTS, project))
+
+POLICIES: dict[type[Event], Policy] = dict.fromkeys(EVENTS, project)

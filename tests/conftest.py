@@ -121,7 +121,7 @@ async def hotelbot(cwd: Path, env: dict[str, str], *args: str) -> asyncio.subpro
     return await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "infra.cli",
+        "main.cli",
         *args,
         cwd=cwd,
         env=env,

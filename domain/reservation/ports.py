@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 from uuid import UUID
 
@@ -53,3 +53,17 @@ class PaymentGateway(Protocol):
     async def approved_payment(self, reservation_id: UUID) -> UUID | None:
         """The id of the approved payment for this reservation, if one was taken."""
         ...
+
+
+class Availability(Protocol):
+    """What a guest may book, read from the reservation context's own catalog and held nights."""
+
+    async def hotels(self) -> list[tuple[int, str]]: ...
+
+    async def room(self, room_id: UUID) -> CatalogRoom | None: ...
+
+    async def hotel_timezone(self, hotel_id: int) -> str | None: ...
+
+    async def free_rooms(self, hotel_id: int, check_in: date, check_out: date, guests: int) -> list[CatalogRoom]: ...
+
+    async def full_nights(self, hotel_id: int, start: date, end: date) -> set[date]: ...

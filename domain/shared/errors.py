@@ -124,3 +124,9 @@ class InvalidRoom(DomainError):
 class AlreadyDecided(DomainError):
     code = "already_decided"
     template = "This reservation was already {status}; nothing was changed."
+
+
+class NotReadyYet(Exception):
+    """A consumer cannot apply an event *yet* (something it depends on has not happened, e.g. the
+    hotel has not recorded the request). It is retried for as long as it takes, at a modest pace,
+    and never parked for this reason alone."""

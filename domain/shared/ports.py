@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from datetime import datetime
 from types import TracebackType
-from typing import Protocol
+from typing import Any, Protocol
 
 from domain.shared.events import Event
 
@@ -47,3 +48,7 @@ class UnitOfWork(Protocol):
     async def first_delivery(self, consumer: str, event_id: object) -> bool:
         """Record an inbox row; False when this consumer has already applied the event."""
         ...
+
+
+# What a consumer does with one event inside its unit of work: (event, uow) -> None.
+EventPolicy = Callable[[Any, Any], Awaitable[None]]

@@ -25,12 +25,12 @@ def alembic_config(context: str, url: str) -> Config:
 
 def upgrade_sync(settings: Settings, revision: str = "head") -> None:
     for context in DATABASES:
-        command.upgrade(alembic_config(context, settings.url_for(context)), revision)  # type: ignore[arg-type]
+        command.upgrade(alembic_config(context, settings.url_for(context)), revision)
 
 
 def downgrade_sync(settings: Settings, revision: str = "base") -> None:
     for context in reversed(DATABASES):
-        command.downgrade(alembic_config(context, settings.url_for(context)), revision)  # type: ignore[arg-type]
+        command.downgrade(alembic_config(context, settings.url_for(context)), revision)
 
 
 async def upgrade(settings: Settings, revision: str = "head") -> None:

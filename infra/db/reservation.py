@@ -185,7 +185,8 @@ class AvailabilityQueries:
 
     async def hotel_timezone(self, hotel_id: int) -> str | None:
         async with self.engine.connect() as conn:
-            return await conn.scalar(_TIMEZONE, {"b_hotel": hotel_id})
+            found: str | None = await conn.scalar(_TIMEZONE, {"b_hotel": hotel_id})
+            return found
 
     async def free_rooms(self, hotel_id: int, check_in: date, check_out: date, guests: int) -> list[CatalogRoom]:
         params = {"b_hotel": hotel_id, "b_guests": guests, "b_from": check_in, "b_to": check_out}

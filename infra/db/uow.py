@@ -26,7 +26,8 @@ from infra.messaging.codec import encode
 @cache
 def inserting_ignored(dialect: str, table: Table) -> Insert:
     """INSERT … ON CONFLICT DO NOTHING for `table`, built once per dialect; values come as parameters."""
-    return (postgresql if dialect == "postgresql" else sqlite).insert(table).on_conflict_do_nothing()
+    statement: Insert = (postgresql if dialect == "postgresql" else sqlite).insert(table).on_conflict_do_nothing()
+    return statement
 
 
 def updating(table: Table, key: str, *guards: ColumnElement[bool]) -> Update:

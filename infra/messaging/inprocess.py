@@ -20,10 +20,10 @@ from typing import Any
 from sqlalchemy import delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from consumers.base import Consumer
 from infra.db.tables import dead_letters
 from infra.db.uow import inserting_ignored
 from infra.messaging.codec import UndecodableMessage, decode
+from infra.messaging.consumer import Consumer
 from infra.messaging.ports import NotReadyYet, OutgoingMessage, not_ready_delay
 
 log = logging.getLogger(__name__)

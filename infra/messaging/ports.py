@@ -4,6 +4,10 @@ from dataclasses import dataclass
 from typing import Protocol
 from uuid import UUID
 
+from domain.shared.errors import NotReadyYet
+
+__all__ = ["NotReadyYet", "OutgoingMessage", "Publisher", "not_ready_delay"]
+
 
 @dataclass(frozen=True)
 class OutgoingMessage:
@@ -16,12 +20,6 @@ class Publisher(Protocol):
     async def publish(self, messages: list[OutgoingMessage]) -> None:
         """Return only once the broker has confirmed every message; raise if any was not."""
         ...
-
-
-class NotReadyYet(Exception):
-    """A consumer cannot apply an event *yet* (something it depends on has not happened, e.g. the
-    hotel has not recorded the request). It is retried for as long as it takes, at a modest pace,
-    and never parked for this reason alone."""
 
 
 def not_ready_delay(delays: tuple[float, ...], cap_s: float = 30.0) -> float:

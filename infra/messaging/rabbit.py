@@ -20,8 +20,8 @@ import aio_pika
 from aio_pika.abc import AbstractChannel, AbstractIncomingMessage, AbstractRobustConnection
 from aio_pika.exceptions import ChannelInvalidStateError
 
-from consumers.base import Consumer
 from infra.messaging.codec import UndecodableMessage, decode
+from infra.messaging.consumer import Consumer
 from infra.messaging.ports import NotReadyYet, OutgoingMessage, not_ready_delay
 
 log = logging.getLogger(__name__)

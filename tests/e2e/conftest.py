@@ -14,7 +14,7 @@ import pytest
 
 from bot import callbacks as cb
 from infra.config import Settings
-from infra.processes import Runtime
+from main.processes import Runtime
 from tests.botapi import FakeBotApi, Message, User
 from tests.conftest import make_settings, truncate_all
 

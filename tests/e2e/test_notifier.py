@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 
 from domain.hotel import commands as hc
-from infra.admin_ops import dead_letters
+from main.admin import dead_letters
 from tests.e2e.conftest import World
 from tests.integration.helpers import eventually, place, seed_hotel, stay
 

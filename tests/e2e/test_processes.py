@@ -13,7 +13,7 @@ from pathlib import Path
 import aiohttp
 import pytest
 
-from infra.processes import Runtime
+from main.processes import Runtime
 from tests.botapi import FakeBotApi
 from tests.conftest import TOKEN, hotelbot, make_settings
 from tests.e2e.conftest import say

@@ -9,7 +9,8 @@ from domain.hotel import commands as hc
 from domain.hotel.model import Hotel, Room
 from domain.reservation.commands import PlaceReservation
 from domain.reservation.events import ReservationPlaced
-from infra.bootstrap import Container
+from infra.messaging.consumer import transactional
+from main.bootstrap import Container
 
 MANAGER = 5000
 
@@ -41,7 +42,8 @@ async def seed_hotel(
         )
         created.append(room)
         if sync_catalog:
-            await reservation_consumer.build(container).handle(room.events[-1])
+            consumer = transactional("reservation", container.reservation_uow, reservation_consumer.POLICIES)
+            await consumer.handle(room.events[-1])
     for room in created:
         await wait_for_catalog(container, room)
     return hotel, created

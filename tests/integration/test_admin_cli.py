@@ -15,7 +15,7 @@ pytestmark = pytest.mark.integration
 def hotelbot(tmp_path: Path, *args: str) -> subprocess.CompletedProcess[str]:
     env = {k: v for k, v in os.environ.items() if not k.endswith(("DATABASE_URL", "AMQP_URL"))}
     return subprocess.run(
-        [sys.executable, "-m", "infra.cli", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
+        [sys.executable, "-m", "main.cli", *args], cwd=tmp_path, env=env, capture_output=True, text=True, timeout=120
     )
 
 

@@ -12,12 +12,12 @@ from typing import Any
 import aio_pika
 import pytest
 
-from consumers.base import Consumer, transactional
 from domain.reservation.events import ReservationPlaced
-from infra.admin_ops import dead_letters
-from infra.bootstrap import Container
 from infra.messaging.codec import encode
+from infra.messaging.consumer import Consumer, transactional
 from infra.messaging.rabbit import Names, RabbitConsumerRunner, declare
+from main.admin import dead_letters
+from main.bootstrap import Container
 from tests.conftest import make_settings, scalar
 from tests.integration.helpers import eventually, placed_event
 

@@ -11,9 +11,9 @@ from datetime import timedelta
 import pytest
 
 from domain.shared.errors import PaymentsBusy, PaymentUnavailable, RoomTaken
-from infra.bootstrap import Container
 from infra.payment.guarded import GuardedProvider
 from infra.payment.sandbox import SandboxProvider
+from main.bootstrap import Container
 from tests.conftest import make_settings, scalar
 from tests.integration.helpers import place, seed_hotel, stay
 

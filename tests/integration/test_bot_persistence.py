@@ -9,7 +9,7 @@ import asyncio
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from bot.persistence import SqlPersistence
+from infra.db.bot_state import SqlPersistence
 from infra.db.migrate import upgrade
 from tests.conftest import make_settings
 

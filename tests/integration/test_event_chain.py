@@ -11,7 +11,7 @@ import pytest
 
 from domain.hotel import commands as hc
 from domain.reservation.commands import CancelReservation
-from infra.processes import Runtime
+from main.processes import Runtime
 from tests.conftest import make_settings, scalar
 from tests.integration.helpers import MANAGER, eventually, place, seed_hotel, stay
 

@@ -11,16 +11,16 @@ from typing import Any
 
 import pytest
 
-from consumers.base import Consumer
 from domain.reservation.commands import CancelReservation
-from infra.bootstrap import Container
 from infra.db.migrate import upgrade
 from infra.messaging.codec import encode
+from infra.messaging.consumer import Consumer
 from infra.messaging.inprocess import InProcessBus, parked, waiting
 from infra.messaging.ports import OutgoingMessage
 from infra.payment.guarded import GuardedProvider
 from infra.payment.sandbox import SandboxProvider
-from infra.processes import Runtime
+from main.bootstrap import Container
+from main.processes import Runtime
 from tests.conftest import hotelbot, make_settings, scalar
 from tests.integration.helpers import eventually, place, placed_event, seed_hotel, stay
 

@@ -48,8 +48,8 @@ async def test_migrations_create_every_table_and_downgrade_to_nothing(backend: s
 
 
 async def test_reservation_on_postgresql_and_view_on_sqlite_in_one_run(sqlite_url: str) -> None:
-    from infra.bootstrap import Container
-    from infra.processes import Runtime
+    from main.bootstrap import Container
+    from main.processes import Runtime
 
     name = f"hotelbot_split_{uuid.uuid4().hex[:8]}"
     pg = await create_database(name)

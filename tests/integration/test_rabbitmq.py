@@ -15,11 +15,11 @@ import aio_pika
 import pytest
 
 from domain.reservation.commands import CancelReservation
-from infra.admin_ops import dead_letters, replay
-from infra.bootstrap import Container
 from infra.payment.guarded import GuardedProvider
 from infra.payment.sandbox import SandboxProvider
-from infra.processes import Runtime
+from main.admin import dead_letters, replay
+from main.bootstrap import Container
+from main.processes import Runtime
 from tests.conftest import make_settings, rabbitmqctl, scalar
 from tests.integration.helpers import eventually, place, seed_hotel, stay
 
@@ -77,7 +77,7 @@ async def test_bookings_taken_while_the_hotel_consumer_is_down_reach_it_and_its_
 
 def _spawn_consumer(name: str, env: dict[str, str]) -> subprocess.Popen[bytes]:
     return subprocess.Popen(
-        [sys.executable, "-m", "infra.cli", "consume", name], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
+        [sys.executable, "-m", "main.cli", "consume", name], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
     )
 
 

@@ -13,10 +13,10 @@ from typing import Any
 import pytest
 
 from domain.hotel import commands as hc
-from infra.bootstrap import Container
 from infra.clock import FixedClock
-from infra.processes import Runtime
-from infra.scheduler import Jobs
+from main.bootstrap import Container
+from main.jobs import Jobs
+from main.processes import Runtime
 from tests.botapi import FakeBotApi
 from tests.conftest import make_settings
 from tests.integration.helpers import MANAGER, eventually, place, seed_hotel

@@ -26,10 +26,10 @@ from domain.hotel import commands as hc
 from domain.reservation.handlers import settle_stale_payments
 from domain.reservation.model import ReservationStatus
 from domain.shared.errors import DomainError
-from infra.bootstrap import Container
 from infra.config import CONTEXTS
 from infra.db.tables import MESSAGING, bot_state, catalog_rooms, hotel_approvals, reservations, scheduled_runs
 from infra.db.uow import inserting_ignored
+from main.bootstrap import Container
 
 log = logging.getLogger(__name__)
 
@@ -54,7 +54,7 @@ class Jobs:
             result = await conn.execute(
                 inserting_ignored(conn.dialect.name, scheduled_runs), {"job": job, "slot": slot, "claimed_at": self.now}
             )
-            return result.rowcount == 1
+            return bool(result.rowcount == 1)
 
     async def _unclaim(self, job: str, slot: str) -> None:
         async with self.container.engine("app").begin() as conn:
@@ -173,7 +173,7 @@ class Jobs:
         async with self.container.engine("app").begin() as conn:
             pruned += (await conn.execute(delete(scheduled_runs).where(scheduled_runs.c.claimed_at < cutoff))).rowcount
             pruned += (await conn.execute(delete(bot_state).where(bot_state.c.updated_at < cutoff))).rowcount
-        return pruned
+        return int(pruned)
 
 
 class Scheduler:

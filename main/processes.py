@@ -10,19 +10,21 @@ import asyncio
 import contextlib
 import gc
 import logging
+import signal
 from typing import Any
 
 from telegram.request import BaseRequest
 
-from consumers import NAMES, TOPOLOGY, transactional_consumers
-from consumers.base import Consumer
-from infra.bootstrap import Container
+from consumers import NAMES, TOPOLOGY
 from infra.config import CONTEXTS, Settings, SettingsError
 from infra.db import migrate as migrations
+from infra.messaging.consumer import Consumer
 from infra.messaging.inprocess import InProcessBus
 from infra.messaging.ports import Publisher
 from infra.messaging.rabbit import Names, RabbitConsumerRunner, RabbitPublisher
 from infra.messaging.relay import OutboxRelay
+from main.bootstrap import ApprovalMessages, Container, bot_services, telegram_config
+from main.consumers import notifier_consumer, transactional_consumers
 
 log = logging.getLogger(__name__)
 
@@ -67,9 +69,7 @@ class Runtime:
     def _consumers(self) -> list[Consumer]:
         found = [c for c in transactional_consumers(self.container) if c.name in self.consumer_names]
         if "notifier" in self.consumer_names and self.notifier is not None:
-            from consumers import notifier
-
-            found.append(notifier.build(self.notifier))
+            found.append(notifier_consumer(self.notifier, self.container))
         return found
 
     async def start(self) -> None:
@@ -78,16 +78,22 @@ class Runtime:
             await migrations.upgrade(s)
         needs_telegram = self.want_bot or self.want_scheduler or "notifier" in self.consumer_names
         if needs_telegram:
-            if not s.telegram_bot_token:
-                raise SettingsError("setting TELEGRAM_BOT_TOKEN: required to talk to Telegram")
             from bot.app import build_application, build_notifier_bot
             from bot.notifier import Notifier
+            from infra.db.bot_state import SqlPersistence
 
-            self.application = build_application(s, self.container, request=self.request)
+            self.telegram = telegram_config(s)
+            self.application = build_application(
+                self.telegram,
+                bot_services(self.container),
+                SqlPersistence(self.container.engine("app")),
+                request=self.request,
+            )
             await _reach_telegram(self.application.initialize)
-            self._notifier_bot = build_notifier_bot(s, self.request)
+            self._notifier_bot = build_notifier_bot(self.telegram, self.request)
             await _reach_telegram(self._notifier_bot.initialize)
-            self.notifier = Notifier(self._notifier_bot, self.container)
+            c = self.container
+            self.notifier = Notifier(self._notifier_bot, c.hotels, c.users, ApprovalMessages(c))
         consumers = self._consumers()
         publisher: Publisher | None = None
         if s.amqp_url is None:
@@ -107,14 +113,14 @@ class Runtime:
             self.container.commit_listeners.append(self.relay.wake)
             self._spawn(self.relay.run(), "relay")
         if self.want_scheduler:
-            from infra.scheduler import Scheduler
+            from main.jobs import Scheduler
 
             self.scheduler = Scheduler(self.container, self.notifier, relay=self.relay)
             await self.scheduler.start()
         if self.want_bot:
             from bot.app import start_receiving
 
-            await start_receiving(self.application, s)
+            await start_receiving(self.application, self.telegram)
         log.info(
             "started: bot=%s relay=%s consumers=%s broker=%s",
             self.want_bot,
@@ -176,6 +182,19 @@ async def _reach_telegram(initialize: Any, max_delay_s: float = 60.0) -> None:
             delay = min(delay * 2, max_delay_s)
 
 
+async def wait_for_stop() -> None:
+    """Until SIGTERM or SIGINT."""
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(sig, stop.set)
+    try:
+        await stop.wait()
+    finally:
+        for sig in (signal.SIGTERM, signal.SIGINT):
+            loop.remove_signal_handler(sig)
+
+
 def settle_heap() -> None:
     """Once a long-running process has started: what start-up built lives as long as the process,
     so keep it out of the collector's full passes (which otherwise walk it again and again), and
@@ -188,8 +207,6 @@ def settle_heap() -> None:
 
 
 async def _serve(runtime: Runtime) -> int:
-    from infra.cli import wait_for_stop
-
     try:
         await runtime.start()
     except BaseException:

@@ -3,9 +3,8 @@
 from __future__ import annotations
 
 import argparse
-import asyncio
 import logging
-import signal
+import subprocess
 import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
@@ -27,21 +26,8 @@ def _money(text: str) -> int:
     return int(whole) * 100 + int(cents.ljust(2, "0") or 0)
 
 
-async def wait_for_stop() -> None:
-    """Until SIGTERM or SIGINT."""
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for sig in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        await stop.wait()
-    finally:
-        for sig in (signal.SIGTERM, signal.SIGINT):
-            loop.remove_signal_handler(sig)
-
-
 async def _admin(settings: Settings, args: argparse.Namespace) -> int:
-    from infra.bootstrap import Container
+    from main.bootstrap import Container
 
     container = Container(settings)
     try:
@@ -77,7 +63,7 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> int:
                         f"{h.id}\t{h.name}\t{h.city}\t{h.timezone}\t{h.currency}\trooms={len(rooms)}\tmanagers={managers}"
                     )
         elif args.admin in ("outbox", "dlq"):
-            from infra.admin_ops import admin_messaging
+            from main.admin import admin_messaging
 
             await admin_messaging(container, args)
         return 0
@@ -147,10 +133,9 @@ def main(argv: list[str] | None = None) -> int:
         logging.getLogger("alembic").setLevel(logging.WARNING)  # an admin wants the answer, not the migration log
         return eventloop.run(_admin(settings, args), settings.event_loop)
     if args.command == "bench":
-        from bench import main as bench_main  # type: ignore[import-not-found]
-
-        return int(bench_main.run(args.name, args.rest) or 0)
-    from infra import processes
+        # The benchmarks are a tool beside the product, never imported by it: run them as their own program.
+        return subprocess.call([sys.executable, "-m", "bench", args.name, *args.rest])
+    from main import processes
 
     runner = {
         "run": lambda: processes.run_all(settings),
