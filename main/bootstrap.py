@@ -1,5 +1,5 @@
-"""Builds every outbound adapter once and injects it into the domain's handlers; hands each inbound
-adapter the narrow ports it needs (`bot_services`, `telegram_config`), never this container."""
+"""Builds every outbound adapter once and injects it into the domain's handlers. Inbound adapters
+never see this container: main/wiring.py hands each the narrow ports it needs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,6 @@ from functools import partial
 from typing import Any
 from uuid import UUID
 
-from bot.ports import BotConfig, BotServices, TelegramConfig
 from domain.hotel import commands as hotel_cmd
 from domain.hotel import handlers as hotel
 from domain.payment import handlers as payment
@@ -20,7 +19,7 @@ from domain.reservation import handlers as reservation
 from domain.reservation.model import BookingPolicy
 from domain.shared.ports import Clock
 from infra.clock import SystemClock
-from infra.config import Context, Settings, SettingsError
+from infra.config import Context, Settings
 from infra.db.engines import Engines
 from infra.db.hotel import HotelQueries, HotelUoW
 from infra.db.payment import PaymentUoW
@@ -134,44 +133,3 @@ class Container:
 
     async def close(self) -> None:
         await self.engines.dispose()
-
-
-class ApprovalMessages:
-    """The hotel context records where each manager's copy of a request was sent."""
-
-    def __init__(self, container: Container) -> None:
-        self.container = container
-
-    async def record(self, reservation_id: UUID, chat_id: int, message_id: int) -> None:
-        async with self.container.hotel_uow() as uow:
-            await uow.approvals.record_message(reservation_id, chat_id, message_id)
-            await uow.commit()
-
-
-def bot_services(container: Container) -> BotServices:
-    from main.admin import Operations
-
-    s = container.settings
-    return BotServices(
-        handle=container.handle,
-        availability=container.availability,
-        views=container.views,
-        hotels=container.hotels,
-        users=container.users,
-        operations=Operations(container),
-        clock=container.clock,
-        config=BotConfig(admin_ids=s.admin_ids, max_nights=s.max_nights, max_days_ahead=s.max_days_ahead),
-    )
-
-
-def telegram_config(settings: Settings) -> TelegramConfig:
-    if not settings.telegram_bot_token:
-        raise SettingsError("setting TELEGRAM_BOT_TOKEN: required to talk to Telegram")
-    return TelegramConfig(
-        token=settings.telegram_bot_token,
-        api_base_url=settings.telegram_api_base_url,
-        webhook_url=settings.webhook_url,
-        webhook_secret=settings.webhook_secret,
-        webhook_listen=settings.webhook_listen,
-        webhook_port=settings.webhook_port,
-    )

@@ -23,8 +23,9 @@ from infra.messaging.inprocess import InProcessBus
 from infra.messaging.ports import Publisher
 from infra.messaging.rabbit import Names, RabbitConsumerRunner, RabbitPublisher
 from infra.messaging.relay import OutboxRelay
-from main.bootstrap import ApprovalMessages, Container, bot_services, telegram_config
+from main.bootstrap import Container
 from main.consumers import notifier_consumer, transactional_consumers
+from main.wiring import ApprovalMessages, bot_services, telegram_config
 
 log = logging.getLogger(__name__)
 

@@ -1,0 +1,49 @@
+"""What each inbound adapter is handed: narrow ports cut from the container, never the container."""
+
+from __future__ import annotations
+
+from uuid import UUID
+
+from bot.ports import BotConfig, BotServices, TelegramConfig
+from infra.config import Settings, SettingsError
+from main.admin import Operations
+from main.bootstrap import Container
+
+
+class ApprovalMessages:
+    """The hotel context records where each manager's copy of a request was sent."""
+
+    def __init__(self, container: Container) -> None:
+        self.container = container
+
+    async def record(self, reservation_id: UUID, chat_id: int, message_id: int) -> None:
+        async with self.container.hotel_uow() as uow:
+            await uow.approvals.record_message(reservation_id, chat_id, message_id)
+            await uow.commit()
+
+
+def bot_services(container: Container) -> BotServices:
+    s = container.settings
+    return BotServices(
+        handle=container.handle,
+        availability=container.availability,
+        views=container.views,
+        hotels=container.hotels,
+        users=container.users,
+        operations=Operations(container),
+        clock=container.clock,
+        config=BotConfig(admin_ids=s.admin_ids, max_nights=s.max_nights, max_days_ahead=s.max_days_ahead),
+    )
+
+
+def telegram_config(settings: Settings) -> TelegramConfig:
+    if not settings.telegram_bot_token:
+        raise SettingsError("setting TELEGRAM_BOT_TOKEN: required to talk to Telegram")
+    return TelegramConfig(
+        token=settings.telegram_bot_token,
+        api_base_url=settings.telegram_api_base_url,
+        webhook_url=settings.webhook_url,
+        webhook_secret=settings.webhook_secret,
+        webhook_listen=settings.webhook_listen,
+        webhook_port=settings.webhook_port,
+    )
