@@ -12,12 +12,13 @@ from bot import callbacks as cb
 from bot.context import BotContext
 from bot.manager.shared import END, TEXT, user_of
 from bot.notifier import decided_text
-from bot.texts import error_text, reservation_code
+from bot.texts import error_params, error_text, reservation_code
 from bot.ui import answer, show
 from domain.hotel import commands as hc
 from domain.shared.errors import AlreadyDecided, DomainError, NotAllowed, NotFound
 
 REASON = 10
+REASON_BUTTONS = ("full", "maintenance", "policy")  # reason codes: each reader sees them in their language
 
 
 def _rid(update: Update) -> UUID | None:
@@ -36,7 +37,7 @@ async def _show_decided(update: Update, context: BotContext, reservation_id: UUI
 
 async def _refuse(update: Update, context: BotContext, exc: DomainError, reservation_id: UUID | None) -> None:
     if isinstance(exc, AlreadyDecided):
-        await answer(update, context.t("m_not_pending", status=exc.params.get("status", "")), alert=True)
+        await answer(update, context.t("m_not_pending", status=error_params(context.lang, exc)["status"]), alert=True)
         if reservation_id is not None:
             await _show_decided(update, context, reservation_id)
     elif isinstance(exc, NotAllowed | NotFound):
@@ -86,7 +87,7 @@ async def ask_reason(update: Update, context: BotContext) -> int:
     keyboard = InlineKeyboardMarkup(
         [
             [InlineKeyboardButton(context.t(f"reason_{key}"), callback_data=cb.pack(cb.REASON, reservation_id, key))]
-            for key in ("full", "maintenance", "policy")
+            for key in REASON_BUTTONS
         ]
     )
     chat = update.effective_chat
@@ -128,10 +129,11 @@ async def reason_picked(update: Update, context: BotContext) -> int:
     except (ValueError, IndexError):
         await answer(update, context.t("stale_button"), alert=True)
         return END
-    if key not in ("full", "maintenance", "policy"):
+    if key not in REASON_BUTTONS:
         await answer(update, context.t("stale_button"), alert=True)
         return END
-    return await _reject(update, context, reservation_id, context.t(f"reason_{key}"))
+    # Stored as the code, so the guest and every manager read the reason in their own language.
+    return await _reject(update, context, reservation_id, key)
 
 
 async def reason_typed(update: Update, context: BotContext) -> int:
