@@ -15,8 +15,9 @@ from bot.manager.shared import END, TEXT, draft_of, forget_draft, hotel_picker, 
 from bot.texts import error_text
 from bot.ui import answer, show, typed
 from domain.hotel import commands as hc
+from domain.hotel import model as rules
 from domain.hotel.model import Hotel, Room
-from domain.shared.errors import DomainError
+from domain.shared.errors import DomainError, InvalidInput, RoomNumberTaken
 from domain.shared.money import decimals, format_money, parse_money
 
 ROOM_NUMBER, ROOM_TYPE, ROOM_CAPACITY, ROOM_PRICE, PICK_HOTEL = range(20, 25)
@@ -39,9 +40,8 @@ async def add_room(update: Update, context: BotContext) -> int:
 
 async def _start_room(update: Update, context: BotContext, hotel: Hotel) -> int:
     assert context.user_data is not None
-    context.user_data["new_room"] = {"hotel_id": hotel.id, "currency": hotel.currency}
-    await show(update, context.t("ask_room_number", hotel=hotel.name))
-    return ROOM_NUMBER
+    context.user_data["new_room"] = {"hotel_id": hotel.id, "hotel_name": hotel.name, "currency": hotel.currency}
+    return await _ask(update, context, ROOM_NUMBER)
 
 
 async def add_room_hotel(update: Update, context: BotContext) -> int:
@@ -57,58 +57,97 @@ async def add_room_hotel(update: Update, context: BotContext) -> int:
     return await _start_room(update, context, hotel)
 
 
+def _question(context: BotContext, state: int, draft: dict[str, Any]) -> str:
+    if state == ROOM_NUMBER:
+        return context.t("ask_room_number", hotel=draft.get("hotel_name", ""))
+    if state == ROOM_TYPE:
+        return context.t("ask_room_type")
+    if state == ROOM_CAPACITY:
+        return context.t("ask_capacity", max=rules.MAX_ROOM_CAPACITY)
+    return context.t("ask_price", currency=draft["currency"], example=_example(draft["currency"]))
+
+
+async def _ask(update: Update, context: BotContext, state: int, refusal: str = "") -> int:
+    """Ask the question of `state`; after a refused answer, say why first and ask the same again
+    (the draft keeps every answer given so far)."""
+    draft = draft_of(context, "new_room") or {}
+    await show(update, (refusal + "\n\n" if refusal else "") + _question(context, state, draft))
+    return state
+
+
+def whole_number(text: str) -> int | None:
+    return int(text) if text.isascii() and text.isdigit() and len(text) <= 6 else None
+
+
+async def _number_taken(context: BotContext, hotel_id: int, number: str) -> bool:
+    return any(r.number.lower() == number.lower() for r in await context.services.hotels.rooms(hotel_id))
+
+
 async def room_number(update: Update, context: BotContext) -> int:
-    text = typed(update)
-    if not text or len(text) > 16:
-        await show(update, context.t("too_long", limit=16))
-        return ROOM_NUMBER
     draft = draft_of(context, "new_room")
     if draft is None:
         return END
-    draft["number"] = text
-    await show(update, context.t("ask_room_type"))
-    return ROOM_TYPE
+    try:
+        number = rules.room_number(typed(update))
+    except InvalidInput as exc:
+        return await _ask(update, context, ROOM_NUMBER, error_text(context.lang, exc))
+    if await _number_taken(context, draft["hotel_id"], number):  # said now, not after four questions
+        return await _ask(update, context, ROOM_NUMBER, error_text(context.lang, RoomNumberTaken(number=number)))
+    draft["number"] = number
+    return await _ask(update, context, ROOM_TYPE)
 
 
 async def room_type(update: Update, context: BotContext) -> int:
-    text = typed(update)
-    if not text or len(text) > 64:
-        await show(update, context.t("too_long", limit=64))
-        return ROOM_TYPE
     draft = draft_of(context, "new_room")
     if draft is None:
         return END
-    draft["type"] = text
-    await show(update, context.t("ask_capacity"))
-    return ROOM_CAPACITY
+    try:
+        draft["type"] = rules.clean_room_type(typed(update))
+    except InvalidInput as exc:
+        return await _ask(update, context, ROOM_TYPE, error_text(context.lang, exc))
+    return await _ask(update, context, ROOM_CAPACITY)
 
 
-def _capacity(text: str) -> int | None:
-    text = text.strip()
-    return int(text) if text.isascii() and text.isdigit() and 1 <= int(text) <= 20 else None
+def _capacity(context: BotContext, text: str) -> int | str:
+    """The capacity a manager typed, or why it is refused."""
+    number = whole_number(text)
+    if number is None:
+        return context.t("bad_number")
+    try:
+        return rules.check_capacity(number)
+    except InvalidInput as exc:
+        return error_text(context.lang, exc)
+
+
+def _price(context: BotContext, text: str, currency: str) -> int | str:
+    """The price per night a manager typed (minor units of the hotel's currency), or why it is refused."""
+    price = parse_money(text, currency)
+    if price is None:
+        return context.t("bad_price", example=_example(currency))
+    try:
+        return rules.check_price(price, currency)
+    except InvalidInput as exc:
+        return error_text(context.lang, exc)
 
 
 async def room_capacity(update: Update, context: BotContext) -> int:
-    capacity = _capacity(typed(update))
-    if capacity is None:
-        await show(update, context.t("bad_number") + " " + context.t("ask_capacity"))
-        return ROOM_CAPACITY
     draft = draft_of(context, "new_room")
     if draft is None:
         return END
+    capacity = _capacity(context, typed(update))
+    if isinstance(capacity, str):
+        return await _ask(update, context, ROOM_CAPACITY, capacity)
     draft["capacity"] = capacity
-    await show(update, context.t("ask_price", currency=draft["currency"], example=_example(draft["currency"])))
-    return ROOM_PRICE
+    return await _ask(update, context, ROOM_PRICE)
 
 
 async def room_price(update: Update, context: BotContext) -> int:
     draft = draft_of(context, "new_room")
     if draft is None or "capacity" not in draft:
         return END
-    price = parse_money(typed(update), draft["currency"])
-    if price is None:
-        await show(update, context.t("bad_price", example=_example(draft["currency"])))
-        return ROOM_PRICE
+    price = _price(context, typed(update), draft["currency"])
+    if isinstance(price, str):
+        return await _ask(update, context, ROOM_PRICE, price)
     try:
         room = await context.services.handle(
             hc.CreateRoom(
@@ -120,11 +159,13 @@ async def room_price(update: Update, context: BotContext) -> int:
                 actor_id=user_of(update).id,
             )
         )
+    except RoomNumberTaken as exc:  # added by someone else meanwhile: the other answers still stand
+        return await _ask(update, context, ROOM_NUMBER, error_text(context.lang, exc))
     except DomainError as exc:
+        forget_draft(context, "new_room")
         await show(update, error_text(context.lang, exc))
         return END
-    finally:
-        forget_draft(context, "new_room")
+    forget_draft(context, "new_room")
     await show(
         update,
         context.t(
@@ -266,10 +307,16 @@ async def edit_field(update: Update, context: BotContext) -> int:
             hotel.currency,
         )
     assert context.user_data is not None
-    context.user_data["editing"] = {"room_id": room.id.hex, "field": field, "currency": hotel.currency}
-    key = "ask_new_price" if field == "price" else "ask_new_capacity"
-    await show(update, context.t(key, number=room.number, currency=hotel.currency))
+    editing = {"room_id": room.id.hex, "field": field, "currency": hotel.currency, "number": room.number}
+    context.user_data["editing"] = editing
+    await show(update, _edit_question(context, editing))
     return EDIT_VALUE
+
+
+def _edit_question(context: BotContext, editing: dict[str, Any]) -> str:
+    if editing["field"] == "price":
+        return context.t("ask_new_price", number=editing.get("number", ""), currency=editing["currency"])
+    return context.t("ask_new_capacity", number=editing.get("number", ""), max=rules.MAX_ROOM_CAPACITY)
 
 
 async def edit_value(update: Update, context: BotContext) -> int:
@@ -279,17 +326,14 @@ async def edit_value(update: Update, context: BotContext) -> int:
     text = typed(update)
     room_id, actor = UUID(hex=editing["room_id"]), user_of(update).id
     if editing["field"] == "price":
-        price = parse_money(text, editing["currency"])
-        if price is None:
-            await show(update, context.t("bad_price", example=_example(editing["currency"])))
-            return EDIT_VALUE
-        cmd = hc.UpdateRoom(room_id=room_id, price_per_night=price, actor_id=actor)
+        value = _price(context, text, editing["currency"])
+        cmd = hc.UpdateRoom(room_id=room_id, price_per_night=value if isinstance(value, int) else None, actor_id=actor)
     else:
-        capacity = _capacity(text)
-        if capacity is None:
-            await show(update, context.t("bad_number"))
-            return EDIT_VALUE
-        cmd = hc.UpdateRoom(room_id=room_id, capacity=capacity, actor_id=actor)
+        value = _capacity(context, text)
+        cmd = hc.UpdateRoom(room_id=room_id, capacity=value if isinstance(value, int) else None, actor_id=actor)
+    if isinstance(value, str):  # refused: say why and ask the same again
+        await show(update, value + "\n\n" + _edit_question(context, editing))
+        return EDIT_VALUE
     forget_draft(context, "editing")
     return await _updated(update, context, cmd, editing["currency"])
 
