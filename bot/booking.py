@@ -16,18 +16,15 @@ from bot.context import BotContext
 from bot.texts import error_text, reservation_code
 from bot.ui import answer, show, typed
 from domain.reservation.commands import PlaceReservation
-from domain.reservation.model import CatalogRoom
+from domain.reservation.model import BookingPolicy, CatalogRoom, check_check_in, check_check_out
 from domain.shared.errors import (
-    CheckInInPast,
-    CheckOutNotAfterCheckIn,
     DomainError,
-    GuestCountOutOfRange,
+    InvalidInput,
     PaymentDeclined,
     PaymentsBusy,
     PaymentTakenBookingPending,
     PaymentUnavailable,
     RoomTaken,
-    StayTooLong,
 )
 from domain.shared.money import format_money
 
@@ -161,14 +158,16 @@ async def month_changed(update: Update, context: BotContext) -> int:
     return await (_show_check_out if state == CHECK_OUT else _show_check_in)(update, context)
 
 
+def _policy(context: BotContext) -> BookingPolicy:
+    config = context.services.config
+    return BookingPolicy(max_nights=config.max_nights, max_days_ahead=config.max_days_ahead)
+
+
 async def _take_check_in(update: Update, context: BotContext, day: date) -> int:
-    today = await _today(context)
-    if day < today:
-        return await _show_check_in(
-            update, context, error_text(context.lang, CheckInInPast(check_in=day.isoformat())) + "\n\n"
-        )
-    if day > today + timedelta(days=context.services.config.max_days_ahead):
-        return await _show_check_in(update, context, context.t("day_not_pickable") + "\n\n")
+    try:  # the booking rules themselves, asked at once for an answer on this very step
+        check_check_in(day, await _today(context), _policy(context))
+    except InvalidInput as exc:
+        return await _show_check_in(update, context, error_text(context.lang, exc) + "\n\n")
     pickable, _, _ = await _check_in_pickable(context, month_start(day))
     if not pickable(day):
         return await _show_check_in(update, context, context.t("day_not_pickable") + "\n\n")
@@ -197,13 +196,10 @@ async def check_in_typed(update: Update, context: BotContext) -> int:
 
 async def _take_check_out(update: Update, context: BotContext, day: date) -> int:
     draft = _draft(context)
-    check_in = _day(draft["check_in"])
-    if day <= check_in:
-        return await _show_check_out(update, context, error_text(context.lang, CheckOutNotAfterCheckIn()) + "\n\n")
-    nights = (day - check_in).days
-    if nights > context.services.config.max_nights:
-        error = StayTooLong(max_nights=context.services.config.max_nights, nights=nights)
-        return await _show_check_out(update, context, error_text(context.lang, error) + "\n\n")
+    try:
+        check_check_out(_day(draft["check_in"]), day, _policy(context))
+    except InvalidInput as exc:
+        return await _show_check_out(update, context, error_text(context.lang, exc) + "\n\n")
     draft["check_out"] = day.isoformat()
     return await _ask_guests(update, context)
 
@@ -260,10 +256,8 @@ async def _ask_guests(update: Update, context: BotContext, prefix: str = "") -> 
 async def _take_guests(update: Update, context: BotContext, guests: int) -> int:
     draft = _draft(context)
     most = draft.get("max_guests", 1)
-    if not 1 <= guests <= most:
-        return await _ask_guests(
-            update, context, error_text(context.lang, GuestCountOutOfRange(capacity=most, guests=guests)) + "\n\n"
-        )
+    if not 1 <= guests <= most:  # no room is chosen yet: speak of the hotel's free rooms
+        return await _ask_guests(update, context, context.t("guests_out_of_range", max=most, guests=guests) + "\n\n")
     draft["guests"] = guests
     return await _show_rooms(update, context)
 
@@ -428,6 +422,7 @@ async def pay(update: Update, context: BotContext) -> int:
             number=room.number if room else "",
             check_in=reservation.check_in,
             check_out=reservation.check_out,
+            nights=(reservation.check_out - reservation.check_in).days,
             guests=reservation.guests,
             total=format_money(reservation.total_price, reservation.currency),
         ),

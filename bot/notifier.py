@@ -18,7 +18,7 @@ from telegram.error import BadRequest, Forbidden
 
 from bot import callbacks as cb
 from bot.ports import RequestMessages, Users
-from bot.texts import reservation_code, t
+from bot.texts import reason_text, reservation_code, t
 from domain.hotel.events import ReservationApproved, ReservationRejectedByHotel
 from domain.hotel.model import ApprovalRequest, ApprovalStatus, Hotel
 from domain.hotel.ports import HotelReader
@@ -80,7 +80,8 @@ def decided_text(lang: str, request: ApprovalRequest, hotel: Hotel) -> str:
     if request.status is ApprovalStatus.APPROVED:
         return base + "\n\n" + t(lang, "m_approved", name=request.decided_by_name, at=at)
     if request.status is ApprovalStatus.REJECTED:
-        return base + "\n\n" + t(lang, "m_rejected", name=request.decided_by_name, at=at, reason=request.reason)
+        reason = reason_text(lang, request.reason)
+        return base + "\n\n" + t(lang, "m_rejected", name=request.decided_by_name, at=at, reason=reason)
     if request.status is ApprovalStatus.WITHDRAWN:
         return base + "\n\n" + t(lang, "m_withdrawn", at=at)
     return base
@@ -191,7 +192,8 @@ class Notifier:
 
     async def on_rejected(self, event: ReservationRejected) -> None:
         facts = await self._guest_facts(event.reservation_id)
-        await self.send(event.guest_id, t(await self._lang(event.guest_id), "n_rejected", reason=event.reason, **facts))
+        lang = await self._lang(event.guest_id)
+        await self.send(event.guest_id, t(lang, "n_rejected", reason=reason_text(lang, event.reason), **facts))
 
     async def on_cancelled(self, event: ReservationCancelled) -> None:
         await self.send(

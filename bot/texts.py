@@ -4,6 +4,9 @@ from __future__ import annotations
 
 from typing import Any
 
+from domain.shared.errors import DomainError
+from domain.shared.money import format_money
+
 LANGUAGES = {"en": "English", "ko": "한국어"}
 DEFAULT = "en"
 
@@ -31,6 +34,7 @@ EN: dict[str, str] = {
     "bad_date": "I could not read that date. Please type it as YYYY-MM-DD, e.g. 2026-12-24, or tap a day.",
     "ask_guests": "How many guests? Send a number from 1 to {max}.",
     "bad_number": "Please send a whole number, for example 2.",
+    "guests_out_of_range": "The free rooms of this hotel take 1 to {max} guests; you asked for {guests}.",
     "no_free_rooms": "No room is free for every night from {check_in} to {check_out} for {guests} guest(s). Please pick other dates.",
     "pick_room": "Free from {check_in} to {check_out} ({nights} night(s)), {guests} guest(s):",
     "room_button": "{number} · {type} · {price}/night · {total}",
@@ -39,7 +43,7 @@ EN: dict[str, str] = {
     "btn_back": "« Back",
     "btn_stop": "Stop",
     "paying": "Taking the payment…",
-    "receipt": "✅ Paid — thank you!\nReservation {code}\n{hotel}, room {number}\n{check_in} → {check_out}, {guests} guest(s)\nPaid: {total}\nStatus: waiting for the hotel's approval. I will tell you as soon as they decide.",
+    "receipt": "✅ Paid — thank you!\nReservation {code}\n{hotel}, room {number}\n{check_in} → {check_out}, {nights} night(s), {guests} guest(s)\nPaid: {total}\nStatus: waiting for the hotel's approval. I will tell you as soon as they decide.",
     # --- my reservations ----------------------------------------------------------------------
     "my_none": "You have no reservations yet. /book to make one.",
     "my_header": "Your reservations:",
@@ -75,15 +79,16 @@ EN: dict[str, str] = {
     "reason_full": "We are fully booked",
     "reason_maintenance": "The room is under maintenance",
     "reason_policy": "The request does not meet our policy",
+    "reason_deadline": "the hotel did not answer in time",
     "m_decided": "Done.",
     "m_not_pending": "Too late: this reservation was already {status}.",
     "no_hotel_managed": "You do not manage any hotel yet. An admin can grant you the role.",
     "pick_managed_hotel": "Which hotel?",
     "ask_room_number": "New room for {hotel}. What is its number? (e.g. 101)",
     "ask_room_type": "What type of room is it? (e.g. double, suite)",
-    "ask_capacity": "How many guests can it take? (1–20)",
+    "ask_capacity": "How many guests can it take? (1–{max})",
     "ask_price": "Price per night in {currency}? (e.g. {example})",
-    "bad_price": "Please send a price above zero, e.g. {example}.",
+    "bad_price": "I could not read that as a price. Please send an amount such as {example}.",
     "room_created": "Room {number} ({type}, up to {capacity}, {price}/night) is added and open for booking.",
     "rooms_none": "{hotel} has no rooms yet. /addroom to add one.",
     "rooms_header": "Rooms of {hotel} — tap one to edit:",
@@ -97,7 +102,7 @@ EN: dict[str, str] = {
     "btn_take_out": "Take out of service",
     "btn_put_back": "Put back in service",
     "ask_new_price": "New price per night for room {number} in {currency}?",
-    "ask_new_capacity": "New capacity for room {number}? (1–20)",
+    "ask_new_capacity": "New capacity for room {number}? (1–{max})",
     "room_updated": "Room {number} updated: {type}, up to {capacity}, {price}/night, {service}.",
     "board_header": "📋 {hotel} — page {page}/{pages}",
     "board_room": "Room {number} ({type}, {capacity}p, {price}){service}",
@@ -123,8 +128,16 @@ EN: dict[str, str] = {
     "replayed": "{count} dead letter(s) of {consumer} sent back for another try.",
     "replay_usage": "Usage: /replay <consumer> (one of {names})",
     # --- domain errors, by code --------------------------------------------------------------
+    "e_error": "Something is not right with that request. Nothing was changed.",
+    "e_invalid_input": "I cannot accept that value. Nothing was changed.",
+    "e_invalid_room": "Those room details do not work. Nothing was changed.",
+    "e_text_empty": "The {what} cannot be empty.",
+    "e_text_too_long": "The {what} can be at most {limit} characters.",
+    "e_unknown_timezone": "I do not know the timezone {timezone}. Use a name such as Asia/Seoul or Europe/Berlin.",
+    "e_unknown_currency": "{currency} is not a currency code. Use three letters such as KRW or EUR.",
     "e_check_out_not_after_check_in": "The check-out day must be after the check-in day.",
     "e_check_in_in_past": "{check_in} has already passed at the hotel. Please pick a later day.",
+    "e_booking_too_far_ahead": "Bookings open at most {max_days} days ahead. Please pick an earlier day.",
     "e_stay_too_long": "A stay can be at most {max_nights} nights; this one is {nights}.",
     "e_guest_count_out_of_range": "This room takes 1 to {capacity} guests; you asked for {guests}.",
     "e_room_out_of_service": "Room {number} is not taking bookings right now.",
@@ -139,6 +152,32 @@ EN: dict[str, str] = {
     "e_cancel_too_late": "Check-in day has started at the hotel; this reservation can no longer be cancelled.",
     "e_already_decided": "This reservation was already {status}; nothing was changed.",
     "e_room_number_taken": "This hotel already has a room {number}.",
+    "e_room_capacity_out_of_range": "A room takes 1 to {max} guests.",
+    "e_room_price_not_positive": "The price per night must be above zero.",
+    "e_room_price_too_high": "The price per night can be at most {max}.",
+    # --- words that fill the errors' parameters (p_<parameter>_<value>) -----------------------
+    "p_what_hotel": "hotel",
+    "p_what_room": "room",
+    "p_what_reservation": "reservation",
+    "p_what_hotel_name": "hotel name",
+    "p_what_city": "city",
+    "p_what_room_number": "room number",
+    "p_what_room_type": "room type",
+    "p_what_reason": "reason",
+    "p_status_pending_payment": "waiting for its payment",
+    "p_status_placed": "waiting for the hotel",
+    "p_status_confirmed": "confirmed",
+    "p_status_rejected": "rejected",
+    "p_status_cancelled": "cancelled",
+    "p_status_pending": "waiting for a decision",
+    "p_status_approved": "approved",
+    "p_status_withdrawn": "cancelled by the guest",
+    "p_status_refunded": "refunded",
+    "p_action_placed": "placed",
+    "p_action_confirmed": "confirmed",
+    "p_action_rejected": "rejected",
+    "p_action_cancelled": "cancelled",
+    "p_action_refunded": "refunded",
 }
 
 KO: dict[str, str] = {
@@ -163,6 +202,7 @@ KO: dict[str, str] = {
     "bad_date": "날짜를 읽을 수 없습니다. YYYY-MM-DD 형식(예: 2026-12-24)으로 입력하거나 날짜를 누르세요.",
     "ask_guests": "투숙 인원은 몇 명인가요? 1부터 {max} 사이의 숫자를 보내 주세요.",
     "bad_number": "숫자로 보내 주세요. 예: 2",
+    "guests_out_of_range": "이 호텔의 빈 객실은 1명부터 {max}명까지 묵을 수 있습니다. 요청 인원: {guests}명.",
     "no_free_rooms": "{check_in}부터 {check_out}까지 {guests}명이 묵을 수 있는 빈 객실이 없습니다. 다른 날짜를 선택해 주세요.",
     "pick_room": "{check_in} → {check_out} ({nights}박), {guests}명 이용 가능한 객실:",
     "room_button": "{number} · {type} · 1박 {price} · 총 {total}",
@@ -171,7 +211,7 @@ KO: dict[str, str] = {
     "btn_back": "« 뒤로",
     "btn_stop": "중단",
     "paying": "결제 중…",
-    "receipt": "✅ 결제 완료 — 감사합니다!\n예약 번호 {code}\n{hotel}, {number}호\n{check_in} → {check_out}, {guests}명\n결제 금액: {total}\n상태: 호텔 승인 대기 중. 호텔이 결정하면 바로 알려 드릴게요.",
+    "receipt": "✅ 결제 완료 — 감사합니다!\n예약 번호 {code}\n{hotel}, {number}호\n{check_in} → {check_out}, {nights}박, {guests}명\n결제 금액: {total}\n상태: 호텔 승인 대기 중. 호텔이 결정하면 바로 알려 드릴게요.",
     "my_none": "아직 예약이 없습니다. /book 으로 예약하세요.",
     "my_header": "내 예약:",
     "my_line": "{code} · {hotel}, {number}호\n{check_in} → {check_out} · {total}\n{status} · {payment}",
@@ -204,15 +244,16 @@ KO: dict[str, str] = {
     "reason_full": "만실입니다",
     "reason_maintenance": "객실 보수 중입니다",
     "reason_policy": "호텔 정책에 맞지 않습니다",
+    "reason_deadline": "호텔이 기한 안에 답하지 않았습니다",
     "m_decided": "처리했습니다.",
     "m_not_pending": "이미 늦었습니다: 이 예약은 이미 {status} 상태입니다.",
     "no_hotel_managed": "관리하는 호텔이 아직 없습니다. 관리자가 권한을 부여할 수 있습니다.",
     "pick_managed_hotel": "어느 호텔인가요?",
     "ask_room_number": "{hotel}의 새 객실입니다. 객실 번호는? (예: 101)",
     "ask_room_type": "객실 유형은? (예: 더블, 스위트)",
-    "ask_capacity": "최대 몇 명이 묵을 수 있나요? (1–20)",
+    "ask_capacity": "최대 몇 명이 묵을 수 있나요? (1–{max})",
     "ask_price": "1박 요금 ({currency})? (예: {example})",
-    "bad_price": "0보다 큰 금액을 보내 주세요. 예: {example}",
+    "bad_price": "요금으로 읽을 수 없습니다. {example}처럼 금액을 보내 주세요.",
     "room_created": "{number}호 ({type}, 최대 {capacity}명, 1박 {price})가 추가되어 예약을 받습니다.",
     "rooms_none": "{hotel}에 아직 객실이 없습니다. /addroom 으로 추가하세요.",
     "rooms_header": "{hotel} 객실 — 수정할 객실을 누르세요:",
@@ -226,7 +267,7 @@ KO: dict[str, str] = {
     "btn_take_out": "운영 중지",
     "btn_put_back": "운영 재개",
     "ask_new_price": "{number}호의 새 1박 요금 ({currency})?",
-    "ask_new_capacity": "{number}호의 새 최대 인원? (1–20)",
+    "ask_new_capacity": "{number}호의 새 최대 인원? (1–{max})",
     "room_updated": "{number}호 변경됨: {type}, 최대 {capacity}명, 1박 {price}, {service}.",
     "board_header": "📋 {hotel} — {page}/{pages} 페이지",
     "board_room": "{number}호 ({type}, {capacity}명, {price}){service}",
@@ -250,8 +291,16 @@ KO: dict[str, str] = {
     "dlq_line": "{consumer} · {type} · {event_id} · {attempts}회 시도 · {error}",
     "replayed": "{consumer}의 실패 메시지 {count}건을 다시 처리하도록 보냈습니다.",
     "replay_usage": "사용법: /replay <소비자> ({names} 중 하나)",
+    "e_error": "요청을 처리할 수 없습니다. 아무것도 변경되지 않았습니다.",
+    "e_invalid_input": "받을 수 없는 값입니다. 아무것도 변경되지 않았습니다.",
+    "e_invalid_room": "객실 정보가 올바르지 않습니다. 아무것도 변경되지 않았습니다.",
+    "e_text_empty": "{what}은(는) 비워 둘 수 없습니다.",
+    "e_text_too_long": "{what}은(는) 최대 {limit}자까지 입력할 수 있습니다.",
+    "e_unknown_timezone": "{timezone} 시간대를 알 수 없습니다. Asia/Seoul, Europe/Berlin 같은 이름을 입력하세요.",
+    "e_unknown_currency": "{currency}은(는) 통화 코드가 아닙니다. KRW, EUR 같은 세 글자 코드를 입력하세요.",
     "e_check_out_not_after_check_in": "체크아웃 날짜는 체크인 날짜 이후여야 합니다.",
     "e_check_in_in_past": "{check_in}은(는) 호텔 현지 기준으로 이미 지났습니다. 이후 날짜를 선택해 주세요.",
+    "e_booking_too_far_ahead": "예약은 최대 {max_days}일 후까지만 받습니다. 더 이른 날짜를 선택해 주세요.",
     "e_stay_too_long": "최대 {max_nights}박까지 예약할 수 있습니다. 요청하신 기간은 {nights}박입니다.",
     "e_guest_count_out_of_range": "이 객실은 1명부터 {capacity}명까지 묵을 수 있습니다. 요청 인원: {guests}명.",
     "e_room_out_of_service": "{number}호는 현재 예약을 받지 않습니다.",
@@ -260,12 +309,37 @@ KO: dict[str, str] = {
     "e_payment_unavailable": "지금은 결제를 완료할 수 없습니다. 예약이나 결제는 이루어지지 않았습니다.",
     "e_payments_busy": "결제 시스템이 혼잡합니다. 몇 분 후에 다시 시도해 주세요. 예약이나 결제는 이루어지지 않았습니다.",
     "e_payment_taken_booking_pending": "결제는 완료되었고 예약을 확정하는 중입니다. 몇 분 안에 /my 에 표시됩니다.",
-    "e_not_found": "찾을 수 없습니다.",
+    "e_not_found": "해당 {what}을(를) 찾을 수 없습니다.",
     "e_not_allowed": "죄송합니다. 이 작업을 할 권한이 없습니다.",
-    "e_illegal_transition": "이 예약은 이미 처리되어 더 이상 변경할 수 없습니다.",
+    "e_illegal_transition": "이 예약은 {status} 상태라서 더 이상 {action} 처리할 수 없습니다.",
     "e_cancel_too_late": "호텔 현지 기준으로 체크인 날이 시작되어 더 이상 취소할 수 없습니다.",
-    "e_already_decided": "이 예약은 이미 처리되었습니다. 아무것도 변경되지 않았습니다.",
+    "e_already_decided": "이 예약은 이미 {status} 상태입니다. 아무것도 변경되지 않았습니다.",
     "e_room_number_taken": "이 호텔에는 이미 {number}호가 있습니다.",
+    "e_room_capacity_out_of_range": "객실 인원은 1명부터 {max}명까지입니다.",
+    "e_room_price_not_positive": "1박 요금은 0보다 커야 합니다.",
+    "e_room_price_too_high": "1박 요금은 최대 {max}까지입니다.",
+    "p_what_hotel": "호텔",
+    "p_what_room": "객실",
+    "p_what_reservation": "예약",
+    "p_what_hotel_name": "호텔 이름",
+    "p_what_city": "도시",
+    "p_what_room_number": "객실 번호",
+    "p_what_room_type": "객실 유형",
+    "p_what_reason": "사유",
+    "p_status_pending_payment": "결제 대기",
+    "p_status_placed": "호텔 승인 대기",
+    "p_status_confirmed": "확정",
+    "p_status_rejected": "거절",
+    "p_status_cancelled": "취소",
+    "p_status_pending": "결정 대기",
+    "p_status_approved": "승인",
+    "p_status_withdrawn": "고객 취소",
+    "p_status_refunded": "환불 완료",
+    "p_action_placed": "예약",
+    "p_action_confirmed": "확정",
+    "p_action_rejected": "거절",
+    "p_action_cancelled": "취소",
+    "p_action_refunded": "환불",
 }
 
 CATALOG = {"en": EN, "ko": KO}
@@ -280,17 +354,41 @@ def t(lang: str | None, key: str, **params: Any) -> str:
         return EN[key].format(**params)
 
 
-def error_text(lang: str | None, error: Exception) -> str:
-    """A domain error in the user's language; the English message when no translation exists."""
-    code = getattr(error, "code", "")
-    params = getattr(error, "params", {})
-    key = f"e_{code}"
-    if key in EN:
-        try:
-            return t(lang, key, **params)
-        except KeyError:
-            pass
-    return str(error)
+def error_params(lang: str | None, error: DomainError) -> dict[str, Any]:
+    """An error's parameters as a reader sees them: amounts of money written out in their
+    currency, and words such as a status or a field name in the reader's language."""
+    params = dict(error.params)
+    for amount, currency in error.money.items():
+        params[amount] = format_money(params[amount], params.pop(currency))
+    for name, value in params.items():
+        word = f"p_{name}_{value}"
+        if isinstance(value, str) and word in EN:
+            params[name] = t(lang, word)
+    return params
+
+
+def error_text(lang: str | None, error: DomainError) -> str:
+    """A domain error in the user's language, chosen by its code. A code the catalog lacks (a unit
+    test makes sure none does) falls back to its nearest ancestor's sentence, never to English."""
+    for cls in type(error).__mro__:
+        code = getattr(cls, "code", None)
+        if code is not None and f"e_{code}" in EN:
+            try:
+                return t(lang, f"e_{code}", **error_params(lang, error))
+            except (KeyError, IndexError):
+                continue
+    return t(lang, "e_error")
+
+
+# Rejection reasons given as a code (a manager's reason button, the deadline of the scheduler) are
+# stored as the code and shown in each reader's language; a typed reason is shown as typed.
+REASON_CODES = ("full", "maintenance", "policy", "deadline")
+
+
+def reason_text(lang: str | None, reason: str | None) -> str:
+    if reason in REASON_CODES:
+        return t(lang, f"reason_{reason}")
+    return reason or ""
 
 
 def reservation_code(reservation_id: object) -> str:

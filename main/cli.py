@@ -9,6 +9,7 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
+from bot.texts import error_text
 from domain.hotel import commands as hotel_cmd
 from domain.shared.errors import DomainError
 from infra import eventloop
@@ -68,7 +69,7 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> int:
             await admin_messaging(container, args)
         return 0
     except DomainError as exc:
-        print(f"refused: {exc.message}", file=sys.stderr)
+        print(f"refused: {error_text('en', exc)}", file=sys.stderr)
         return 1
     finally:
         await container.close()

@@ -33,7 +33,7 @@ from main.bootstrap import Container
 
 log = logging.getLogger(__name__)
 
-AUTO_REJECT_REASON = "the hotel did not answer in time"
+AUTO_REJECT_REASON = "deadline"  # a reason code: each reader sees it in their own language
 # A hold is settled by the sweep only once its payment call must have ended (timeout) with a margin.
 PAYMENT_SETTLE_MARGIN = timedelta(minutes=1)
 

@@ -10,22 +10,61 @@ from typing import TypeVar
 from uuid import UUID, uuid4
 
 from domain.hotel.events import ReservationApproved, ReservationRejectedByHotel, RoomCreated, RoomEvent, RoomUpdated
-from domain.shared.errors import AlreadyDecided, InvalidInput, InvalidRoom
+from domain.shared.errors import (
+    AlreadyDecided,
+    RoomCapacityOutOfRange,
+    RoomPriceNotPositive,
+    RoomPriceTooHigh,
+    TextEmpty,
+    TextTooLong,
+    UnknownCurrency,
+    UnknownTimezone,
+)
 from domain.shared.events import Event
 
 RoomEventT = TypeVar("RoomEventT", bound=RoomEvent)
 MAX_ROOM_CAPACITY = 20
 MAX_PRICE_PER_NIGHT = 100_000_000  # minor units
 MAX_TEXT = 64
+MAX_ROOM_NUMBER = 16
+MAX_REASON = 200
 
 
 def clean_text(value: str, what: str, limit: int = MAX_TEXT) -> str:
+    """`value` with its whitespace tidied; `what` names the field for the error (e.g. "room_type")."""
     value = " ".join(value.split())
     if not value:
-        raise InvalidInput(reason=f"The {what} cannot be empty.")
+        raise TextEmpty(what=what)
     if len(value) > limit:
-        raise InvalidInput(reason=f"The {what} can be at most {limit} characters.")
+        raise TextTooLong(what=what, limit=limit)
     return value
+
+
+def room_number(value: str) -> str:
+    return clean_text(value, "room_number", MAX_ROOM_NUMBER)
+
+
+def clean_room_type(value: str) -> str:
+    return clean_text(value, "room_type")
+
+
+def rejection_reason(value: str) -> str:
+    return clean_text(value, "reason", MAX_REASON)
+
+
+def check_capacity(capacity: int) -> int:
+    if not 1 <= capacity <= MAX_ROOM_CAPACITY:
+        raise RoomCapacityOutOfRange(max=MAX_ROOM_CAPACITY)
+    return capacity
+
+
+def check_price(price_per_night: int, currency: str) -> int:
+    """A price per night in minor units of the hotel's currency."""
+    if price_per_night <= 0:
+        raise RoomPriceNotPositive()
+    if price_per_night > MAX_PRICE_PER_NIGHT:
+        raise RoomPriceTooHigh(max=MAX_PRICE_PER_NIGHT, currency=currency)
+    return price_per_night
 
 
 @dataclass
@@ -42,11 +81,11 @@ class Hotel:
         try:
             zoneinfo.ZoneInfo(timezone)
         except (zoneinfo.ZoneInfoNotFoundError, ValueError):
-            raise InvalidInput(reason=f"Unknown timezone {timezone!r}; use e.g. Europe/Berlin.") from None
-        currency = currency.strip().upper()
-        if len(currency) != 3 or not currency.isalpha():
-            raise InvalidInput(reason="The currency must be a three-letter code such as EUR.")
-        return Hotel(None, clean_text(name, "hotel name"), clean_text(city, "city"), timezone, currency)
+            raise UnknownTimezone(timezone=timezone[:64]) from None
+        code = currency.strip().upper()
+        if len(code) != 3 or not code.isascii() or not code.isalpha():
+            raise UnknownCurrency(currency=currency.strip()[:16])
+        return Hotel(None, clean_text(name, "hotel_name"), clean_text(city, "city"), timezone, code)
 
     def is_manager(self, user_id: int) -> bool:
         return user_id in self.managers
@@ -65,23 +104,15 @@ class Room:
     events: list[Event] = field(default_factory=list, repr=False, compare=False)
 
     @staticmethod
-    def validate(capacity: int, price_per_night: int) -> None:
-        if not 1 <= capacity <= MAX_ROOM_CAPACITY:
-            raise InvalidRoom(reason=f"Capacity must be between 1 and {MAX_ROOM_CAPACITY}.")
-        if not 0 < price_per_night <= MAX_PRICE_PER_NIGHT:
-            raise InvalidRoom(reason="The price per night must be above zero.")
-
-    @staticmethod
     def create(hotel: Hotel, number: str, room_type: str, capacity: int, price_per_night: int) -> Room:
-        Room.validate(capacity, price_per_night)
         assert hotel.id is not None
         room = Room(
             uuid4(),
             hotel.id,
-            clean_text(number, "room number", 16),
-            clean_text(room_type, "room type"),
-            capacity,
-            price_per_night,
+            room_number(number),
+            clean_room_type(room_type),
+            check_capacity(capacity),
+            check_price(price_per_night, hotel.currency),
         )
         room.events.append(room.snapshot(RoomCreated, hotel))
         return room
@@ -97,9 +128,10 @@ class Room:
     ) -> None:
         new_capacity = self.capacity if capacity is None else capacity
         new_price = self.price_per_night if price_per_night is None else price_per_night
-        Room.validate(new_capacity, new_price)
+        check_capacity(new_capacity)
+        check_price(new_price, hotel.currency)
         if room_type is not None:
-            self.room_type = clean_text(room_type, "room type")
+            self.room_type = clean_room_type(room_type)
         self.capacity, self.price_per_night = new_capacity, new_price
         if in_service is not None:
             self.in_service = in_service
@@ -176,7 +208,7 @@ class ApprovalRequest:
 
     def reject(self, manager_id: int, manager_name: str, reason: str, now: datetime) -> None:
         self._ensure_pending()
-        reason = clean_text(reason, "reason", 200)
+        reason = rejection_reason(reason)
         self.status, self.decided_by, self.decided_by_name, self.decided_at, self.reason = (
             ApprovalStatus.REJECTED,
             manager_id,

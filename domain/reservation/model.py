@@ -16,12 +16,12 @@ from domain.reservation.events import (
     ReservationRejected,
 )
 from domain.shared.errors import (
+    BookingTooFarAhead,
     CancelTooLate,
     CheckInInPast,
     CheckOutNotAfterCheckIn,
     GuestCountOutOfRange,
     IllegalTransition,
-    InvalidInput,
     NotFound,
     RoomOutOfService,
     StayTooLong,
@@ -71,20 +71,32 @@ def nights_between(check_in: date, check_out: date) -> list[date]:
     return [check_in + timedelta(days=i) for i in range((check_out - check_in).days)]
 
 
+def check_check_in(check_in: date, today: date, policy: BookingPolicy) -> None:
+    """A check-in day is today or later at the hotel, and within the booking horizon."""
+    if check_in < today:
+        raise CheckInInPast(check_in=check_in.isoformat())
+    if (check_in - today).days > policy.max_days_ahead:
+        raise BookingTooFarAhead(max_days=policy.max_days_ahead)
+
+
+def check_check_out(check_in: date, check_out: date, policy: BookingPolicy) -> int:
+    """The number of nights from check-in to check-out, when the stay is long enough and not too long."""
+    if check_out <= check_in:
+        raise CheckOutNotAfterCheckIn()
+    nights = (check_out - check_in).days
+    if nights > policy.max_nights:
+        raise StayTooLong(max_nights=policy.max_nights, nights=nights)
+    return nights
+
+
 def validate_stay(
     room: CatalogRoom, check_in: date, check_out: date, guests: int, now: datetime, policy: BookingPolicy
 ) -> None:
     """Every rule a stay must meet before any night is held, with the guest's own reasons."""
     if check_out <= check_in:
         raise CheckOutNotAfterCheckIn()
-    today = room.today(now)
-    if check_in < today:
-        raise CheckInInPast(check_in=check_in.isoformat())
-    if (check_in - today).days > policy.max_days_ahead:
-        raise InvalidInput(reason=f"Bookings open at most {policy.max_days_ahead} days ahead.")
-    nights = (check_out - check_in).days
-    if nights > policy.max_nights:
-        raise StayTooLong(max_nights=policy.max_nights, nights=nights)
+    check_check_in(check_in, room.today(now), policy)
+    check_check_out(check_in, check_out, policy)
     if not 1 <= guests <= room.capacity:
         raise GuestCountOutOfRange(capacity=room.capacity, guests=guests)
     if not room.in_service:

@@ -1,82 +1,107 @@
-"""Domain errors. Each carries a stable `code` (the bot translates it) and an English message
-fit to show a guest or a manager as it is."""
+"""Domain errors. Each carries a stable `code` and its parameters only; the sentence a guest or a
+manager reads lives with the adapter that speaks to them (the bot's text catalog, in every
+language it speaks). `str(error)` is a short debug form for logs: `code(name=value, ...)`."""
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 
 class DomainError(Exception):
-    code = "error"
-    template = "Something is not right with that request."
+    code: ClassVar[str] = "error"
+    # The parameters every instance carries (each must be given, no other is accepted).
+    fields: ClassVar[tuple[str, ...]] = ()
+    # Parameters that are amounts of money in minor units, each with the parameter naming its currency.
+    money: ClassVar[dict[str, str]] = {}
     # A transient error is the world's trouble, not the request's: trying again later may succeed.
-    transient = False
+    transient: ClassVar[bool] = False
 
     def __init__(self, **params: Any) -> None:
+        if set(params) != set(self.fields):
+            raise TypeError(f"{type(self).__name__} takes {self.fields}, not {tuple(params)}")
         self.params = params
-        super().__init__(self.template.format(**params))
-
-    @property
-    def message(self) -> str:
-        return str(self)
+        details = ", ".join(f"{k}={v!r}" for k, v in params.items())
+        super().__init__(f"{self.code}({details})")
 
 
 class NotFound(DomainError):
     code = "not_found"
-    template = "We could not find that {what}."
+    fields = ("what",)  # "hotel", "room", "reservation"
 
 
 class NotAllowed(DomainError):
     code = "not_allowed"
-    template = "Sorry, you are not allowed to do that."
 
 
 class InvalidInput(DomainError):
+    """Something typed or given does not meet a rule; each rule is its own subclass."""
+
     code = "invalid_input"
-    template = "{reason}"
+
+
+class TextEmpty(InvalidInput):
+    code = "text_empty"
+    fields = ("what",)  # "hotel_name", "city", "room_number", "room_type", "reason"
+
+
+class TextTooLong(InvalidInput):
+    code = "text_too_long"
+    fields = ("what", "limit")
+
+
+class UnknownTimezone(InvalidInput):
+    code = "unknown_timezone"
+    fields = ("timezone",)
+
+
+class UnknownCurrency(InvalidInput):
+    code = "unknown_currency"
+    fields = ("currency",)
 
 
 # --- reservation -----------------------------------------------------------------------------
 
 
-class CheckOutNotAfterCheckIn(DomainError):
+class CheckOutNotAfterCheckIn(InvalidInput):
     code = "check_out_not_after_check_in"
-    template = "The check-out date must be after the check-in date."
 
 
-class CheckInInPast(DomainError):
+class CheckInInPast(InvalidInput):
     code = "check_in_in_past"
-    template = "The check-in date {check_in} has already passed at the hotel."
+    fields = ("check_in",)
 
 
-class StayTooLong(DomainError):
+class BookingTooFarAhead(InvalidInput):
+    code = "booking_too_far_ahead"
+    fields = ("max_days",)
+
+
+class StayTooLong(InvalidInput):
     code = "stay_too_long"
-    template = "A stay can be at most {max_nights} nights; this one is {nights}."
+    fields = ("max_nights", "nights")
 
 
-class GuestCountOutOfRange(DomainError):
+class GuestCountOutOfRange(InvalidInput):
     code = "guest_count_out_of_range"
-    template = "This room takes between 1 and {capacity} guests; you asked for {guests}."
+    fields = ("capacity", "guests")
 
 
 class RoomOutOfService(DomainError):
     code = "room_out_of_service"
-    template = "Room {number} is not taking bookings right now."
+    fields = ("number",)
 
 
 class RoomTaken(DomainError):
     code = "room_taken"
-    template = "Sorry, that room has just been taken for some of those nights. Please pick another."
 
 
 class IllegalTransition(DomainError):
     code = "illegal_transition"
-    template = "This reservation is {status}; it cannot be {action} any more."
+    fields = ("status", "action")
 
 
 class CancelTooLate(DomainError):
     code = "cancel_too_late"
-    template = "Check-in day has started at the hotel; this reservation can no longer be cancelled."
 
 
 # --- payment -----------------------------------------------------------------------------------
@@ -84,28 +109,22 @@ class CancelTooLate(DomainError):
 
 class PaymentDeclined(DomainError):
     code = "payment_declined"
-    template = "The payment was declined: {reason}. Nothing was booked or charged."
+    fields = ("reason",)  # the provider's own words
 
 
 class PaymentUnavailable(DomainError):
     code = "payment_unavailable"
     transient = True
-    template = "The payment could not be completed just now. Nothing was booked or charged."
 
 
 class PaymentTakenBookingPending(DomainError):
     code = "payment_taken_booking_pending"
-    template = (
-        "Your payment went through; we are still confirming the reservation. "
-        "It will appear in /my within a few minutes."
-    )
     transient = True
 
 
 class PaymentsBusy(DomainError):
     code = "payments_busy"
     transient = True
-    template = "Payments are busy, please try again in a few minutes. Nothing was booked or charged."
 
 
 # --- hotel -------------------------------------------------------------------------------------
@@ -113,17 +132,33 @@ class PaymentsBusy(DomainError):
 
 class RoomNumberTaken(DomainError):
     code = "room_number_taken"
-    template = "This hotel already has a room {number}."
+    fields = ("number",)
 
 
-class InvalidRoom(DomainError):
+class InvalidRoom(InvalidInput):
+    """A room's terms break a rule; each rule is its own subclass."""
+
     code = "invalid_room"
-    template = "{reason}"
+
+
+class RoomCapacityOutOfRange(InvalidRoom):
+    code = "room_capacity_out_of_range"
+    fields = ("max",)
+
+
+class RoomPriceNotPositive(InvalidRoom):
+    code = "room_price_not_positive"
+
+
+class RoomPriceTooHigh(InvalidRoom):
+    code = "room_price_too_high"
+    fields = ("max", "currency")
+    money = {"max": "currency"}
 
 
 class AlreadyDecided(DomainError):
     code = "already_decided"
-    template = "This reservation was already {status}; nothing was changed."
+    fields = ("status",)
 
 
 class NotReadyYet(Exception):

@@ -19,15 +19,18 @@ def format_money(amount: int, currency: str) -> str:
 
 
 def parse_money(text: str, currency: str) -> int | None:
-    """'120', '120.5', '1,200.00' -> minor units; None when it is not an amount of this currency."""
+    """How people write an amount of `currency` -> its minor units: '120', '120.5', '1,200.00',
+    '120000 KRW'. None when it is no amount of this currency (not a number, or finer than its
+    minor unit: KRW and JPY have none). Whether the amount is acceptable (above zero, not too
+    high) is the caller's rule, not the parser's."""
     cleaned = text.strip().replace(",", "").replace(" ", "").upper().removesuffix(currency.upper())
-    if not cleaned or len(cleaned) > 15:
+    if not cleaned or len(cleaned) > 30:
         return None
     try:
         value = Decimal(cleaned)
     except InvalidOperation:
         return None
-    if not value.is_finite() or value <= 0:
+    if not value.is_finite() or value.adjusted() > 18:  # no price has more than 19 digits
         return None
     minor = value.scaleb(decimals(currency))
     if minor != minor.to_integral_value():

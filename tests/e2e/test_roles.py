@@ -58,7 +58,7 @@ async def test_a_manager_edits_a_room_and_pages_through_a_long_board(sqlite_worl
     rooms = await say(manager, "/rooms", "Rooms of Seaside Inn")
     menu = await tap(manager, rooms, "101 ·", "What do you want to change?")
     await tap(manager, menu, "Price", "New price per night for room 101")
-    await say(manager, "abc", "price above zero")
+    await say(manager, "abc", "could not read that as a price")
     await say(manager, "150000", "Room 101 updated: double, up to 2, 150,000 KRW/night, in service")
     rooms = await say(manager, "/rooms", "Rooms of Seaside Inn")
     menu = await tap(manager, rooms, "102 ·", "What do you want to change?")
@@ -67,7 +67,7 @@ async def test_a_manager_edits_a_room_and_pages_through_a_long_board(sqlite_worl
     )
     menu = await tap(manager, await say(manager, "/rooms", "Rooms of"), "103 ·", "What do you want to change?")
     await tap(manager, menu, "Capacity", "New capacity for room 103")
-    await say(manager, "25", "whole number")
+    await say(manager, "25", "A room takes 1 to 20 guests")
     await say(manager, "3", "Room 103 updated: single, up to 3")
 
     async def board_shows(text: str, page_text: str) -> object:
@@ -93,7 +93,7 @@ async def test_admin_commands_report_and_refuse(sqlite_world: World) -> None:
     await setup_hotel(sqlite_world)
     admin = api.users[ADMIN]
     await say(admin, "/addhotel only two | parts", "Usage: /addhotel")
-    await say(admin, "/addhotel X | Y | Mars/Base | EUR", "Unknown timezone")
+    await say(admin, "/addhotel X | Y | Mars/Base | EUR", "I do not know the timezone Mars/Base")
     await say(admin, "/grant abc 1", "Usage: /grant")
     await say(admin, "/grant 5 99", "could not find that hotel")
     hotels = await say(admin, "/hotels", "Seaside Inn")

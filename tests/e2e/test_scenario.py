@@ -43,7 +43,7 @@ async def book(world: World, guest_id: int, name: str, check_in: date, nights: i
     calendar = await say(guest, "/book", "pick your check-in day")
     calendar = await pick_day(guest, calendar, check_in, "Now pick your check-out day")
     ask = await pick_day(guest, calendar, check_in + timedelta(days=nights), "How many guests")
-    await say(guest, "9", "takes 1 to 2 guests")  # too many guests: asked again
+    await say(guest, "9", "take 1 to 2 guests")  # too many guests: asked again
     rooms = await tap(guest, ask, "2", "Free from")
     confirm = await tap(guest, rooms, room, "Please check")
     assert f"Total: {120_000 * nights:,} KRW" in confirm.text

@@ -111,6 +111,20 @@ async def test_after_the_deadline_the_request_is_rejected_refunded_and_the_guest
 
     await eventually(view_says_so)
     assert await jobs.reject_overdue() == 0
+    await w.api.wait_idle()
+    # The managers' copy says it too, in their own words.
+    assert _texts(w, MANAGER, "Rejected by —") and _texts(w, MANAGER, "the hotel did not answer in time")
+
+
+async def test_the_deadline_reason_reaches_a_korean_guest_in_korean(clocked: Clocked) -> None:
+    w = clocked
+    await w.container.users.set_language(GUEST, "ko")
+    await _placed_request(w)
+    w.clock.advance(timedelta(hours=24, minutes=1))
+    assert await w.jobs().reject_overdue() == 1
+    await w.api.user(GUEST, "Guest").expect("호텔이 기한 안에 답하지 않았습니다")
+    await w.api.wait_idle()
+    assert not _texts(w, GUEST, "did not answer in time")
 
 
 async def test_an_approval_at_the_last_moment_wins_over_the_deadline(clocked: Clocked) -> None:

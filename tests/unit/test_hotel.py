@@ -17,11 +17,11 @@ OTHER_MANAGER = 600
 
 
 async def test_an_admin_adds_a_hotel_and_bad_settings_are_refused(world: World) -> None:
-    with pytest.raises(errors.InvalidInput, match="timezone"):
+    with pytest.raises(errors.UnknownTimezone):
         await hotel.add_hotel(hc.AddHotel(name="X", city="Y", timezone="Mars/Base", currency="EUR"), world.hotel_uow)
-    with pytest.raises(errors.InvalidInput, match="currency"):
+    with pytest.raises(errors.UnknownCurrency):
         await hotel.add_hotel(hc.AddHotel(name="X", city="Y", timezone="UTC", currency="EURO"), world.hotel_uow)
-    with pytest.raises(errors.InvalidInput, match="name"):
+    with pytest.raises(errors.TextEmpty, match="hotel_name"):
         await hotel.add_hotel(hc.AddHotel(name="  ", city="Y", timezone="UTC", currency="EUR"), world.hotel_uow)
     h = await hotel.add_hotel(
         hc.AddHotel(name="  Grand   Hotel ", city="Rome", timezone="Europe/Rome", currency="eur"), world.hotel_uow
@@ -39,7 +39,12 @@ async def test_a_manager_creates_a_room_and_the_catalog_hears_of_it(world: World
 
 @pytest.mark.parametrize(
     ("capacity", "price", "error"),
-    [(0, 100, errors.InvalidRoom), (21, 100, errors.InvalidRoom), (2, 0, errors.InvalidRoom)],
+    [
+        (0, 100, errors.RoomCapacityOutOfRange),
+        (21, 100, errors.RoomCapacityOutOfRange),
+        (2, 0, errors.RoomPriceNotPositive),
+        (2, 100_000_001, errors.RoomPriceTooHigh),
+    ],
 )
 async def test_a_room_must_make_sense(world: World, capacity: int, price: int, error: type) -> None:
     with pytest.raises(error):
@@ -132,8 +137,9 @@ async def test_a_manager_approves_a_request_once(world: World) -> None:
     request = await hotel.approve_reservation(approve, world.hotel_uow, world.clock)
     assert request.status is ApprovalStatus.APPROVED and request.decided_by == MANAGER
     assert isinstance(world.hotel_uow.outbox[-1], ReservationApproved)
-    with pytest.raises(errors.AlreadyDecided, match="already approved"):
+    with pytest.raises(errors.AlreadyDecided) as refused:
         await hotel.approve_reservation(approve, world.hotel_uow, world.clock)
+    assert refused.value.params == {"status": "approved"}
     with pytest.raises(errors.AlreadyDecided):
         await hotel.reject_reservation(
             hc.RejectReservation(

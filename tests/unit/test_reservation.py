@@ -51,7 +51,7 @@ async def test_a_paid_reservation_is_placed_holds_its_nights_and_announces_itsel
         ({"guests": 3}, errors.GuestCountOutOfRange),
         ({"guests": 0}, errors.GuestCountOutOfRange),
         ({"room_id": uuid4()}, errors.NotFound),
-        ({"check_in": date(2029, 1, 1)}, errors.InvalidInput),
+        ({"check_in": date(2029, 1, 1)}, errors.BookingTooFarAhead),
     ],
 )
 async def test_a_stay_that_breaks_a_rule_is_refused_with_a_reason_and_changes_nothing(
@@ -59,7 +59,7 @@ async def test_a_stay_that_breaks_a_rule_is_refused_with_a_reason_and_changes_no
 ) -> None:
     with pytest.raises(error) as raised:
         await world.place(**kwargs)
-    assert raised.value.message  # a sentence fit to show the guest
+    assert type(raised.value) is error
     assert_nothing_left(world)
     assert world.provider.calls == 0
 
@@ -188,8 +188,9 @@ async def test_illegal_transitions_are_refused_with_a_clear_error(world: World) 
     r = await world.place()
     stored = world.reservation_uow.store["reservations"][r.id]
     stored.reject("no")
-    with pytest.raises(errors.IllegalTransition, match="rejected; it cannot be cancelled"):
+    with pytest.raises(errors.IllegalTransition) as refused:
         stored.cancel(GUEST, NOW, "UTC")
+    assert refused.value.params == {"status": "rejected", "action": "cancelled"}
     with pytest.raises(errors.IllegalTransition):
         stored.confirm("Mia")
     r2 = await world.place(check_in=date(2026, 12, 20))
@@ -270,7 +271,7 @@ async def test_paid_but_not_recorded_keeps_the_hold_and_the_sweep_places_it(worl
         await original()
 
     uow.commit = commit_fails_once_paid  # type: ignore[method-assign]
-    with pytest.raises(errors.PaymentTakenBookingPending, match="payment went through"):
+    with pytest.raises(errors.PaymentTakenBookingPending):
         await world.place()
     (held,) = uow.store["reservations"].values()
     assert held.status is ReservationStatus.PENDING_PAYMENT and nights_held(world) == 2

@@ -1,0 +1,13 @@
+"""Managers: Approve / Reject (with a reason) on each new reservation (decisions), /addroom and
+/rooms (rooms), /board (board). Every button is checked on the server: the presser must manage
+*that* hotel."""
+
+from __future__ import annotations
+
+from telegram.ext import BaseHandler
+
+from bot.manager import board, decisions, rooms
+
+
+def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
+    return [*decisions.handlers(), *rooms.handlers(), *board.handlers()]
