@@ -139,6 +139,7 @@ EN: dict[str, str] = {
     "e_cancel_too_late": "Check-in day has started at the hotel; this reservation can no longer be cancelled.",
     "e_already_decided": "This reservation was already {status}; nothing was changed.",
     "e_room_number_taken": "This hotel already has a room {number}.",
+    "m_guest_cancelled": "🚫 The guest cancelled reservation {code} (room {number}, {check_in} → {check_out}) after your decision. The stay will not happen; the payment is refunded.",
 }
 
 KO: dict[str, str] = {
@@ -266,6 +267,7 @@ KO: dict[str, str] = {
     "e_cancel_too_late": "호텔 현지 기준으로 체크인 날이 시작되어 더 이상 취소할 수 없습니다.",
     "e_already_decided": "이 예약은 이미 처리되었습니다. 아무것도 변경되지 않았습니다.",
     "e_room_number_taken": "이 호텔에는 이미 {number}호가 있습니다.",
+    "m_guest_cancelled": "🚫 고객이 결정 이후 예약 {code}({number}호, {check_in} → {check_out})을(를) 취소했습니다. 숙박은 진행되지 않으며 결제는 환불됩니다.",
 }
 
 CATALOG = {"en": EN, "ko": KO}
