@@ -1,5 +1,14 @@
-"""The notifier: tells managers about new reservations (with Approve / Reject buttons, edited in
-place for every manager once decided) and guests about everything that happens to theirs.
+"""The notifier: tells managers about requests the hotel opened for their decision (with
+Approve / Reject buttons, edited in place for every manager as the request changes) and guests
+about everything that happens to their reservations.
+
+What users are told is true, in order, and once:
+- every message is claimed (event, recipient) before it is sent and marked sent after, the mark
+  written even if the delivery is interrupted, so a redelivered or duplicated event sends nothing;
+- a notice about a state the reservation has already left is not sent, and a manager copy is
+  always rendered from the request as it stands, never from the event;
+- what follows a message waits for it (a decision for the request, a refund for the
+  cancellation), and the wiring serialises deliveries of one reservation.
 
 Messages go through python-telegram-bot's Bot with its AIORateLimiter, which waits out a 429 and
 tries again. A user who blocked the bot is logged and skipped, never retried."""
@@ -8,8 +17,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
-from typing import Any
+from datetime import UTC, datetime, timedelta
+from typing import Any, Protocol
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -19,26 +28,42 @@ from telegram.error import BadRequest, Forbidden
 from bot import callbacks as cb
 from bot.ports import RequestMessages, Users
 from bot.texts import reason_text, reservation_code, t
-from domain.hotel.events import ReservationApproved, ReservationRejectedByHotel
+from domain.hotel.events import ApprovalRequested, ApprovalWithdrawn, ReservationApproved, ReservationRejectedByHotel
 from domain.hotel.model import ApprovalRequest, ApprovalStatus, Hotel
 from domain.hotel.ports import HotelReader
 from domain.payment.events import PaymentRefunded
-from domain.reservation.events import (
-    ReservationCancelled,
-    ReservationConfirmed,
-    ReservationPlaced,
-    ReservationRejected,
-)
+from domain.reservation.events import ReservationCancelled, ReservationConfirmed, ReservationRejected
+from domain.reservation.model import ReservationStatus
+from domain.reservation.ports import ReservationStates
 from domain.shared.errors import NotReadyYet
 from domain.shared.events import Event
 from domain.shared.money import format_money
 
 log = logging.getLogger(__name__)
 
+# An event that must wait for an earlier message waits at most this long (counted from when it
+# happened); after that it is told anyway rather than never.
+PATIENCE = timedelta(minutes=10)
+REQUESTED = "requested"  # noted once every manager of the hotel was sent the request
 
-class RequestNotRecordedYet(NotReadyYet):
-    """The hotel context has not recorded the approval request yet: try again shortly, so that
-    no manager ever sees a button the hotel would not recognise."""
+
+class Notices(Protocol):
+    """What was told to whom: a claim per (event, recipient) taken before sending."""
+
+    async def claim(self, event_id: UUID, chat_id: int, reservation_id: UUID, kind: str) -> bool:
+        """True: send it now; False: it was sent already. Raises NotReadyYet while another
+        delivery of the same event is sending it."""
+        ...
+
+    async def done(self, event_id: UUID, chat_id: int, message_id: int | None) -> None: ...
+
+    async def release(self, event_id: UUID, chat_id: int) -> None: ...
+
+    async def kinds(self, reservation_id: UUID) -> set[str]: ...
+
+
+class EarlierMessagePending(NotReadyYet):
+    """What this event says must follow a message that has not been sent yet."""
 
 
 def request_text(lang: str, request: ApprovalRequest, hotel_name: str) -> str:
@@ -75,16 +100,28 @@ def local_time(at: datetime | None, timezone: str) -> str:
 
 
 def decided_text(lang: str, request: ApprovalRequest, hotel: Hotel) -> str:
+    """The request as it stands: the decision, and whether the guest cancelled since."""
     base = request_text(lang, request, hotel.name)
     at = local_time(request.decided_at, hotel.timezone)
-    if request.status is ApprovalStatus.APPROVED:
-        return base + "\n\n" + t(lang, "m_approved", name=request.decided_by_name, at=at)
-    if request.status is ApprovalStatus.REJECTED:
-        reason = reason_text(lang, request.reason)
-        return base + "\n\n" + t(lang, "m_rejected", name=request.decided_by_name, at=at, reason=reason)
-    if request.status is ApprovalStatus.WITHDRAWN:
-        return base + "\n\n" + t(lang, "m_withdrawn", at=at)
-    return base
+    lines = []
+    if request.decided_by_name is not None and request.status is not ApprovalStatus.WITHDRAWN:
+        if request.reason is None:
+            lines.append(t(lang, "m_approved", name=request.decided_by_name, at=at))
+        else:
+            lines.append(
+                t(lang, "m_rejected", name=request.decided_by_name, at=at, reason=reason_text(lang, request.reason))
+            )
+    if request.status in (ApprovalStatus.WITHDRAWN, ApprovalStatus.CANCELLED):
+        lines.append(t(lang, "m_withdrawn", at=local_time(request.withdrawn_at or request.decided_at, hotel.timezone)))
+    return "\n\n".join([base, *lines]) if lines else base
+
+
+def manager_copy(lang: str, request: ApprovalRequest, hotel: Hotel) -> tuple[str, InlineKeyboardMarkup | None]:
+    """A manager's copy of a request: with the buttons while it awaits a decision (also when it
+    was decided before the managers heard of it, e.g. by the deadline, it shows the outcome)."""
+    if request.status is ApprovalStatus.PENDING:
+        return request_text(lang, request, hotel.name), decision_keyboard(lang, request.reservation_id)
+    return decided_text(lang, request, hotel), None
 
 
 class Notifier:
@@ -94,14 +131,17 @@ class Notifier:
         hotels: HotelReader,
         users: Users,
         request_messages: RequestMessages,
-        wait_for_request_s: float = 2.0,
+        notices: Notices,
+        reservations: ReservationStates,
     ) -> None:
         self.bot = bot
         self.hotels = hotels
         self.users = users
         self.request_messages = request_messages
-        self.wait_for_request_s = wait_for_request_s
+        self.notices = notices
+        self.reservations = reservations
         self.sent = 0
+        self._delivering: set[asyncio.Future[None]] = set()
 
     async def send(self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None) -> Message | None:
         try:
@@ -115,58 +155,132 @@ class Notifier:
         self.sent += 1
         return message
 
-    async def edit(self, chat_id: int, message_id: int, text: str) -> None:
+    async def edit(self, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
         try:
-            await self.bot.edit_message_text(chat_id=chat_id, message_id=message_id, text=text, reply_markup=None)
+            await self.bot.edit_message_text(chat_id=chat_id, message_id=message_id, text=text, reply_markup=markup)
         except Forbidden as exc:
             log.warning("user %s cannot be reached (%s); not retrying", chat_id, exc.message)
-        except BadRequest as exc:  # already edited, or deleted by the user: nothing to do
+        except BadRequest as exc:  # unchanged, or deleted by the user: nothing to do
             log.info("message %s/%s not edited: %s", chat_id, message_id, exc.message)
 
     async def _lang(self, user_id: int) -> str:
         return await self.users.language(user_id) or "en"
 
-    async def _request(self, reservation_id: UUID, wait: bool) -> ApprovalRequest:
-        deadline = asyncio.get_running_loop().time() + (self.wait_for_request_s if wait else 0)
-        while True:
-            request = await self.hotels.approval(reservation_id)
-            if request is not None:
-                return request
-            if asyncio.get_running_loop().time() >= deadline:
-                raise RequestNotRecordedYet(str(reservation_id))
-            await asyncio.sleep(0.05)
+    # --- once: claim, send, mark ---------------------------------------------------------------
+    async def _once(
+        self,
+        event: Event,
+        chat_id: int,
+        reservation_id: UUID,
+        kind: str,
+        text: str,
+        markup: InlineKeyboardMarkup | None = None,
+    ) -> None:
+        """Send unless this event already told this recipient. The send and its mark run on
+        their own: a delivery interrupted meanwhile (a dropped broker connection cancels it)
+        neither loses the mark nor leaves the claim to be sent again."""
+        if not await self.notices.claim(event.event_id, chat_id, reservation_id, kind):
+            return
+        task = asyncio.ensure_future(self._deliver(event.event_id, chat_id, reservation_id, kind, text, markup))
+        self._delivering.add(task)
+        task.add_done_callback(self._delivering.discard)
+        await asyncio.shield(task)
 
-    # --- the policies -------------------------------------------------------------------------
-    async def on_placed(self, event: ReservationPlaced) -> None:
-        request = await self._request(event.reservation_id, wait=True)
+    async def _deliver(
+        self,
+        event_id: UUID,
+        chat_id: int,
+        reservation_id: UUID,
+        kind: str,
+        text: str,
+        markup: InlineKeyboardMarkup | None,
+    ) -> None:
+        try:
+            message = await self.send(chat_id, text, markup)
+        except BaseException:
+            await self.notices.release(event_id, chat_id)  # not sent: the retry sends it
+            raise
+        if message is not None and kind == "request":
+            await self.request_messages.record(reservation_id, chat_id, message.message_id)
+        await self.notices.done(event_id, chat_id, message.message_id if message else None)
+
+    async def _note(self, event: Event, reservation_id: UUID, kind: str) -> None:
+        """Remember that this event's messages went out (a row with no recipient)."""
+        if await self.notices.claim(event.event_id, 0, reservation_id, kind):
+            await self.notices.done(event.event_id, 0, None)
+
+    async def _after(self, event: Event, reservation_id: UUID, *kinds: str) -> None:
+        """Wait (retry later) until a message of one of `kinds` about this reservation went out."""
+        if datetime.now(UTC) - event.occurred_at > PATIENCE:
+            return
+        if not set(kinds) & await self.notices.kinds(reservation_id):
+            raise EarlierMessagePending(f"{event.routing_key()} {reservation_id} waits for {'/'.join(kinds)}")
+
+    async def _is_now(self, event: Event, reservation_id: UUID, status: ReservationStatus) -> bool:
+        current = await self.reservations.status(reservation_id)
+        if current is not status:
+            log.info("%s about %s not told: the reservation is %s now", event.routing_key(), reservation_id, current)
+            return False
+        return True
+
+    # --- managers ------------------------------------------------------------------------------
+    async def on_requested(self, event: ApprovalRequested) -> None:
+        request = await self.hotels.approval(event.reservation_id)
         hotel = await self.hotels.hotel(event.hotel_id)
-        if hotel is None or request.status is ApprovalStatus.WITHDRAWN:
-            return  # cancelled before the managers heard of it: nothing to tell them
-        already = {chat for chat, _ in await self.hotels.approval_messages(event.reservation_id)}
-        for manager in sorted(hotel.managers - already):
-            lang = await self._lang(manager)
-            text = request_text(lang, request, hotel.name)
-            if request.status is ApprovalStatus.PENDING:
-                message = await self.send(manager, text, decision_keyboard(lang, event.reservation_id))
-            else:
-                message = await self.send(manager, decided_text(lang, request, hotel))
-            if message is not None:
-                await self.request_messages.record(event.reservation_id, manager, message.message_id)
+        if request is not None and hotel is not None and request.status is not ApprovalStatus.WITHDRAWN:
+            for manager in sorted(hotel.managers):
+                lang = await self._lang(manager)
+                if request.status is ApprovalStatus.PENDING:
+                    text, markup = (
+                        request_text(lang, request, hotel.name),
+                        decision_keyboard(lang, event.reservation_id),
+                    )
+                else:  # decided before the managers heard of it (e.g. by the deadline)
+                    text, markup = decided_text(lang, request, hotel), None
+                await self._once(event, manager, event.reservation_id, "request", text, markup)
+        await self._note(event, event.reservation_id, REQUESTED)
 
-    async def _show_decision(self, reservation_id: UUID) -> ApprovalRequest | None:
+    async def _show_request(self, reservation_id: UUID) -> ApprovalRequest | None:
+        """Every manager copy rendered from the request as it stands now."""
         request = await self.hotels.approval(reservation_id)
-        if request is None:
-            return None
-        hotel = await self.hotels.hotel(request.hotel_id)
-        if hotel is None:
+        hotel = await self.hotels.hotel(request.hotel_id) if request is not None else None
+        if request is None or hotel is None:
             return None
         for chat_id, message_id in await self.hotels.approval_messages(reservation_id):
-            await self.edit(chat_id, message_id, decided_text(await self._lang(chat_id), request, hotel))
+            lang = await self._lang(chat_id)
+            if request.status is ApprovalStatus.PENDING:
+                await self.edit(
+                    chat_id,
+                    message_id,
+                    request_text(lang, request, hotel.name),
+                    decision_keyboard(lang, reservation_id),
+                )
+            else:
+                await self.edit(chat_id, message_id, decided_text(lang, request, hotel))
         return request
 
     async def on_decided(self, event: ReservationApproved | ReservationRejectedByHotel) -> None:
-        await self._show_decision(event.reservation_id)
+        await self._after(event, event.reservation_id, REQUESTED)
+        await self._show_request(event.reservation_id)
 
+    async def on_withdrawn(self, event: ApprovalWithdrawn) -> None:
+        await self._after(event, event.reservation_id, REQUESTED)
+        request = await self._show_request(event.reservation_id)
+        if request is None or event.previous_status == ApprovalStatus.PENDING.value:
+            return  # nothing was decided: the edited copies say all there is to say
+        hotel = await self.hotels.hotel(request.hotel_id)
+        for manager in sorted(hotel.managers if hotel else ()):
+            text = t(
+                await self._lang(manager),
+                "m_guest_cancelled",
+                code=reservation_code(event.reservation_id),
+                number=request.room_number,
+                check_in=request.check_in,
+                check_out=request.check_out,
+            )
+            await self._once(event, manager, event.reservation_id, "withdrawn", text)
+
+    # --- guests --------------------------------------------------------------------------------
     async def _guest_facts(self, reservation_id: UUID) -> dict[str, Any]:
         request = await self.hotels.approval(reservation_id)
         facts: dict[str, Any] = {
@@ -187,37 +301,40 @@ class Notifier:
         return facts
 
     async def on_confirmed(self, event: ReservationConfirmed) -> None:
-        facts = await self._guest_facts(event.reservation_id)
-        await self.send(event.guest_id, t(await self._lang(event.guest_id), "n_confirmed", **facts))
+        if await self._is_now(event, event.reservation_id, ReservationStatus.CONFIRMED):
+            facts = await self._guest_facts(event.reservation_id)
+            text = t(await self._lang(event.guest_id), "n_confirmed", **facts)
+            await self._once(event, event.guest_id, event.reservation_id, "confirmed", text)
 
     async def on_rejected(self, event: ReservationRejected) -> None:
-        facts = await self._guest_facts(event.reservation_id)
-        lang = await self._lang(event.guest_id)
-        await self.send(event.guest_id, t(lang, "n_rejected", reason=reason_text(lang, event.reason), **facts))
+        if await self._is_now(event, event.reservation_id, ReservationStatus.REJECTED):
+            facts = await self._guest_facts(event.reservation_id)
+            lang = await self._lang(event.guest_id)
+            text = t(lang, "n_rejected", reason=reason_text(lang, event.reason), **facts)
+            await self._once(event, event.guest_id, event.reservation_id, "rejected", text)
 
     async def on_cancelled(self, event: ReservationCancelled) -> None:
-        await self.send(
-            event.guest_id,
-            t(await self._lang(event.guest_id), "n_cancelled", code=reservation_code(event.reservation_id)),
-        )
-        await self._show_decision(event.reservation_id)
+        # The managers' copies follow the hotel's own account (on_withdrawn), never this event.
+        if await self._is_now(event, event.reservation_id, ReservationStatus.CANCELLED):
+            text = t(await self._lang(event.guest_id), "n_cancelled", code=reservation_code(event.reservation_id))
+            await self._once(event, event.guest_id, event.reservation_id, "cancelled", text)
 
     async def on_refunded(self, event: PaymentRefunded) -> None:
-        await self.send(
-            event.guest_id,
-            t(
-                await self._lang(event.guest_id),
-                "n_refunded",
-                code=reservation_code(event.reservation_id),
-                amount=format_money(event.amount, event.currency),
-            ),
+        await self._after(event, event.reservation_id, "cancelled", "rejected")
+        text = t(
+            await self._lang(event.guest_id),
+            "n_refunded",
+            code=reservation_code(event.reservation_id),
+            amount=format_money(event.amount, event.currency),
         )
+        await self._once(event, event.guest_id, event.reservation_id, "refunded", text)
 
     def policies(self) -> dict[type[Event], Any]:
         return {
-            ReservationPlaced: self.on_placed,
+            ApprovalRequested: self.on_requested,
             ReservationApproved: self.on_decided,
             ReservationRejectedByHotel: self.on_decided,
+            ApprovalWithdrawn: self.on_withdrawn,
             ReservationConfirmed: self.on_confirmed,
             ReservationRejected: self.on_rejected,
             ReservationCancelled: self.on_cancelled,

@@ -178,6 +178,7 @@ EN: dict[str, str] = {
     "p_action_rejected": "rejected",
     "p_action_cancelled": "cancelled",
     "p_action_refunded": "refunded",
+    "m_guest_cancelled": "🚫 The guest cancelled reservation {code} (room {number}, {check_in} → {check_out}) after your decision. The stay will not happen; the payment is refunded.",
 }
 
 KO: dict[str, str] = {
@@ -340,6 +341,7 @@ KO: dict[str, str] = {
     "p_action_rejected": "거절",
     "p_action_cancelled": "취소",
     "p_action_refunded": "환불",
+    "m_guest_cancelled": "🚫 고객이 결정 이후 예약 {code}({number}호, {check_in} → {check_out})을(를) 취소했습니다. 숙박은 진행되지 않으며 결제는 환불됩니다.",
 }
 
 CATALOG = {"en": EN, "ko": KO}

@@ -1,23 +1,21 @@
 """notifier ← what managers and guests must hear about.
 
-What to say is the bot's (bot/notifier.py); this module only names what the notifier hears."""
+What to say is the bot's (bot/notifier.py); this module only names what the notifier hears. The
+managers hear of a request when the hotel opens it (ApprovalRequested), not when the reservation
+is placed: the hotel is the one that knows what is there to decide."""
 
 from __future__ import annotations
 
-from domain.hotel.events import ReservationApproved, ReservationRejectedByHotel
+from domain.hotel.events import ApprovalRequested, ApprovalWithdrawn, ReservationApproved, ReservationRejectedByHotel
 from domain.payment.events import PaymentRefunded
-from domain.reservation.events import (
-    ReservationCancelled,
-    ReservationConfirmed,
-    ReservationPlaced,
-    ReservationRejected,
-)
+from domain.reservation.events import ReservationCancelled, ReservationConfirmed, ReservationRejected
 
 NAME = "notifier"
 EVENTS = (
-    ReservationPlaced,
+    ApprovalRequested,
     ReservationApproved,
     ReservationRejectedByHotel,
+    ApprovalWithdrawn,
     ReservationConfirmed,
     ReservationRejected,
     ReservationCancelled,

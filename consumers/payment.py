@@ -16,4 +16,5 @@ async def refund(event: Event, uow: PaymentUnitOfWork, provider: PaymentProvider
     """Not a transactional policy: the refund is a call to the provider, made between two short
     transactions (see refund_for), with the inbox row written in the second."""
     assert isinstance(event, EVENTS)
-    await handlers.refund_for(event, NAME, uow, provider, clock)
+    command = handlers.RefundPayment(reservation_id=event.reservation_id, event_id=event.event_id)
+    await handlers.refund_for(command, NAME, uow, provider, clock)

@@ -1,16 +1,47 @@
-"""reservation ← the hotel's decisions and room changes."""
+"""reservation ← the hotel's events, mapped to the reservation context's own commands: its
+decisions confirm or reject a reservation; room changes refresh the reservation side's catalog."""
 
 from __future__ import annotations
 
-from domain.hotel.events import ReservationApproved, ReservationRejectedByHotel, RoomCreated, RoomUpdated
+from domain.hotel.events import ReservationApproved, ReservationRejectedByHotel, RoomCreated, RoomEvent, RoomUpdated
 from domain.reservation import handlers
+from domain.reservation.commands import ConfirmReservation, RejectReservation, SyncCatalogRoom
+from domain.reservation.model import CatalogRoom
+from domain.reservation.ports import ReservationUnitOfWork
 from domain.shared.events import Event
 from domain.shared.ports import EventPolicy as Policy
 
+
+async def approved(event: ReservationApproved, uow: ReservationUnitOfWork) -> None:
+    command = ConfirmReservation(reservation_id=event.reservation_id, decided_by_name=event.decided_by_name)
+    await handlers.confirm_reservation(command, uow)
+
+
+async def rejected(event: ReservationRejectedByHotel, uow: ReservationUnitOfWork) -> None:
+    await handlers.reject_reservation(RejectReservation(reservation_id=event.reservation_id, reason=event.reason), uow)
+
+
+async def room_changed(event: RoomEvent, uow: ReservationUnitOfWork) -> None:
+    room = CatalogRoom(
+        room_id=event.room_id,
+        hotel_id=event.hotel_id,
+        hotel_name=event.hotel_name,
+        timezone=event.timezone,
+        currency=event.currency,
+        number=event.number,
+        room_type=event.room_type,
+        capacity=event.capacity,
+        price_per_night=event.price_per_night,
+        in_service=event.in_service,
+        revision=event.revision,
+    )
+    await handlers.sync_catalog_room(SyncCatalogRoom(room=room), uow)
+
+
 POLICIES: dict[type[Event], Policy] = {
-    ReservationApproved: handlers.on_reservation_approved,
-    ReservationRejectedByHotel: handlers.on_reservation_rejected,
-    RoomCreated: handlers.on_room_changed,
-    RoomUpdated: handlers.on_room_changed,
+    ReservationApproved: approved,
+    ReservationRejectedByHotel: rejected,
+    RoomCreated: room_changed,
+    RoomUpdated: room_changed,
 }
 EVENTS = tuple(POLICIES)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from domain.hotel.events import ReservationApproved, RoomCreated, RoomUpdated
+from domain.hotel.events import ApprovalRequested, ApprovalWithdrawn, ReservationApproved, RoomCreated, RoomUpdated
 from domain.payment.events import PaymentApproved, PaymentRefunded
 from domain.reservation.events import (
     ReservationCancelled,
@@ -14,7 +14,7 @@ from domain.shared.events import Event
 from domain.shared.ports import EventPolicy as Policy
 from domain.view.ports import ViewUnitOfWork
 
-EVENTS = (
+PROJECTED = (
     ReservationPlaced,
     ReservationConfirmed,
     ReservationRejected,
@@ -27,8 +27,19 @@ EVENTS = (
 )
 
 
+# The hotel's account of its requests. Nothing the view shows depends on them today (the
+# reservation's own events carry the status); it takes them so that a process running the
+# contexts' consumers takes every event they publish, which the in-process bus insists on.
+HEARD_ONLY = (ApprovalRequested, ApprovalWithdrawn)
+
+
 async def project(event: Event, uow: ViewUnitOfWork) -> None:
     await uow.project(event)
 
 
-POLICIES: dict[type[Event], Policy] = dict.fromkeys(EVENTS, project)
+async def ignore(event: Event, uow: ViewUnitOfWork) -> None:
+    return None
+
+
+POLICIES: dict[type[Event], Policy] = {**dict.fromkeys(PROJECTED, project), **dict.fromkeys(HEARD_ONLY, ignore)}
+EVENTS = tuple(POLICIES)

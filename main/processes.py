@@ -24,8 +24,8 @@ from infra.messaging.ports import Publisher
 from infra.messaging.rabbit import Names, RabbitConsumerRunner, RabbitPublisher
 from infra.messaging.relay import OutboxRelay
 from main.bootstrap import Container
-from main.consumers import notifier_consumer, transactional_consumers
-from main.wiring import ApprovalMessages, bot_services, telegram_config
+from main.consumers import notifier, notifier_consumer, transactional_consumers
+from main.wiring import bot_services, telegram_config
 
 log = logging.getLogger(__name__)
 
@@ -80,7 +80,6 @@ class Runtime:
         needs_telegram = self.want_bot or self.want_scheduler or "notifier" in self.consumer_names
         if needs_telegram:
             from bot.app import build_application, build_notifier_bot
-            from bot.notifier import Notifier
             from infra.db.bot_state import SqlPersistence
 
             self.telegram = telegram_config(s)
@@ -93,8 +92,7 @@ class Runtime:
             await _reach_telegram(self.application.initialize)
             self._notifier_bot = build_notifier_bot(self.telegram, self.request)
             await _reach_telegram(self._notifier_bot.initialize)
-            c = self.container
-            self.notifier = Notifier(self._notifier_bot, c.hotels, c.users, ApprovalMessages(c))
+            self.notifier = notifier(self._notifier_bot, self.container)
         consumers = self._consumers()
         publisher: Publisher | None = None
         if s.amqp_url is None:

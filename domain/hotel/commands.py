@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date, datetime
 from uuid import UUID
 
 from domain.shared.events import Command
@@ -62,3 +63,32 @@ class RejectReservation(Command):
     manager_id: int | None  # None: the hotel itself, e.g. the approval deadline passed
     manager_name: str
     reason: str
+
+
+# --- what the hotel is asked to do when another context speaks (see consumers/hotel.py) ---------
+
+
+@dataclass(frozen=True, kw_only=True)
+class OpenApprovalRequest(Command):
+    """A paid reservation waits for one of the hotel's managers to decide it."""
+
+    reservation_id: UUID
+    hotel_id: int
+    room_id: UUID
+    room_number: str
+    guest_id: int
+    guest_name: str
+    check_in: date
+    check_out: date
+    guests: int
+    total_price: int
+    currency: str
+    requested_at: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class WithdrawApprovalRequest(Command):
+    """The guest cancelled the reservation: pending or already decided, the request is closed."""
+
+    reservation_id: UUID
+    at: datetime

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
 from typing import ClassVar
 from uuid import UUID
 
@@ -59,3 +60,35 @@ class ReservationRejectedByHotel(Event):
     decided_by: int
     decided_by_name: str
     reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApprovalRequested(Event):
+    """A request is open for the hotel's managers to decide: everything their message shows."""
+
+    context: ClassVar[str] = "hotel"
+    name: ClassVar[str] = "approval_requested"
+
+    reservation_id: UUID
+    hotel_id: int
+    hotel_name: str
+    room_number: str
+    guest_name: str
+    check_in: date
+    check_out: date
+    guests: int
+    total_price: int
+    currency: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class ApprovalWithdrawn(Event):
+    """The guest cancelled: the request is closed. `previous_status` is what the managers saw
+    until now ("pending": it awaited a decision; "approved" or "rejected": it was decided)."""
+
+    context: ClassVar[str] = "hotel"
+    name: ClassVar[str] = "approval_withdrawn"
+
+    reservation_id: UUID
+    hotel_id: int
+    previous_status: str

@@ -5,7 +5,6 @@ from __future__ import annotations
 from domain.hotel import commands as c
 from domain.hotel.model import ApprovalRequest, Hotel, Room
 from domain.hotel.ports import HotelUnitOfWork
-from domain.reservation.events import ReservationCancelled, ReservationPlaced
 from domain.shared.errors import NotAllowed, NotFound, RoomNumberTaken
 from domain.shared.ports import Clock
 
@@ -109,36 +108,44 @@ async def reject_reservation(cmd: c.RejectReservation, uow: HotelUnitOfWork, clo
     return request
 
 
-# --- policies: what the hotel does when the reservation context speaks ------------------------
+# --- asked by the hotel's consumer, inside its unit of work (see consumers/hotel.py) ----------
 
 
-async def on_reservation_placed(event: ReservationPlaced, uow: HotelUnitOfWork) -> None:
+async def open_approval_request(cmd: c.OpenApprovalRequest, uow: HotelUnitOfWork) -> ApprovalRequest | None:
     """A paid reservation becomes a request for the hotel's managers to decide."""
     request = ApprovalRequest(
-        reservation_id=event.reservation_id,
-        hotel_id=event.hotel_id,
-        room_id=event.room_id,
-        room_number=event.room_number,
-        guest_id=event.guest_id,
-        guest_name=event.guest_name,
-        check_in=event.check_in,
-        check_out=event.check_out,
-        guests=event.guests,
-        total_price=event.total_price,
-        currency=event.currency,
-        requested_at=event.occurred_at,
+        reservation_id=cmd.reservation_id,
+        hotel_id=cmd.hotel_id,
+        room_id=cmd.room_id,
+        room_number=cmd.room_number,
+        guest_id=cmd.guest_id,
+        guest_name=cmd.guest_name,
+        check_in=cmd.check_in,
+        check_out=cmd.check_out,
+        guests=cmd.guests,
+        total_price=cmd.total_price,
+        currency=cmd.currency,
+        requested_at=cmd.requested_at,
     )
-    withdrawn_at = await uow.approvals.withdrawn_at(event.reservation_id)
-    if withdrawn_at is not None:  # the guest's cancellation overtook this event
+    withdrawn_at = await uow.approvals.withdrawn_at(cmd.reservation_id)
+    if withdrawn_at is not None:  # the guest's cancellation overtook this request
         request.withdraw(withdrawn_at)
-    await uow.approvals.add(request)
+        request.events.clear()  # no manager heard of it: there is nothing to take back
+    if not await uow.approvals.add(request):
+        return None  # recorded already
+    hotel = await uow.hotels.get(cmd.hotel_id)
+    request.open(hotel.name if hotel else "")
+    uow.emit(*request.events)
+    return request
 
 
-async def on_reservation_cancelled(event: ReservationCancelled, uow: HotelUnitOfWork) -> None:
-    """The guest cancelled: the request is withdrawn and a later Approve press is refused."""
-    request = await uow.approvals.get(event.reservation_id, for_update=True)
+async def withdraw_approval_request(cmd: c.WithdrawApprovalRequest, uow: HotelUnitOfWork) -> None:
+    """The guest cancelled: a pending request is withdrawn (a later Approve press is refused), a
+    decided one is marked cancelled by the guest; either way the managers are told."""
+    request = await uow.approvals.get(cmd.reservation_id, for_update=True)
     if request is None:
-        await uow.approvals.remember_withdrawal(event.reservation_id, event.occurred_at)
+        await uow.approvals.remember_withdrawal(cmd.reservation_id, cmd.at)
         return
-    request.withdraw(event.occurred_at)
+    request.withdraw(cmd.at)
     await uow.approvals.save(request)
+    uow.emit(*request.events)

@@ -9,7 +9,15 @@ from datetime import date, datetime
 from typing import TypeVar
 from uuid import UUID, uuid4
 
-from domain.hotel.events import ReservationApproved, ReservationRejectedByHotel, RoomCreated, RoomEvent, RoomUpdated
+from domain.hotel.events import (
+    ApprovalRequested,
+    ApprovalWithdrawn,
+    ReservationApproved,
+    ReservationRejectedByHotel,
+    RoomCreated,
+    RoomEvent,
+    RoomUpdated,
+)
 from domain.shared.errors import (
     AlreadyDecided,
     RoomCapacityOutOfRange,
@@ -158,7 +166,8 @@ class ApprovalStatus(enum.StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
     REJECTED = "rejected"
-    WITHDRAWN = "withdrawn"
+    WITHDRAWN = "withdrawn"  # the guest cancelled while it awaited a decision
+    CANCELLED = "cancelled"  # the guest cancelled after it was decided
 
 
 @dataclass
@@ -183,6 +192,7 @@ class ApprovalRequest:
     decided_at: datetime | None = None
     reason: str | None = None
     reminded_at: datetime | None = None
+    withdrawn_at: datetime | None = None
     events: list[Event] = field(default_factory=list, repr=False, compare=False)
 
     def _ensure_pending(self) -> None:
@@ -226,7 +236,38 @@ class ApprovalRequest:
             )
         )
 
+    def open(self, hotel_name: str) -> None:
+        """Tell whoever listens that this request now awaits the managers' decision."""
+        if self.status is not ApprovalStatus.PENDING:
+            return  # the guest's cancellation overtook it: there is nothing to decide
+        self.events.append(
+            ApprovalRequested(
+                reservation_id=self.reservation_id,
+                hotel_id=self.hotel_id,
+                hotel_name=hotel_name,
+                room_number=self.room_number,
+                guest_name=self.guest_name,
+                check_in=self.check_in,
+                check_out=self.check_out,
+                guests=self.guests,
+                total_price=self.total_price,
+                currency=self.currency,
+            )
+        )
+
     def withdraw(self, now: datetime) -> None:
-        """The guest cancelled first: nothing is left to decide."""
-        if self.status is ApprovalStatus.PENDING:
+        """The guest cancelled. Pending, nothing is left to decide (a later Approve press is
+        refused); decided, the decision stands in the record but the stay will not happen."""
+        if self.status in (ApprovalStatus.WITHDRAWN, ApprovalStatus.CANCELLED):
+            return
+        previous = self.status
+        if previous is ApprovalStatus.PENDING:
             self.status, self.decided_at = ApprovalStatus.WITHDRAWN, now
+        else:
+            self.status = ApprovalStatus.CANCELLED
+        self.withdrawn_at = now
+        self.events.append(
+            ApprovalWithdrawn(
+                reservation_id=self.reservation_id, hotel_id=self.hotel_id, previous_status=previous.value
+            )
+        )

@@ -8,7 +8,6 @@ from uuid import UUID
 
 from domain.payment.model import Payment, PaymentStatus
 from domain.payment.ports import PaymentProvider, PaymentUnitOfWork
-from domain.reservation.events import ReservationCancelled, ReservationRejected
 from domain.shared.errors import PaymentUnavailable
 from domain.shared.events import Command
 from domain.shared.ports import Clock
@@ -22,6 +21,15 @@ class ChargePayment(Command):
     guest_id: int
     amount: int
     currency: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RefundPayment(Command):
+    """Give back what was paid for a reservation that will not happen. `event_id` names the
+    message that asked (the inbox records it), so asking twice refunds once."""
+
+    reservation_id: UUID
+    event_id: UUID
 
 
 async def charge(cmd: ChargePayment, uow: PaymentUnitOfWork, provider: PaymentProvider, clock: Clock) -> Payment:
@@ -78,7 +86,7 @@ async def approved_payment(reservation_id: UUID, uow: PaymentUnitOfWork) -> Paym
 
 
 async def refund_for(
-    event: ReservationCancelled | ReservationRejected,
+    event: RefundPayment,
     consumer: str,
     uow: PaymentUnitOfWork,
     provider: PaymentProvider,
@@ -102,7 +110,7 @@ async def refund_for(
             currency=payment.currency,
         )
     async with uow:
-        await uow.lock(event.correlation_key)
+        await uow.lock(str(event.reservation_id))
         if not await uow.first_delivery(consumer, event.event_id):
             return None
         current = await uow.payments.by_reservation(event.reservation_id, for_update=True)

@@ -4,6 +4,7 @@ from dataclasses import dataclass
 from datetime import date
 from uuid import UUID
 
+from domain.reservation.model import CatalogRoom
 from domain.shared.events import Command
 
 
@@ -22,3 +23,25 @@ class PlaceReservation(Command):
 class CancelReservation(Command):
     reservation_id: UUID
     guest_id: int
+
+
+# --- what the reservation context is asked to do when the hotel speaks (consumers/reservation.py)
+
+
+@dataclass(frozen=True, kw_only=True)
+class ConfirmReservation(Command):
+    reservation_id: UUID
+    decided_by_name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class RejectReservation(Command):
+    reservation_id: UUID
+    reason: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class SyncCatalogRoom(Command):
+    """A newer snapshot of a room for the reservation context's own catalog."""
+
+    room: CatalogRoom

@@ -7,8 +7,13 @@ import logging
 from datetime import datetime
 from uuid import UUID
 
-from domain.hotel.events import ReservationApproved, ReservationRejectedByHotel, RoomEvent
-from domain.reservation.commands import CancelReservation, PlaceReservation
+from domain.reservation.commands import (
+    CancelReservation,
+    ConfirmReservation,
+    PlaceReservation,
+    RejectReservation,
+    SyncCatalogRoom,
+)
 from domain.reservation.model import BookingPolicy, CatalogRoom, Reservation, ReservationStatus
 from domain.reservation.ports import PaymentGateway, ReservationUnitOfWork
 from domain.shared.errors import NotFound, PaymentTakenBookingPending
@@ -141,25 +146,11 @@ async def cancel_reservation(cmd: CancelReservation, uow: ReservationUnitOfWork,
     return reservation
 
 
-# --- policies: what the reservation context does when the hotel context speaks -----------------
+# --- asked by the reservation context's consumer, inside its unit of work ----------------------
 
 
-async def on_room_changed(event: RoomEvent, uow: ReservationUnitOfWork) -> None:
-    await uow.catalog.upsert(
-        CatalogRoom(
-            room_id=event.room_id,
-            hotel_id=event.hotel_id,
-            hotel_name=event.hotel_name,
-            timezone=event.timezone,
-            currency=event.currency,
-            number=event.number,
-            room_type=event.room_type,
-            capacity=event.capacity,
-            price_per_night=event.price_per_night,
-            in_service=event.in_service,
-            revision=event.revision,
-        )
-    )
+async def sync_catalog_room(cmd: SyncCatalogRoom, uow: ReservationUnitOfWork) -> None:
+    await uow.catalog.upsert(cmd.room)
 
 
 async def _decided(uow: ReservationUnitOfWork, reservation_id: UUID) -> Reservation | None:
@@ -175,18 +166,18 @@ async def _decided(uow: ReservationUnitOfWork, reservation_id: UUID) -> Reservat
     return reservation
 
 
-async def on_reservation_approved(event: ReservationApproved, uow: ReservationUnitOfWork) -> None:
-    reservation = await _decided(uow, event.reservation_id)
+async def confirm_reservation(cmd: ConfirmReservation, uow: ReservationUnitOfWork) -> None:
+    reservation = await _decided(uow, cmd.reservation_id)
     if reservation is not None:
-        reservation.confirm(event.decided_by_name)
+        reservation.confirm(cmd.decided_by_name)
         await uow.reservations.save(reservation)
         uow.emit(*reservation.events)
 
 
-async def on_reservation_rejected(event: ReservationRejectedByHotel, uow: ReservationUnitOfWork) -> None:
-    reservation = await _decided(uow, event.reservation_id)
+async def reject_reservation(cmd: RejectReservation, uow: ReservationUnitOfWork) -> None:
+    reservation = await _decided(uow, cmd.reservation_id)
     if reservation is not None:
-        reservation.reject(event.reason)
+        reservation.reject(cmd.reason)
         await uow.nights.release(reservation.id)
         await uow.reservations.save(reservation)
         uow.emit(*reservation.events)

@@ -4,7 +4,7 @@ from datetime import date, datetime
 from typing import Protocol
 from uuid import UUID
 
-from domain.reservation.model import CatalogRoom, Reservation
+from domain.reservation.model import CatalogRoom, Reservation, ReservationStatus
 from domain.shared.ports import UnitOfWork
 
 
@@ -67,3 +67,9 @@ class Availability(Protocol):
     async def free_rooms(self, hotel_id: int, check_in: date, check_out: date, guests: int) -> list[CatalogRoom]: ...
 
     async def full_nights(self, hotel_id: int, start: date, end: date) -> set[date]: ...
+
+
+class ReservationStates(Protocol):
+    """Where a reservation stands now, so that nobody is told of a state it has already left."""
+
+    async def status(self, reservation_id: UUID) -> ReservationStatus | None: ...

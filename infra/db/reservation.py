@@ -24,6 +24,7 @@ _ADD_RESERVATION = reservations.insert()
 _RESERVATION = select(reservations).where(reservations.c.id == bindparam("b_id"))
 _RESERVATION_FOR_UPDATE = _RESERVATION.with_for_update()
 _SAVE_RESERVATION = updating(reservations, "id")
+_STATUS = select(reservations.c.status).where(reservations.c.id == bindparam("b_id"))
 _DELETE_RESERVATION = delete(reservations).where(reservations.c.id == bindparam("b_id"))
 _HOLD = held_nights.insert()
 _RELEASE = delete(held_nights).where(held_nights.c.reservation_id == bindparam("b_id"))
@@ -197,3 +198,15 @@ class AvailabilityQueries:
         """Nights in [start, end) on which every room in service is held (one round trip)."""
         async with self.engine.connect() as conn:
             return set((await conn.scalars(_FULL_NIGHTS, {"b_hotel": hotel_id, "b_from": start, "b_to": end})).all())
+
+
+class ReservationStateQueries:
+    """Where a reservation stands now (for the notifier, which must not tell a stale state)."""
+
+    def __init__(self, engine) -> None:  # type: ignore[no-untyped-def]
+        self.engine = engine
+
+    async def status(self, reservation_id: UUID) -> ReservationStatus | None:
+        async with self.engine.connect() as conn:
+            found = await conn.scalar(_STATUS, {"b_id": reservation_id})
+        return ReservationStatus(found) if found is not None else None

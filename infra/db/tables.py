@@ -146,6 +146,7 @@ hotel_approvals = Table(
     Column("decided_at", Timestamp),
     Column("reason", String(200)),
     Column("reminded_at", Timestamp),
+    Column("withdrawn_at", Timestamp),  # when the guest cancelled (the request may have been decided)
 )
 hotel_withdrawals = Table(
     # A cancellation that arrived before its reservation did (events may overtake each other):
@@ -320,5 +321,18 @@ scheduled_runs = Table(
     Column("job", String(64), primary_key=True),
     Column("slot", String(64), primary_key=True),
     Column("claimed_at", Timestamp, nullable=False),
+)
+notices = Table(
+    # What the notifier told whom: a row per (event, recipient), claimed before the message is
+    # sent and marked sent after, so however often an event is delivered it is told once.
+    "app_notices",
+    app_metadata,
+    Column("event_id", Uuid, primary_key=True),
+    Column("chat_id", BigInteger, primary_key=True),
+    Column("reservation_id", Uuid, nullable=False, index=True),
+    Column("kind", String(32), nullable=False),
+    Column("claimed_at", Timestamp, nullable=False),
+    Column("sent_at", Timestamp),
+    Column("message_id", BigInteger),
 )
 METADATA["app"] = app_metadata

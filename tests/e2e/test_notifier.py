@@ -40,7 +40,7 @@ async def test_a_manager_who_blocked_the_bot_is_skipped_and_the_others_still_hea
     r = await c.handle(place(room, 78, *stay(c)))
     await second.expect("New reservation")
 
-    event_id = await _placed_event_id(c, r.id)
+    event_id = await _requested_event_id(c, r.id)
 
     async def noted() -> bool:
         async with c.hotel_uow() as uow:
@@ -52,15 +52,15 @@ async def test_a_manager_who_blocked_the_bot_is_skipped_and_the_others_still_hea
     assert len(attempts) == 1  # one try, then logged and skipped
 
 
-async def _placed_event_id(c, reservation_id):  # type: ignore[no-untyped-def]
+async def _requested_event_id(c, reservation_id):  # type: ignore[no-untyped-def]
     from sqlalchemy import select
 
-    from infra.db.tables import reservation_messaging
+    from infra.db.tables import hotel_messaging
 
-    outbox = reservation_messaging.outbox
-    async with c.engine("reservation").connect() as conn:
+    outbox = hotel_messaging.outbox
+    async with c.engine("hotel").connect() as conn:
         return await conn.scalar(
             select(outbox.c.event_id).where(
-                outbox.c.correlation_key == str(reservation_id), outbox.c.routing_key == "reservation.placed"
+                outbox.c.correlation_key == str(reservation_id), outbox.c.routing_key == "hotel.approval_requested"
             )
         )

@@ -119,8 +119,9 @@ async def test_two_processes_each_of_view_and_payment_apply_every_event_exactly_
         )
         assert await scalar(pg, "SELECT count(*) FROM payment_outbox WHERE routing_key = 'payment.refunded'") == 125
         assert await scalar(pg, "SELECT count(*) FROM view_reservations") == 125
-        # 500 reservation and payment events, plus the 25 RoomCreated events of the board
-        await _count(pg, "SELECT count(*) FROM view_inbox", 525)
+        # 500 reservation and payment events, the 25 RoomCreated events of the board, and the
+        # hotel's 125 requests opened and 125 withdrawn (heard, not shown)
+        await _count(pg, "SELECT count(*) FROM view_inbox", 775)
         assert await scalar(pg, "SELECT count(*) FROM payment_inbox") == 125
     finally:
         for p in processes:

@@ -6,6 +6,7 @@ from uuid import UUID
 
 import pytest
 
+from consumers import reservation as reservation_consumer
 from domain.hotel import commands as hc
 from domain.hotel import handlers as hotel
 from domain.hotel.model import Room
@@ -63,7 +64,7 @@ class World:
         )
         # The reservation context learns of the room from the event, as it would over the bus.
         async with self.reservation_uow as uow:
-            await reservation.on_room_changed(room.events[-1], uow)  # type: ignore[arg-type]
+            await reservation_consumer.room_changed(room.events[-1], uow)  # type: ignore[arg-type]
             await uow.commit()
         return room
 

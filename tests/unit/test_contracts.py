@@ -13,6 +13,8 @@ import jsonschema
 import pytest
 
 from consumers import TOPOLOGY
+from consumers import hotel as hotel_consumer
+from consumers import reservation as reservation_consumer
 from domain.hotel import commands as hc
 from domain.hotel import handlers as hotel
 from domain.payment import handlers as payment
@@ -34,7 +36,7 @@ async def _everything_the_producers_emit(w: World) -> list[Event]:
     turned_down = await w.place(check_in=date(2026, 12, 20))
     for event in [e for e in w.reservation_uow.outbox if e.name == "placed"]:
         async with w.hotel_uow as uow:
-            await hotel.on_reservation_placed(event, uow)  # type: ignore[arg-type]
+            await hotel_consumer.placed(event, uow)  # type: ignore[arg-type]
             await uow.commit()
     await hotel.approve_reservation(
         hc.ApproveReservation(reservation_id=kept.id, manager_id=MANAGER, manager_name="Mia"), w.hotel_uow, w.clock
@@ -47,13 +49,17 @@ async def _everything_the_producers_emit(w: World) -> list[Event]:
     for event in list(w.hotel_uow.outbox):
         async with w.reservation_uow as uow:
             if event.name == "reservation_approved":
-                await reservation.on_reservation_approved(event, uow)  # type: ignore[arg-type]
+                await reservation_consumer.approved(event, uow)  # type: ignore[arg-type]
             elif event.name == "reservation_rejected":
-                await reservation.on_reservation_rejected(event, uow)  # type: ignore[arg-type]
+                await reservation_consumer.rejected(event, uow)  # type: ignore[arg-type]
             await uow.commit()
     await reservation.cancel_reservation(
         CancelReservation(reservation_id=kept.id, guest_id=GUEST), w.reservation_uow, w.clock
     )
+    for event in [e for e in w.reservation_uow.outbox if e.name == "cancelled"]:
+        async with w.hotel_uow as uow:
+            await hotel_consumer.cancelled(event, uow)  # type: ignore[arg-type]
+            await uow.commit()
     for event in [e for e in w.reservation_uow.outbox if e.name in ("cancelled", "rejected")]:
         await payment.refund_for(event, "payment", w.payment_uow, w.provider, w.clock)  # type: ignore[arg-type]
     return [*w.hotel_uow.outbox, *w.reservation_uow.outbox, *w.payment_uow.outbox]

@@ -5,6 +5,7 @@ from uuid import UUID, uuid4
 
 import pytest
 
+from consumers import hotel as hotel_consumer
 from domain.hotel import commands as hc
 from domain.hotel import handlers as hotel
 from domain.hotel.events import ReservationApproved, ReservationRejectedByHotel, RoomCreated, RoomUpdated
@@ -125,8 +126,8 @@ def _placed(world: World, reservation_id: UUID | None = None) -> ReservationPlac
 async def _request(world: World) -> ReservationPlaced:
     placed = _placed(world)
     async with world.hotel_uow as uow:
-        await hotel.on_reservation_placed(placed, uow)
-        await hotel.on_reservation_placed(placed, uow)  # a redelivery records nothing new
+        await hotel_consumer.placed(placed, uow)
+        await hotel_consumer.placed(placed, uow)  # a redelivery records nothing new
         await uow.commit()
     return placed
 
@@ -189,7 +190,7 @@ async def test_another_hotels_manager_cannot_decide(world: World) -> None:
 async def test_a_request_the_guest_cancelled_cannot_be_approved(world: World) -> None:
     placed = await _request(world)
     async with world.hotel_uow as uow:
-        await hotel.on_reservation_cancelled(
+        await hotel_consumer.cancelled(
             ReservationCancelled(reservation_id=placed.reservation_id, guest_id=GUEST, hotel_id=world.hotel_id), uow
         )
         await uow.commit()
@@ -213,12 +214,12 @@ async def test_deciding_an_unknown_reservation_is_refused(world: World) -> None:
 async def test_a_cancellation_that_overtakes_its_reservation_still_withdraws_the_request(world: World) -> None:
     rid = uuid4()
     async with world.hotel_uow as uow:
-        await hotel.on_reservation_cancelled(
+        await hotel_consumer.cancelled(
             ReservationCancelled(reservation_id=rid, guest_id=GUEST, hotel_id=world.hotel_id), uow
         )
         await uow.commit()
     placed = _placed(world, rid)
     async with world.hotel_uow as uow:
-        await hotel.on_reservation_placed(placed, uow)
+        await hotel_consumer.placed(placed, uow)
         await uow.commit()
     assert world.hotel_uow.store["approvals"][rid].status is ApprovalStatus.WITHDRAWN

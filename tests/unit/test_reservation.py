@@ -5,6 +5,7 @@ from uuid import uuid4
 
 import pytest
 
+from consumers import reservation as reservation_consumer
 from domain.hotel.events import ReservationApproved, ReservationRejectedByHotel, RoomUpdated
 from domain.reservation import handlers as reservation
 from domain.reservation.commands import CancelReservation
@@ -79,7 +80,7 @@ async def test_a_room_out_of_service_takes_no_bookings(world: World) -> None:
     async with world.reservation_uow as uow:
         catalog_room = await uow.catalog.get(room.id)
         assert catalog_room is not None
-        await reservation.on_room_changed(
+        await reservation_consumer.room_changed(
             RoomUpdated(**{**catalog_room.__dict__, "in_service": False, "revision": 2}), uow
         )
         await uow.commit()
@@ -140,7 +141,7 @@ async def test_cancelling_is_refused_once_check_in_day_starts_at_the_hotel(world
 async def test_the_hotels_approval_confirms_a_placed_reservation(world: World) -> None:
     r = await world.place()
     async with world.reservation_uow as uow:
-        await reservation.on_reservation_approved(
+        await reservation_consumer.approved(
             ReservationApproved(reservation_id=r.id, hotel_id=world.hotel_id, decided_by=500, decided_by_name="Mia"),
             uow,
         )
@@ -152,7 +153,7 @@ async def test_the_hotels_approval_confirms_a_placed_reservation(world: World) -
 async def test_the_hotels_rejection_rejects_and_frees_the_nights(world: World) -> None:
     r = await world.place()
     async with world.reservation_uow as uow:
-        await reservation.on_reservation_rejected(
+        await reservation_consumer.rejected(
             ReservationRejectedByHotel(
                 reservation_id=r.id,
                 hotel_id=world.hotel_id,
@@ -176,7 +177,7 @@ async def test_a_decision_arriving_after_the_guest_cancelled_changes_nothing(wor
     )
     events_before = len(world.reservation_uow.outbox)
     async with world.reservation_uow as uow:
-        await reservation.on_reservation_approved(
+        await reservation_consumer.approved(
             ReservationApproved(reservation_id=r.id, hotel_id=1, decided_by=500, decided_by_name="Mia"), uow
         )
         await uow.commit()
@@ -252,8 +253,8 @@ async def test_an_older_room_snapshot_never_overwrites_a_newer_one(world: World)
         assert current is not None
         newer = RoomUpdated(**{**current.__dict__, "price_per_night": 20_000, "revision": 3})
         older = RoomUpdated(**{**current.__dict__, "price_per_night": 15_000, "revision": 2})
-        await reservation.on_room_changed(newer, uow)
-        await reservation.on_room_changed(older, uow)
+        await reservation_consumer.room_changed(newer, uow)
+        await reservation_consumer.room_changed(older, uow)
         await uow.commit()
     assert world.reservation_uow.store["catalog"][room.id].price_per_night == 20_000
 

@@ -1,0 +1,93 @@
+"""What the notifier told whom. A message is claimed (a row per event and recipient, inserted
+under its primary key) before it is sent and marked sent after: two copies of one event, handled
+at once or one after the other, can never both send it."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+from uuid import UUID
+
+from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from domain.shared.errors import NotReadyYet
+from infra.db.tables import notices
+from infra.db.uow import inserting_ignored
+
+# A claim not marked sent after this long belongs to a delivery that died mid-send: it is taken
+# over (the message may then arrive twice, the price of never losing it).
+LEASE = timedelta(seconds=60)
+
+_ROW = select(notices.c.sent_at, notices.c.claimed_at).where(
+    notices.c.event_id == bindparam("b_event"), notices.c.chat_id == bindparam("b_chat")
+)
+_TAKE_OVER = (
+    update(notices)
+    .where(
+        notices.c.event_id == bindparam("b_event"),
+        notices.c.chat_id == bindparam("b_chat"),
+        notices.c.sent_at.is_(None),
+        notices.c.claimed_at < bindparam("b_stale"),
+    )
+    .values(claimed_at=bindparam("b_now"))
+)
+_DONE = (
+    update(notices)
+    .where(notices.c.event_id == bindparam("b_event"), notices.c.chat_id == bindparam("b_chat"))
+    .values(sent_at=bindparam("b_now"), message_id=bindparam("b_message"))
+)
+_RELEASE = delete(notices).where(
+    notices.c.event_id == bindparam("b_event"), notices.c.chat_id == bindparam("b_chat"), notices.c.sent_at.is_(None)
+)
+_KINDS = select(notices.c.kind).where(notices.c.reservation_id == bindparam("b_reservation")).distinct()
+
+
+class NoticeInProgress(NotReadyYet):
+    """Another delivery of this event is sending this message right now: look again later."""
+
+
+class SqlNotices:
+    def __init__(self, engine: AsyncEngine) -> None:
+        self.engine = engine
+
+    async def claim(self, event_id: UUID, chat_id: int, reservation_id: UUID, kind: str) -> bool:
+        """True: send it now. False: it was sent (or found unsendable) already."""
+        now = datetime.now(UTC)
+        key = {"b_event": event_id, "b_chat": chat_id}
+        async with self.engine.begin() as conn:
+            inserted = await conn.execute(
+                inserting_ignored(conn.dialect.name, notices),
+                {
+                    "event_id": event_id,
+                    "chat_id": chat_id,
+                    "reservation_id": reservation_id,
+                    "kind": kind,
+                    "claimed_at": now,
+                },
+            )
+            if inserted.rowcount == 1:
+                return True
+            row = (await conn.execute(_ROW, key)).first()
+            if row is not None and row.sent_at is not None:
+                return False  # sent (or found unsendable) by an earlier delivery
+            if row is None:  # released a moment ago by a delivery that failed: try again shortly
+                raise NoticeInProgress(f"{kind} for {chat_id} was just given back")
+            taken = await conn.execute(_TAKE_OVER, {**key, "b_stale": now - LEASE, "b_now": now})
+            if taken.rowcount == 1:
+                return True
+        raise NoticeInProgress(f"{kind} for {chat_id} is being sent by another delivery")
+
+    async def done(self, event_id: UUID, chat_id: int, message_id: int | None) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                _DONE, {"b_event": event_id, "b_chat": chat_id, "b_now": datetime.now(UTC), "b_message": message_id}
+            )
+
+    async def release(self, event_id: UUID, chat_id: int) -> None:
+        async with self.engine.begin() as conn:
+            await conn.execute(_RELEASE, {"b_event": event_id, "b_chat": chat_id})
+
+    async def kinds(self, reservation_id: UUID) -> set[str]:
+        """Which kinds of message about this reservation were claimed so far."""
+        async with self.engine.connect() as conn:
+            return set((await conn.scalars(_KINDS, {"b_reservation": reservation_id})).all())
