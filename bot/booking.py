@@ -22,10 +22,13 @@ from domain.shared.errors import (
     CheckOutNotAfterCheckIn,
     DomainError,
     GuestCountOutOfRange,
+    NotFound,
     PaymentDeclined,
     PaymentsBusy,
     PaymentTakenBookingPending,
     PaymentUnavailable,
+    QuoteChanged,
+    RoomOutOfService,
     RoomTaken,
     StayTooLong,
 )
@@ -344,6 +347,8 @@ async def _show_confirm(update: Update, context: BotContext, room: CatalogRoom, 
     total = nights * room.price_per_night
     draft["room_id"] = room.room_id.hex
     draft["reservation_id"] = uuid4().hex  # a double tap on Pay can only ever be one reservation
+    # The terms this screen promises; Pay books on exactly these or asks again.
+    draft["total"], draft["currency"] = total, room.currency
     text = prefix + context.t(
         "confirm",
         hotel=room.hotel_name,
@@ -400,11 +405,15 @@ async def pay(update: Update, context: BotContext) -> int:
         check_out=_day(draft["check_out"]),
         guests=draft["guests"],
         reservation_id=UUID(hex=draft["reservation_id"]),
+        total=draft.get("total"),
+        currency=draft.get("currency"),
     )
     try:
         reservation = await context.services.handle(cmd)
     except RoomTaken as exc:
         return await _show_rooms(update, context, error_text(context.lang, exc) + "\n\n")
+    except (QuoteChanged, RoomOutOfService, GuestCountOutOfRange, NotFound):
+        return await _terms_changed(update, context, room_id)
     except (PaymentsBusy, PaymentUnavailable, PaymentDeclined) as exc:
         room = await context.services.availability.room(room_id)
         if room is None:
@@ -435,6 +444,20 @@ async def pay(update: Update, context: BotContext) -> int:
     assert context.user_data is not None
     context.user_data.pop("booking", None)
     return END
+
+
+async def _terms_changed(update: Update, context: BotContext, room_id: UUID) -> int:
+    """The room's terms changed after the confirm screen; nothing was held or charged. The guest
+    sees the new total with a fresh Pay button, or is told the room is gone and picks another."""
+    draft = _draft(context)
+    room = next((r for r in await _free_rooms(context) if r.room_id == room_id), None)
+    if room is None:
+        known = await context.services.availability.room(room_id)
+        text = context.t("room_gone", number=known.number if known else "")
+        return await _show_rooms(update, context, text + "\n\n")
+    nights = (_day(draft["check_out"]) - _day(draft["check_in"])).days
+    total = format_money(nights * room.price_per_night, room.currency)
+    return await _show_confirm(update, context, room, context.t("quote_changed", total=total) + "\n\n")
 
 
 async def ignore(update: Update, context: BotContext) -> None:

@@ -11,7 +11,7 @@ from domain.hotel.events import ReservationApproved, ReservationRejectedByHotel,
 from domain.reservation.commands import CancelReservation, PlaceReservation
 from domain.reservation.model import BookingPolicy, CatalogRoom, Reservation, ReservationStatus
 from domain.reservation.ports import PaymentGateway, ReservationUnitOfWork
-from domain.shared.errors import NotFound, PaymentTakenBookingPending
+from domain.shared.errors import NotFound, PaymentTakenBookingPending, QuoteChanged
 from domain.shared.ports import Clock
 
 log = logging.getLogger(__name__)
@@ -47,6 +47,10 @@ async def place_reservation(
             policy=policy,
             reservation_id=cmd.reservation_id,
         )
+        # The catalog is read in the transaction that holds the nights, and the charge below is
+        # this very total: the guest pays what they confirmed, or is asked again.
+        if cmd.total is not None and (reservation.total_price, reservation.currency) != (cmd.total, cmd.currency):
+            raise QuoteChanged(total=reservation.total_price, currency=reservation.currency)
         await uow.reservations.add(reservation)
         await uow.nights.hold(reservation)
         await uow.commit()
