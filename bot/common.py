@@ -44,7 +44,9 @@ async def guard_size(update: Update, context: BotContext) -> None:
     chat = update.effective_chat
     if chat is not None and chat.type != "private":
         raise ApplicationHandlerStop
-    message = update.effective_message
+    # Only what the user typed has a size limit: a button press carries the bot's own message,
+    # which may rightly be long (/my with many reservations, /board).
+    message = None if update.callback_query is not None else update.effective_message
     text = message.text or message.caption or "" if message else ""
     if len(text) > MAX_TEXT:
         await show(update, context.t("too_long", limit=MAX_TEXT))

@@ -8,6 +8,7 @@ from datetime import timedelta
 import pytest
 
 from domain.hotel import commands as hc
+from domain.reservation.commands import PlaceReservation
 from tests.e2e.conftest import GUEST, MANAGER, World, pick_day, say, tap
 from tests.e2e.test_scenario import seoul_today, setup_hotel
 
@@ -63,3 +64,33 @@ async def test_a_room_taken_out_of_service_after_the_confirm_screen_is_explained
     rooms = await tap(guest, confirm, "Pay", "room 101 is no longer available")  # type: ignore[arg-type]
     assert "Nothing was charged" in rooms.text and rooms.buttons()[0].startswith("102")
     assert not [m for m in guest.inbox if "Paid" in m.text]  # type: ignore[attr-defined]
+
+
+async def test_a_guest_with_many_reservations_can_cancel_one_from_a_long_list(world: World) -> None:
+    await setup_hotel(world)
+    c = world.runtime.container
+    (room,) = [r for r in await c.hotels.rooms(1) if r.number == "101"]
+    start = seoul_today() + timedelta(days=3)
+    for n in range(12):
+        check_in = start + timedelta(days=n)
+        await c.handle(
+            PlaceReservation(
+                guest_id=GUEST,
+                guest_name="Gus",
+                room_id=room.id,
+                check_in=check_in,
+                check_out=check_in + timedelta(days=1),
+                guests=1,
+            )
+        )
+    for _ in range(200):
+        if len(await c.views.guest_reservations(GUEST)) == 12:
+            break
+        await asyncio.sleep(0.05)
+    guest = world.api.user(GUEST, "Gus")
+    listing = await say(guest, "/my", "Your reservations")
+    assert len(listing.text) > 1000
+    code = listing.buttons()[-1].removeprefix("Cancel ")
+    question = await tap(guest, listing, f"Cancel {code}", "will be refunded")
+    await tap(guest, question, "Yes, cancel it", f"Reservation {code} is cancelled")
+    assert not [m for m in guest.inbox if "too long" in m.text]
