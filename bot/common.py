@@ -40,9 +40,13 @@ async def remember_language(update: Update, context: BotContext) -> None:
 
 
 async def guard_size(update: Update, context: BotContext) -> None:
-    """Private chats only (a booking is personal; drafts are kept per user), and no huge texts."""
+    """Private chats only (a booking is personal; drafts are kept per user), edits are not new
+    answers, and no huge texts."""
     chat = update.effective_chat
     if chat is not None and chat.type != "private":
+        raise ApplicationHandlerStop
+    if update.edited_message is not None:
+        await _edited(update, context)
         raise ApplicationHandlerStop
     # Only what the user typed has a size limit: a button press carries the bot's own message,
     # which may rightly be long (/my with many reservations, /board).
@@ -51,6 +55,18 @@ async def guard_size(update: Update, context: BotContext) -> None:
     if len(text) > MAX_TEXT:
         await show(update, context.t("too_long", limit=MAX_TEXT))
         raise ApplicationHandlerStop
+
+
+async def _edited(update: Update, context: BotContext) -> None:
+    """One rule for every conversation: an edited message is never taken as an answer (it may
+    answer a question asked long ago). The user is told once per message, and nothing changes."""
+    edited = update.edited_message
+    assert edited is not None
+    if context.user_data is not None:
+        if context.user_data.get("edit_noted") == edited.message_id:
+            return
+        context.user_data["edit_noted"] = edited.message_id
+    await show(update, context.t("edited_ignored"))
 
 
 def _language_keyboard() -> InlineKeyboardMarkup:

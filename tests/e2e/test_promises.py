@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import asyncio
+import time
 from datetime import timedelta
 
 import pytest
 
 from domain.hotel import commands as hc
 from domain.reservation.commands import PlaceReservation
+from tests.botapi import Message, User
 from tests.e2e.conftest import GUEST, MANAGER, World, pick_day, say, tap
-from tests.e2e.test_scenario import seoul_today, setup_hotel
+from tests.e2e.test_scenario import book, seoul_today, setup_hotel
 
 pytestmark = pytest.mark.e2e
 
@@ -94,3 +96,71 @@ async def test_a_guest_with_many_reservations_can_cancel_one_from_a_long_list(wo
     question = await tap(guest, listing, f"Cancel {code}", "will be refunded")
     await tap(guest, question, "Yes, cancel it", f"Reservation {code} is cancelled")
     assert not [m for m in guest.inbox if "too long" in m.text]
+
+
+async def edit(world: World, user: User, message_id: int, text: str, expect: str | None) -> Message | None:
+    """The user edits one of their earlier messages; waits for the bot's answer (if one is due)."""
+    after = len(user.inbox)
+    now = int(time.time())
+    world.api.inject(
+        {
+            "edited_message": {
+                "message_id": message_id,
+                "date": now - 5,
+                "edit_date": now,
+                "chat": user.as_chat(),
+                "from": user.as_from(),
+                "text": text,
+            }
+        }
+    )
+    if expect is None:
+        await world.api.wait_idle()
+        return None
+    return await user.expect(expect, after=after)
+
+
+async def test_an_edited_check_in_date_is_noted_and_the_calendar_still_waits(sqlite_world: World) -> None:
+    world = sqlite_world
+    await setup_hotel(world)
+    guest = world.api.user(GUEST, "Gus")
+    check_in = seoul_today() + timedelta(days=5)
+    await say(guest, "/book", "pick your check-in day")
+    after = len(guest.inbox)
+    typo = await guest.send(check_in.isoformat().replace("-", "--"))
+    await guest.expect("could not read that date", after=after)
+    await edit(world, guest, typo, check_in.isoformat(), "I saw you edited a message")
+    await edit(world, guest, typo, check_in.isoformat() + " ", None)  # told once per message
+    assert sum("edited a message" in m.text for m in guest.inbox) == 1
+    assert not [m for m in guest.inbox if "went wrong" in m.text or "did not understand" in m.text]
+    await say(guest, check_in.isoformat(), "Now pick your check-out day")
+
+
+async def test_an_edited_rejection_reason_is_noted_and_the_decision_stands(sqlite_world: World) -> None:
+    world = sqlite_world
+    await setup_hotel(world)
+    manager = world.api.users[MANAGER]
+    code = await book(world, GUEST, "Gus", seoul_today() + timedelta(days=3), 1, "101")
+    request = await manager.expect(f"New reservation {code}")
+    prompt = await tap(manager, request, "❌ Reject", "reply to this message with your own")
+    after = len(manager.inbox)
+    reply = await manager.send("The pool is closed", reply_to=prompt)
+    await manager.expect("Done", after=after)
+    await edit(world, manager, reply, "The spa is closed", "I saw you edited a message")
+    await world.api.wait_idle()
+    assert not [m for m in manager.inbox if "went wrong" in m.text]
+    await world.api.users[GUEST].expect(f"could not accept reservation {code}: The pool is closed")
+
+
+async def test_an_edit_during_addroom_is_not_taken_as_the_next_answer(sqlite_world: World) -> None:
+    world = sqlite_world
+    await setup_hotel(world)
+    manager = world.api.users[MANAGER]
+    await say(manager, "/addroom", "What is its number")
+    after = len(manager.inbox)
+    number = await manager.send("303")
+    await manager.expect("What type", after=after)
+    await edit(world, manager, number, "304", "I saw you edited a message")
+    await say(manager, "suite", "How many guests")
+    await say(manager, "2", "Price per night")
+    await say(manager, "150000", "Room 303 (suite, up to 2, 150,000 KRW/night) is added")
