@@ -44,6 +44,7 @@ async def guard_size(update: Update, context: BotContext) -> None:
     answers, and no huge texts."""
     chat = update.effective_chat
     if chat is not None and chat.type != "private":
+        await _not_here(update, context)
         raise ApplicationHandlerStop
     if update.edited_message is not None:
         await _edited(update, context)
@@ -55,6 +56,20 @@ async def guard_size(update: Update, context: BotContext) -> None:
     if len(text) > MAX_TEXT:
         await show(update, context.t("too_long", limit=MAX_TEXT))
         raise ApplicationHandlerStop
+
+
+async def _not_here(update: Update, context: BotContext) -> None:
+    """In a group: a command (or the bot being added) gets one short answer with a link to a
+    private chat; other chatter is left alone, and nothing changes."""
+    message = update.message
+    if message is None:
+        return
+    me = context.bot.username
+    added = any(member.id == context.bot.id for member in message.new_chat_members or ())
+    if not (added or (message.text or "").startswith("/")):
+        return
+    link = InlineKeyboardButton(context.t("btn_open_private"), url=f"https://t.me/{me}?start=book")
+    await show(update, context.t("private_only"), InlineKeyboardMarkup([[link]]))
 
 
 async def _edited(update: Update, context: BotContext) -> None:

@@ -164,3 +164,31 @@ async def test_an_edit_during_addroom_is_not_taken_as_the_next_answer(sqlite_wor
     await say(manager, "suite", "How many guests")
     await say(manager, "2", "Price per night")
     await say(manager, "150000", "Room 303 (suite, up to 2, 150,000 KRW/night) is added")
+
+
+async def test_in_a_group_the_bot_answers_once_with_a_link_to_a_private_chat(sqlite_world: World) -> None:
+    world = sqlite_world
+    api = world.api
+    await setup_hotel(world)
+    guest = api.user(GUEST, "Gus")
+    group = {"id": -100555, "type": "supergroup", "title": "Trip planning"}
+    for text in ("/book", "who is coming?"):
+        api.inject(
+            {
+                "message": {
+                    "message_id": api.next_message_id(group["id"]),  # type: ignore[arg-type]
+                    "date": int(time.time()),
+                    "chat": group,
+                    "from": guest.as_from(),
+                    "text": text,
+                    **({"entities": [{"type": "bot_command", "offset": 0, "length": 5}]} if text[0] == "/" else {}),
+                }
+            }
+        )
+    await api.wait_idle()
+    (answer,) = [m for m in api.sent if m.chat_id == group["id"]]
+    assert "private chat" in answer.text
+    (button,) = (answer.reply_markup or {})["inline_keyboard"][0]
+    assert button["url"] == "https://t.me/hotel_test_bot?start=book"
+    assert guest.inbox == []  # nothing started anywhere
+    await say(guest, "/book", "pick your check-in day")
