@@ -29,6 +29,7 @@ from domain.reservation.events import (
     ReservationPlaced,
     ReservationRejected,
 )
+from domain.reservation.model import Reservation
 from domain.shared.errors import NotReadyYet
 from domain.shared.events import Event
 from domain.shared.money import format_money
@@ -246,3 +247,23 @@ class Notifier:
     async def remind_guest(self, reservation_id: UUID, guest_id: int) -> None:
         facts = await self._guest_facts(reservation_id)
         await self.send(guest_id, t(await self._lang(guest_id), "n_check_in_tomorrow", **facts))
+
+    async def payment_settled(self, reservation: Reservation, placed: bool) -> None:
+        """The payment sweep settled a booking its guest last saw at "Taking the payment…":
+        placed (the receipt) or released (nothing was charged)."""
+        room = await self.hotels.room(reservation.room_id)
+        hotel = await self.hotels.hotel(reservation.hotel_id)
+        await self.send(
+            reservation.guest_id,
+            t(
+                await self._lang(reservation.guest_id),
+                "n_settled_placed" if placed else "n_settled_released",
+                code=reservation_code(reservation.id),
+                hotel=hotel.name if hotel else "",
+                number=room.number if room else "",
+                check_in=reservation.check_in,
+                check_out=reservation.check_out,
+                guests=reservation.guests,
+                total=format_money(reservation.total_price, reservation.currency),
+            ),
+        )
