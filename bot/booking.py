@@ -11,7 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot import callbacks as cb
-from bot.calendar import add_months, calendar_keyboard, month_start, parse_typed_date
+from bot.calendar import PAST_DAY, add_months, calendar_keyboard, month_start, parse_typed_date
 from bot.context import BotContext
 from bot.texts import error_text, reservation_code
 from bot.ui import answer, show, typed
@@ -113,6 +113,7 @@ async def _show_check_in(update: Update, context: BotContext, prefix: str = "") 
         can_go_back=month > month_start(today),
         can_go_forward=add_months(month, 1) <= last,
         extra=[_stop_row(context)],
+        today=today,
     )
     await show(update, prefix + context.t("pick_check_in", hotel=draft["hotel_name"]), keyboard)
     return CHECK_IN
@@ -139,6 +140,7 @@ async def _show_check_out(update: Update, context: BotContext, prefix: str = "")
         can_go_back=month > month_start(check_in),
         can_go_forward=add_months(month, 1) <= limit,
         extra=[[InlineKeyboardButton(context.t("btn_back"), callback_data=cb.pack(cb.BACK))], _stop_row(context)],
+        today=await _today(context),
     )
     await show(update, prefix + context.t("pick_check_out", check_in=check_in), keyboard)
     return CHECK_OUT
@@ -461,7 +463,10 @@ async def _terms_changed(update: Update, context: BotContext, room_id: UUID) -> 
 
 
 async def ignore(update: Update, context: BotContext) -> None:
-    """A calendar's blank or label cell: acknowledged, nothing changes."""
+    """A calendar's blank or label cell: acknowledged, nothing changes; a past day says so."""
+    if update.callback_query is not None and update.callback_query.data == PAST_DAY:
+        await answer(update, context.t("day_past"))
+        return
     await answer(update)
 
 

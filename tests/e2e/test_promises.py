@@ -192,3 +192,23 @@ async def test_in_a_group_the_bot_answers_once_with_a_link_to_a_private_chat(sql
     assert button["url"] == "https://t.me/hotel_test_bot?start=book"
     assert guest.inbox == []  # nothing started anywhere
     await say(guest, "/book", "pick your check-in day")
+
+
+async def test_a_past_day_on_the_calendar_is_a_plain_number_and_pressing_it_changes_nothing(
+    sqlite_world: World,
+) -> None:
+    world = sqlite_world
+    await setup_hotel(world)
+    guest = world.api.user(GUEST, "Gus")
+    calendar = await say(guest, "/book", "pick your check-in day")
+    today = seoul_today()
+    if today.day == 1:
+        pytest.skip("no past day in the first month shown")
+    yesterday = str(today.day - 1)
+    assert yesterday in calendar.buttons() and not any(b.startswith("·") for b in calendar.buttons())
+    before = (calendar.text, str(calendar.reply_markup))
+    await guest.press(calendar, yesterday)
+    await world.api.wait_idle()
+    assert guest.answers[-1]["text"] == "That day has already passed. Please pick a later day."
+    assert (calendar.text, str(calendar.reply_markup)) == before
+    await say(guest, today.isoformat(), "Now pick your check-out day")
