@@ -4,14 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import time
+from collections.abc import AsyncIterator, Callable
 from datetime import timedelta
+from typing import Any
 
+import asyncpg
 import pytest
 
 from domain.hotel import commands as hc
 from domain.reservation.commands import PlaceReservation
 from tests.botapi import Message, User
-from tests.e2e.conftest import GUEST, MANAGER, World, pick_day, say, tap
+from tests.conftest import PG_ADMIN_URL, truncate_all
+from tests.e2e.conftest import GUEST, MANAGER, World, pick_day, running_world, say, tap
 from tests.e2e.test_scenario import book, seoul_today, setup_hotel
 
 pytestmark = pytest.mark.e2e
@@ -212,3 +216,47 @@ async def test_a_past_day_on_the_calendar_is_a_plain_number_and_pressing_it_chan
     assert guest.answers[-1]["text"] == "That day has already passed. Please pick a later day."
     assert (calendar.text, str(calendar.reply_markup)) == before
     await say(guest, today.isoformat(), "Now pick your check-out day")
+
+
+@pytest.fixture
+async def pg_world(pg_url: str, amqp: Callable[..., dict[str, Any]]) -> AsyncIterator[World]:
+    await truncate_all(pg_url)
+    async with running_world(database_url=pg_url, **amqp()) as w:
+        yield w
+
+
+async def _drop_every_connection(url: str) -> int:
+    """What a database restart does to the pool: every server process behind it is gone."""
+    database = url.rsplit("/", 1)[1]
+    conn = await asyncpg.connect(PG_ADMIN_URL)
+    try:
+        killed = await conn.fetchval(
+            "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+            " WHERE datname = $1 AND pid <> pg_backend_pid()",
+            database,
+        )
+    finally:
+        await conn.close()
+    await asyncio.sleep(0.2)  # the server has closed the sockets
+    return int(killed)
+
+
+async def test_a_restarted_database_costs_the_guests_nothing(pg_world: World) -> None:
+    world = pg_world
+    await setup_hotel(world)
+    guests = [world.api.user(GUEST + n, f"Guest {n}") for n in range(6)]
+    check_in = seoul_today() + timedelta(days=4)
+
+    async def everyone(step: Callable[[Any, int], Any]) -> list[Any]:
+        return list(await asyncio.gather(*(step(g, n) for n, g in enumerate(guests))))
+
+    await everyone(lambda g, n: say(g, "/book", "pick your check-in day"))
+    assert await _drop_every_connection(world.settings.database_url) > 0
+    await everyone(lambda g, n: say(g, (check_in + timedelta(days=n)).isoformat(), "Now pick your check-out day"))
+    assert await _drop_every_connection(world.settings.database_url) > 0
+    asks = await everyone(lambda g, n: say(g, (check_in + timedelta(days=n + 1)).isoformat(), "How many guests"))
+    rooms = await everyone(lambda g, n: tap(g, asks[n], "1", "Free from"))
+    confirms = await everyone(lambda g, n: tap(g, rooms[n], "101", "Please check"))
+    assert await _drop_every_connection(world.settings.database_url) > 0
+    await everyone(lambda g, n: tap(g, confirms[n], "Pay", "Paid — thank you!"))
+    assert not [m for g in guests for m in g.inbox if "went wrong" in m.text]
