@@ -485,7 +485,7 @@ def conversation() -> ConversationHandler[BotContext]:
     stop_button: BaseHandler[Any, Any, Any] = CallbackQueryHandler(stop, pattern=button(cb.STOP))
     text = filters.TEXT & ~filters.COMMAND
     return ConversationHandler(
-        entry_points=[CommandHandler("book", book)],
+        entry_points=[CommandHandler("book", book), CommandHandler("start", book, filters.Regex(r"^/start book$"))],
         states={
             HOTEL: [CallbackQueryHandler(hotel_chosen, pattern=button(cb.HOTEL))],
             CHECK_IN: [

@@ -165,7 +165,8 @@ def first_handlers() -> list[tuple[int, BaseHandler]]:  # type: ignore[type-arg]
 
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
     return [
-        CommandHandler("start", start),
+        # "/start book" comes from the private-chat link given in groups: the booking takes it.
+        CommandHandler("start", start, filters=~filters.Regex(r"^/start book$")),
         CommandHandler("language", language),
         CallbackQueryHandler(language_chosen, pattern=f"^{cb.LANG}:"),
         CommandHandler("help", help_command),

@@ -195,7 +195,8 @@ async def test_in_a_group_the_bot_answers_once_with_a_link_to_a_private_chat(sql
     (button,) = (answer.reply_markup or {})["inline_keyboard"][0]
     assert button["url"] == "https://t.me/hotel_test_bot?start=book"
     assert guest.inbox == []  # nothing started anywhere
-    await say(guest, "/book", "pick your check-in day")
+    # The link opens the private chat with "/start book": the booking begins there.
+    await say(guest, "/start book", "pick your check-in day")
 
 
 async def test_a_past_day_on_the_calendar_is_a_plain_number_and_pressing_it_changes_nothing(
