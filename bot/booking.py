@@ -11,7 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot import callbacks as cb
-from bot.calendar import add_months, calendar_keyboard, month_start, parse_typed_date
+from bot.calendar import PAST_DAY, add_months, calendar_keyboard, month_start, parse_typed_date
 from bot.context import BotContext
 from bot.texts import error_text, reservation_code
 from bot.ui import answer, show, typed
@@ -19,11 +19,15 @@ from domain.reservation.commands import PlaceReservation
 from domain.reservation.model import BookingPolicy, CatalogRoom, check_check_in, check_check_out
 from domain.shared.errors import (
     DomainError,
+    GuestCountOutOfRange,
     InvalidInput,
+    NotFound,
     PaymentDeclined,
     PaymentsBusy,
     PaymentTakenBookingPending,
     PaymentUnavailable,
+    QuoteChanged,
+    RoomOutOfService,
     RoomTaken,
 )
 from domain.shared.money import format_money
@@ -107,6 +111,7 @@ async def _show_check_in(update: Update, context: BotContext, prefix: str = "") 
         can_go_back=month > month_start(today),
         can_go_forward=add_months(month, 1) <= last,
         extra=[_stop_row(context)],
+        today=today,
     )
     await show(update, prefix + context.t("pick_check_in", hotel=draft["hotel_name"]), keyboard)
     return CHECK_IN
@@ -133,6 +138,7 @@ async def _show_check_out(update: Update, context: BotContext, prefix: str = "")
         can_go_back=month > month_start(check_in),
         can_go_forward=add_months(month, 1) <= limit,
         extra=[[InlineKeyboardButton(context.t("btn_back"), callback_data=cb.pack(cb.BACK))], _stop_row(context)],
+        today=await _today(context),
     )
     await show(update, prefix + context.t("pick_check_out", check_in=check_in), keyboard)
     return CHECK_OUT
@@ -338,6 +344,8 @@ async def _show_confirm(update: Update, context: BotContext, room: CatalogRoom, 
     total = nights * room.price_per_night
     draft["room_id"] = room.room_id.hex
     draft["reservation_id"] = uuid4().hex  # a double tap on Pay can only ever be one reservation
+    # The terms this screen promises; Pay books on exactly these or asks again.
+    draft["total"], draft["currency"] = total, room.currency
     text = prefix + context.t(
         "confirm",
         hotel=room.hotel_name,
@@ -394,11 +402,15 @@ async def pay(update: Update, context: BotContext) -> int:
         check_out=_day(draft["check_out"]),
         guests=draft["guests"],
         reservation_id=UUID(hex=draft["reservation_id"]),
+        total=draft.get("total"),
+        currency=draft.get("currency"),
     )
     try:
         reservation = await context.services.handle(cmd)
     except RoomTaken as exc:
         return await _show_rooms(update, context, error_text(context.lang, exc) + "\n\n")
+    except (QuoteChanged, RoomOutOfService, GuestCountOutOfRange, NotFound):
+        return await _terms_changed(update, context, room_id)
     except (PaymentsBusy, PaymentUnavailable, PaymentDeclined) as exc:
         room = await context.services.availability.room(room_id)
         if room is None:
@@ -432,8 +444,25 @@ async def pay(update: Update, context: BotContext) -> int:
     return END
 
 
+async def _terms_changed(update: Update, context: BotContext, room_id: UUID) -> int:
+    """The room's terms changed after the confirm screen; nothing was held or charged. The guest
+    sees the new total with a fresh Pay button, or is told the room is gone and picks another."""
+    draft = _draft(context)
+    room = next((r for r in await _free_rooms(context) if r.room_id == room_id), None)
+    if room is None:
+        known = await context.services.availability.room(room_id)
+        text = context.t("room_gone", number=known.number if known else "")
+        return await _show_rooms(update, context, text + "\n\n")
+    nights = (_day(draft["check_out"]) - _day(draft["check_in"])).days
+    total = format_money(nights * room.price_per_night, room.currency)
+    return await _show_confirm(update, context, room, context.t("quote_changed", total=total) + "\n\n")
+
+
 async def ignore(update: Update, context: BotContext) -> None:
-    """A calendar's blank or label cell: acknowledged, nothing changes."""
+    """A calendar's blank or label cell: acknowledged, nothing changes; a past day says so."""
+    if update.callback_query is not None and update.callback_query.data == PAST_DAY:
+        await answer(update, context.t("day_past"))
+        return
     await answer(update)
 
 
@@ -452,7 +481,7 @@ def conversation() -> ConversationHandler[BotContext]:
     stop_button: BaseHandler[Any, Any, Any] = CallbackQueryHandler(stop, pattern=button(cb.STOP))
     text = filters.TEXT & ~filters.COMMAND
     return ConversationHandler(
-        entry_points=[CommandHandler("book", book)],
+        entry_points=[CommandHandler("book", book), CommandHandler("start", book, filters.Regex(r"^/start book$"))],
         states={
             HOTEL: [CallbackQueryHandler(hotel_chosen, pattern=button(cb.HOTEL))],
             CHECK_IN: [

@@ -1,4 +1,5 @@
-"""The inline calendar: a month of day buttons; days that cannot be picked show as plain text."""
+"""The inline calendar: a month of day buttons; past days show as plain numbers that answer
+"already passed"; other days that cannot be picked show as dots."""
 
 from __future__ import annotations
 
@@ -11,6 +12,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 
 from bot import callbacks as cb
 
+PAST_DAY = cb.pack(cb.NOOP, "past")
 WEEKDAYS = {"en": ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"], "ko": ["월", "화", "수", "목", "금", "토", "일"]}
 
 
@@ -31,7 +33,9 @@ def calendar_keyboard(
     can_go_back: bool,
     can_go_forward: bool,
     extra: list[list[InlineKeyboardButton]] | None = None,
+    today: date | None = None,
 ) -> InlineKeyboardMarkup:
+    """Days before `today` show as plain numbers that answer "already passed" when pressed."""
     noop = cb.pack(cb.NOOP)
     rows: list[Sequence[InlineKeyboardButton]] = []
     prev_button = (
@@ -46,13 +50,16 @@ def calendar_keyboard(
     )
     rows.append([prev_button, InlineKeyboardButton(month.strftime("%Y-%m"), callback_data=noop), next_button])
     days = (add_months(month, 1) - month).days
-    rows.extend(_grid(month, tuple(pickable(month + timedelta(days=n)) for n in range(days)), lang))
+    past = 0 if today is None else max(0, min(days, (today - month).days))
+    rows.extend(_grid(month, tuple(pickable(month + timedelta(days=n)) for n in range(days)), lang, past))
     rows.extend(extra or [])
     return InlineKeyboardMarkup(rows)
 
 
 @lru_cache(maxsize=1024)
-def _grid(month: date, pickable: tuple[bool, ...], lang: str) -> tuple[tuple[InlineKeyboardButton, ...], ...]:
+def _grid(
+    month: date, pickable: tuple[bool, ...], lang: str, past: int = 0
+) -> tuple[tuple[InlineKeyboardButton, ...], ...]:
     """The weekday header and the day buttons: the same for every guest who sees the same month
     with the same days open, so built once (buttons are immutable) — ~45 objects a calendar."""
     noop = cb.pack(cb.NOOP)
@@ -64,6 +71,8 @@ def _grid(month: date, pickable: tuple[bool, ...], lang: str) -> tuple[tuple[Inl
                 row.append(InlineKeyboardButton(" ", callback_data=noop))
             elif pickable[day.day - 1]:
                 row.append(InlineKeyboardButton(str(day.day), callback_data=cb.pack(cb.DAY, day)))
+            elif day.day <= past:
+                row.append(InlineKeyboardButton(str(day.day), callback_data=PAST_DAY))
             else:
                 row.append(InlineKeyboardButton(f"·{day.day}·" if day.day < 10 else "··", callback_data=noop))
         rows.append(tuple(row))

@@ -40,15 +40,48 @@ async def remember_language(update: Update, context: BotContext) -> None:
 
 
 async def guard_size(update: Update, context: BotContext) -> None:
-    """Private chats only (a booking is personal; drafts are kept per user), and no huge texts."""
+    """Private chats only (a booking is personal; drafts are kept per user), edits are not new
+    answers, and no huge texts."""
     chat = update.effective_chat
     if chat is not None and chat.type != "private":
+        await _not_here(update, context)
         raise ApplicationHandlerStop
-    message = update.effective_message
+    if update.edited_message is not None:
+        await _edited(update, context)
+        raise ApplicationHandlerStop
+    # Only what the user typed has a size limit: a button press carries the bot's own message,
+    # which may rightly be long (/my with many reservations, /board).
+    message = None if update.callback_query is not None else update.effective_message
     text = message.text or message.caption or "" if message else ""
     if len(text) > MAX_TEXT:
         await show(update, context.t("too_long", limit=MAX_TEXT))
         raise ApplicationHandlerStop
+
+
+async def _not_here(update: Update, context: BotContext) -> None:
+    """In a group: a command (or the bot being added) gets one short answer with a link to a
+    private chat; other chatter is left alone, and nothing changes."""
+    message = update.message
+    if message is None:
+        return
+    me = context.bot.username
+    added = any(member.id == context.bot.id for member in message.new_chat_members or ())
+    if not (added or (message.text or "").startswith("/")):
+        return
+    link = InlineKeyboardButton(context.t("btn_open_private"), url=f"https://t.me/{me}?start=book")
+    await show(update, context.t("private_only"), InlineKeyboardMarkup([[link]]))
+
+
+async def _edited(update: Update, context: BotContext) -> None:
+    """One rule for every conversation: an edited message is never taken as an answer (it may
+    answer a question asked long ago). The user is told once per message, and nothing changes."""
+    edited = update.edited_message
+    assert edited is not None
+    if context.user_data is not None:
+        if context.user_data.get("edit_noted") == edited.message_id:
+            return
+        context.user_data["edit_noted"] = edited.message_id
+    await show(update, context.t("edited_ignored"))
 
 
 def _language_keyboard() -> InlineKeyboardMarkup:
@@ -132,7 +165,8 @@ def first_handlers() -> list[tuple[int, BaseHandler]]:  # type: ignore[type-arg]
 
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
     return [
-        CommandHandler("start", start),
+        # "/start book" comes from the private-chat link given in groups: the booking takes it.
+        CommandHandler("start", start, filters=~filters.Regex(r"^/start book$")),
         CommandHandler("language", language),
         CallbackQueryHandler(language_chosen, pattern=f"^{cb.LANG}:"),
         CommandHandler("help", help_command),

@@ -33,7 +33,7 @@ from domain.hotel.model import ApprovalRequest, ApprovalStatus, Hotel
 from domain.hotel.ports import HotelReader
 from domain.payment.events import PaymentRefunded
 from domain.reservation.events import ReservationCancelled, ReservationConfirmed, ReservationRejected
-from domain.reservation.model import ReservationStatus
+from domain.reservation.model import Reservation, ReservationStatus
 from domain.reservation.ports import ReservationStates
 from domain.shared.errors import NotReadyYet
 from domain.shared.events import Event
@@ -365,3 +365,23 @@ class Notifier:
     async def remind_guest(self, reservation_id: UUID, guest_id: int) -> None:
         facts = await self._guest_facts(reservation_id)
         await self.send(guest_id, t(await self._lang(guest_id), "n_check_in_tomorrow", **facts))
+
+    async def payment_settled(self, reservation: Reservation, placed: bool) -> None:
+        """The payment sweep settled a booking its guest last saw at "Taking the payment…":
+        placed (the receipt) or released (nothing was charged)."""
+        room = await self.hotels.room(reservation.room_id)
+        hotel = await self.hotels.hotel(reservation.hotel_id)
+        await self.send(
+            reservation.guest_id,
+            t(
+                await self._lang(reservation.guest_id),
+                "n_settled_placed" if placed else "n_settled_released",
+                code=reservation_code(reservation.id),
+                hotel=hotel.name if hotel else "",
+                number=room.number if room else "",
+                check_in=reservation.check_in,
+                check_out=reservation.check_out,
+                guests=reservation.guests,
+                total=format_money(reservation.total_price, reservation.currency),
+            ),
+        )

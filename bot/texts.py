@@ -179,6 +179,15 @@ EN: dict[str, str] = {
     "p_action_cancelled": "cancelled",
     "p_action_refunded": "refunded",
     "m_guest_cancelled": "🚫 The guest cancelled reservation {code} (room {number}, {check_in} → {check_out}) after your decision. The stay will not happen; the payment is refunded.",
+    # --- promises kept ------------------------------------------------------------------------
+    "quote_changed": "⚠️ The price changed to {total} while you were deciding. Nothing was charged.\nPay {total} and book?",
+    "room_gone": "Sorry, room {number} is no longer available for this stay. Nothing was charged. Please pick another room.",
+    "edited_ignored": "I saw you edited a message; I only read new ones. Please send the answer again as a new message.",
+    "private_only": "I work in a private chat only. Tap below to open one and book there.",
+    "btn_open_private": "Open a private chat",
+    "n_settled_placed": "✅ Your payment went through and your booking is made.\nReservation {code}\n{hotel}, room {number}\n{check_in} → {check_out}, {guests} guest(s)\nPaid: {total}\nStatus: waiting for the hotel's approval. I will tell you as soon as they decide.",
+    "n_settled_released": "😔 Your booking of {hotel}, room {number}, {check_in} → {check_out} did not go through. Nothing was charged. /book to try again.",
+    "day_past": "That day has already passed. Please pick a later day.",
 }
 
 KO: dict[str, str] = {
@@ -342,6 +351,15 @@ KO: dict[str, str] = {
     "p_action_cancelled": "취소",
     "p_action_refunded": "환불",
     "m_guest_cancelled": "🚫 고객이 결정 이후 예약 {code}({number}호, {check_in} → {check_out})을(를) 취소했습니다. 숙박은 진행되지 않으며 결제는 환불됩니다.",
+    # --- promises kept ------------------------------------------------------------------------
+    "quote_changed": "⚠️ 확인하시는 동안 요금이 {total}(으)로 바뀌었습니다. 결제된 금액은 없습니다.\n{total}을 결제하고 예약할까요?",
+    "room_gone": "죄송합니다. {number}호는 이 기간에 더 이상 예약할 수 없습니다. 결제된 금액은 없습니다. 다른 객실을 선택해 주세요.",
+    "edited_ignored": "메시지를 수정하신 것을 확인했습니다. 저는 새 메시지만 읽습니다. 답을 새 메시지로 다시 보내 주세요.",
+    "private_only": "저는 개인 채팅에서만 동작합니다. 아래 버튼으로 개인 채팅을 열어 예약해 주세요.",
+    "btn_open_private": "개인 채팅 열기",
+    "n_settled_placed": "✅ 결제가 완료되어 예약이 접수되었습니다.\n예약 {code}\n{hotel}, {number}호\n{check_in} → {check_out}, {guests}명\n결제 금액: {total}\n상태: 호텔의 승인을 기다리는 중입니다. 결정되는 대로 알려 드릴게요.",
+    "n_settled_released": "😔 {hotel} {number}호 {check_in} → {check_out} 예약이 완료되지 않았습니다. 결제된 금액은 없습니다. /book 으로 다시 시도해 주세요.",
+    "day_past": "이미 지난 날짜입니다. 이후 날짜를 선택해 주세요.",
 }
 
 CATALOG = {"en": EN, "ko": KO}

@@ -158,7 +158,16 @@ class Jobs:
     async def settle_payments(self) -> tuple[int, int]:
         c = self.container
         cutoff = self.now - timedelta(seconds=c.settings.payment_timeout_s) - PAYMENT_SETTLE_MARGIN
-        return await settle_stale_payments(c.reservation_uow(), c.payments, cutoff)
+        settled = await settle_stale_payments(c.reservation_uow(), c.payments, cutoff)
+        # The guest last saw "Taking the payment…": each is told how their booking ended.
+        for reservation, placed in [(r, True) for r in settled.placed] + [(r, False) for r in settled.released]:
+            if self.notifier is None:
+                break
+            try:
+                await self.notifier.payment_settled(reservation, placed)
+            except Exception:
+                log.exception("could not tell guest %s how booking %s ended", reservation.guest_id, reservation.id)
+        return len(settled.placed), len(settled.released)
 
     async def housekeeping(self) -> int:
         """Prune what has served its purpose: processed inbox rows and sent outbox rows past the

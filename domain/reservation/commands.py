@@ -17,6 +17,11 @@ class PlaceReservation(Command):
     check_out: date
     guests: int
     reservation_id: UUID | None = None  # lets a retried request stay the same reservation
+    # The terms the guest confirmed: the total and its currency. The reservation is made on
+    # exactly these or not at all (QuoteChanged). None accepts the catalog's current terms, for
+    # trusted callers that show no price first (benchmarks, operators).
+    total: int | None = None
+    currency: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)

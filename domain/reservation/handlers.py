@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import logging
 from datetime import datetime
+from typing import NamedTuple
 from uuid import UUID
 
 from domain.reservation.commands import (
@@ -16,7 +17,7 @@ from domain.reservation.commands import (
 )
 from domain.reservation.model import BookingPolicy, CatalogRoom, Reservation, ReservationStatus
 from domain.reservation.ports import PaymentGateway, ReservationUnitOfWork
-from domain.shared.errors import NotFound, PaymentTakenBookingPending
+from domain.shared.errors import NotFound, PaymentTakenBookingPending, QuoteChanged
 from domain.shared.ports import Clock
 
 log = logging.getLogger(__name__)
@@ -52,6 +53,10 @@ async def place_reservation(
             policy=policy,
             reservation_id=cmd.reservation_id,
         )
+        # The catalog is read in the transaction that holds the nights, and the charge below is
+        # this very total: the guest pays what they confirmed, or is asked again.
+        if cmd.total is not None and (reservation.total_price, reservation.currency) != (cmd.total, cmd.currency):
+            raise QuoteChanged(total=reservation.total_price, currency=reservation.currency)
         await uow.reservations.add(reservation)
         await uow.nights.hold(reservation)
         await uow.commit()
@@ -105,14 +110,20 @@ async def _complete(
     return reservation
 
 
-async def settle_stale_payments(
-    uow: ReservationUnitOfWork, payments: PaymentGateway, cutoff: datetime
-) -> tuple[int, int]:
-    """Holds left PENDING_PAYMENT by a crash: place those that were paid, release the rest.
-    Returns (placed, released)."""
+class Settled(NamedTuple):
+    """What the payment sweep did: the reservations it placed and those it released, so that
+    each guest can be told."""
+
+    placed: list[Reservation]
+    released: list[Reservation]
+
+
+async def settle_stale_payments(uow: ReservationUnitOfWork, payments: PaymentGateway, cutoff: datetime) -> Settled:
+    """Holds left PENDING_PAYMENT by a crash: place those that were paid, release the rest."""
     async with uow:
         stale = await uow.reservations.pending_payment_before(cutoff)
-    placed = released = 0
+    placed: list[Reservation] = []
+    released: list[Reservation] = []
     for reservation in stale:
         payment_id = await payments.approved_payment(reservation.id)
         async with uow:
@@ -122,14 +133,14 @@ async def settle_stale_payments(
             if payment_id is None:
                 await uow.nights.release(reservation.id)
                 await uow.reservations.delete(reservation.id)
-                released += 1
+                settled, done = current, released
             else:
                 room = await uow.catalog.get(current.room_id)
                 assert room is not None
-                await _complete(uow, reservation.id, payment_id, room)
-                placed += 1
+                settled, done = await _complete(uow, reservation.id, payment_id, room), placed
             await uow.commit()
-    return placed, released
+        done.append(settled)
+    return Settled(placed, released)
 
 
 async def cancel_reservation(cmd: CancelReservation, uow: ReservationUnitOfWork, clock: Clock) -> Reservation:

@@ -165,3 +165,10 @@ class NotReadyYet(Exception):
     """A consumer cannot apply an event *yet* (something it depends on has not happened, e.g. the
     hotel has not recorded the request). It is retried for as long as it takes, at a modest pace,
     and never parked for this reason alone."""
+
+
+class QuoteChanged(DomainError):
+    """The terms changed between the confirm screen and the payment: nothing was held or charged;
+    the guest is shown the new total and asked again."""
+
+    code = "quote_changed"

@@ -10,6 +10,7 @@ from typing import Any
 
 from sqlalchemy import event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 
 
@@ -36,9 +37,22 @@ def make_engine(url: str, pool_size: int = 10, pre_ping: bool = False) -> AsyncE
         return engine
     # A fixed pool: a consumer with a large prefetch queues for connections instead of opening
     # more than PostgreSQL's max_connections allows across all processes.
-    return create_async_engine(
+    engine = create_async_engine(
         url, pool_size=pool_size, max_overflow=0, pool_pre_ping=pre_ping, pool_recycle=1800, pool_timeout=30
     )
+    event.listen(engine.sync_engine, "checkout", _drop_if_closed)
+    return engine
+
+
+def _drop_if_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+    """A pooled connection whose server went away (a database restart, a failover, a killed
+    backend) is replaced before anyone uses it: the server closes the socket when it ends the
+    session, and the driver notices at once, so asking it costs no round trip (pre-ping costs
+    one per transaction). The pool opens a fresh connection in its place."""
+    driver = getattr(dbapi_connection, "driver_connection", None)
+    is_closed = getattr(driver, "is_closed", None)
+    if is_closed is not None and is_closed():
+        raise DisconnectionError("the server closed this connection")
 
 
 class Engines:

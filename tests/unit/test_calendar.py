@@ -1,0 +1,33 @@
+"""The calendar a guest sees: past days are plain numbers, not dots."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from bot import callbacks as cb
+from bot.calendar import PAST_DAY, calendar_keyboard
+
+
+def _days(today: date, open_from: date) -> dict[str, str]:
+    keyboard = calendar_keyboard(
+        date(2026, 11, 1), lambda d: d >= open_from, "en", can_go_back=False, can_go_forward=True, today=today
+    )
+    return {
+        str(b.text): str(b.callback_data)
+        for row in keyboard.inline_keyboard[2:]
+        for b in row
+        if str(b.text).strip() and b.callback_data != cb.pack(cb.NOOP)
+    }
+
+
+def test_past_days_show_as_plain_numbers_that_cannot_be_picked() -> None:
+    days = _days(today=date(2026, 11, 27), open_from=date(2026, 11, 27))
+    assert days["1"] == days["12"] == days["26"] == PAST_DAY
+    assert days["27"] == cb.pack(cb.DAY, date(2026, 11, 27))
+    assert len(days) == 30  # every day of the month has its number; no row of dots
+
+
+def test_days_that_are_full_but_not_past_are_still_marked_as_taken() -> None:
+    days = _days(today=date(2026, 11, 10), open_from=date(2026, 11, 20))
+    assert days["9"] == PAST_DAY and "10" not in days and "19" not in days
+    assert days["20"] == cb.pack(cb.DAY, date(2026, 11, 20))
