@@ -129,10 +129,12 @@ def _counted(command: type, handler: Callable[[Any], Awaitable[Any]]) -> Callabl
         except DomainError as refusal:
             if booking:
                 metrics.BOOKINGS.labels(refusal.code).inc()
+                log.info("booking refused: %s", refusal.code)
             raise
         if booking:
             metrics.BOOKINGS.labels("placed").inc()
             bind(reservation_id=getattr(result, "id", None))
+            log.info("booking placed")
         return result
 
     handle.counted = True  # type: ignore[attr-defined]

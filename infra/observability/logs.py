@@ -32,11 +32,12 @@ def flow(**values: object) -> Iterator[None]:
 
 
 def event_flow(event: Any) -> contextlib.AbstractContextManager[None]:
-    """The flow of one delivered event: its id, its correlation key, its reservation if it has one."""
+    """The flow of one delivered event: its id, its correlation key, its reservation and guest if it has them."""
     return flow(
         event_id=event.event_id,
         correlation_id=event.correlation_key,
         reservation_id=getattr(event, "reservation_id", None),
+        user_id=getattr(event, "guest_id", None),
     )
 
 
