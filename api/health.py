@@ -71,6 +71,10 @@ async def _checked(check: Check) -> str | None:
         return f"{type(exc).__name__}: {exc}"[:300]
 
 
+class PortInUse(Exception):
+    pass
+
+
 class _Server(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Iterator[None]:
@@ -84,7 +88,11 @@ class HealthServer:
         self.host = host
         self.socket = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
         self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self.socket.bind((host, port))  # here, so a port in use stops the start with a clear error
+        try:
+            self.socket.bind((host, port))  # here, so a port in use stops the start with a clear error
+        except OSError as exc:
+            self.socket.close()
+            raise PortInUse(f"{host}:{port}: {exc.strerror}") from None
         self.port = int(self.socket.getsockname()[1])
         config = uvicorn.Config(app, lifespan="off", access_log=False, log_config=None, log_level="warning")
         self._server = _Server(config)

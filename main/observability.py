@@ -16,11 +16,11 @@ from typing import TYPE_CHECKING, Any
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor, CallbackContext
 
-from api.health import Check, HealthServer, health_app
+from api.health import Check, HealthServer, PortInUse, health_app
 from bot.processor import update_owner
 from domain.reservation.commands import PlaceReservation
 from domain.shared.errors import DomainError
-from infra.config import DATABASES
+from infra.config import DATABASES, SettingsError
 from infra.messaging import inprocess
 from infra.messaging.relay import outbox_state
 from infra.observability import metrics
@@ -188,7 +188,12 @@ class Operability:
         app = health_app(
             live=self.watchdog.problem, checks=self.checks(), draining=lambda: self.draining, metrics=self.metrics
         )
-        self.server = HealthServer(app, s.health_listen, s.health_port)
+        try:
+            self.server = HealthServer(app, s.health_listen, s.health_port)
+        except PortInUse as exc:
+            raise SettingsError(
+                f"setting HEALTH_PORT: cannot listen on {exc}; one port per process on a host (0: any free one)"
+            ) from None
         self._watchdog_task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:

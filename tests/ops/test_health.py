@@ -6,12 +6,14 @@ from __future__ import annotations
 import asyncio
 import json
 import signal
+import socket
 from collections.abc import AsyncIterator, Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
 
+from tests.conftest import TOKEN, hotelbot
 from tests.ops.helpers import Process, TcpProxy, amqp_target, environment, pg_target, wait_status
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
@@ -95,3 +97,18 @@ async def test_healthz_fails_once_the_event_loop_was_blocked_longer_than_the_lim
         process.process.send_signal(signal.SIGCONT)
         code = await process.stop()
     assert code == 0, process.log()
+
+
+async def test_a_health_port_in_use_stops_the_start_with_one_clear_line(tmp_path: Path) -> None:
+    with socket.socket() as taken:
+        taken.bind(("127.0.0.1", 0))
+        taken.listen()
+        port = taken.getsockname()[1]
+        env = environment(TELEGRAM_BOT_TOKEN=TOKEN, HEALTH_LISTEN="127.0.0.1", HEALTH_PORT=str(port))
+        process = await hotelbot(tmp_path, env, "run")
+        _, stderr = await asyncio.wait_for(process.communicate(), timeout=60)
+    assert process.returncode == 2
+    assert stderr.decode().strip().splitlines()[-1] == (
+        f"hotelbot: setting HEALTH_PORT: cannot listen on 127.0.0.1:{port}: Address already in use;"
+        " one port per process on a host (0: any free one)"
+    )
