@@ -15,6 +15,7 @@ from domain.shared.errors import DomainError
 from infra import eventloop
 from infra.config import Settings, SettingsError, load_settings
 from infra.db import migrate as migrations
+from infra.observability import logs
 
 log = logging.getLogger("hotelbot")
 
@@ -120,10 +121,7 @@ def main(argv: list[str] | None = None) -> int:
     except SettingsError as exc:
         print(f"hotelbot: {exc}", file=sys.stderr)
         return 2
-    logging.basicConfig(
-        level=settings.log_level.upper(),
-        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
-    )
+    logs.configure(settings.log_level, settings.log_format)
     logging.getLogger("httpx").setLevel(logging.WARNING)
     runner: Callable[[], Coroutine[Any, Any, int | None]]
     if args.command == "migrate":

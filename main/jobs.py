@@ -29,6 +29,7 @@ from domain.shared.errors import DomainError
 from infra.config import CONTEXTS
 from infra.db.tables import MESSAGING, bot_state, catalog_rooms, hotel_approvals, reservations, scheduled_runs
 from infra.db.uow import inserting_ignored
+from infra.observability.metrics import counted_job
 from main.bootstrap import Container
 
 log = logging.getLogger(__name__)
@@ -194,6 +195,8 @@ class Scheduler:
         self._running: set[asyncio.Task[Any]] = set()
 
     def _add(self, func: Any, seconds: float) -> None:
+        func = counted_job(func)  # hotelbot_scheduler_runs_total
+
         async def run() -> None:
             task = asyncio.current_task()
             if task is not None:

@@ -25,6 +25,7 @@ from infra.messaging.rabbit import Names, RabbitConsumerRunner, RabbitPublisher
 from infra.messaging.relay import OutboxRelay
 from main.bootstrap import Container
 from main.consumers import notifier, notifier_consumer, transactional_consumers
+from main.observability import Operability, count_bookings, count_updates
 from main.wiring import bot_services, telegram_config
 
 log = logging.getLogger(__name__)
@@ -48,6 +49,7 @@ class Runtime:
     ) -> None:
         self.settings = settings
         self.container = container or Container(settings)
+        count_bookings(self.container)
         self.want_bot, self.want_relay, self.want_scheduler = bot, relay, scheduler
         self.consumer_names = consumers
         self.request = request
@@ -79,18 +81,22 @@ class Runtime:
             await migrations.upgrade(s)
         needs_telegram = self.want_bot or self.want_scheduler or "notifier" in self.consumer_names
         if needs_telegram:
+            from telegram.request import HTTPXRequest
+
             from bot.app import build_application, build_notifier_bot
             from infra.db.bot_state import SqlPersistence
+            from infra.observability.telegram import CountingRequest
 
             self.telegram = telegram_config(s)
             self.application = build_application(
                 self.telegram,
                 bot_services(self.container),
                 SqlPersistence(self.container.engine("app")),
-                request=self.request,
+                request=CountingRequest(self.request or HTTPXRequest(connection_pool_size=64)),
             )
+            count_updates(self.application)
             await _reach_telegram(self.application.initialize)
-            self._notifier_bot = build_notifier_bot(self.telegram, self.request)
+            self._notifier_bot = build_notifier_bot(self.telegram, CountingRequest(self.request or HTTPXRequest()))
             await _reach_telegram(self._notifier_bot.initialize)
             self.notifier = notifier(self._notifier_bot, self.container)
         consumers = self._consumers()
@@ -206,18 +212,25 @@ def settle_heap() -> None:
 
 
 async def _serve(runtime: Runtime) -> int:
+    ops = Operability(runtime)  # /healthz /readyz /metrics, from before the start to after the stop
+    await ops.start()
     try:
-        await runtime.start()
-    except BaseException:
-        with contextlib.suppress(Exception):
-            await runtime.stop()  # whatever did start is closed again
-        raise
-    settle_heap()
-    try:
-        await wait_for_stop()
-        log.info("stopping")
+        try:
+            await runtime.start()
+        except BaseException:
+            with contextlib.suppress(Exception):
+                await runtime.stop()  # whatever did start is closed again
+            raise
+        ops.started = True
+        settle_heap()
+        try:
+            await wait_for_stop()
+            ops.draining = True  # not ready at once, while what is in hand is finished
+            log.info("stopping")
+        finally:
+            await runtime.stop()
     finally:
-        await runtime.stop()
+        await ops.stop()
     return 0
 
 

@@ -25,6 +25,8 @@ from infra.db.uow import inserting_ignored
 from infra.messaging.codec import UndecodableMessage, decode
 from infra.messaging.consumer import Consumer
 from infra.messaging.ports import NotReadyYet, OutgoingMessage, not_ready_delay
+from infra.observability import metrics
+from infra.observability.logs import event_flow
 
 log = logging.getLogger(__name__)
 CLAIM_BATCH = 100  # rows a retry worker takes at a time
@@ -82,15 +84,20 @@ class InProcessBus:
             event = decode(m.payload)
         except UndecodableMessage as exc:
             await self._park([(consumer.name, m)], f"undecodable: {exc}", 1, retry=False)
+            metrics.delivered(consumer.name, "parked")
             return
         try:
-            await consumer.handle(event)
+            with event_flow(event):
+                await consumer.handle(event)
             self.handled += 1
+            metrics.delivered(consumer.name, "applied")
         except NotReadyYet as exc:
             await self._park([(consumer.name, m)], f"not ready: {exc}", 0, next_at=self._not_ready_attempt())
+            metrics.delivered(consumer.name, "retried")
         except Exception as exc:
             log.warning("%s: %s %s failed, will retry: %r", consumer.name, m.routing_key, m.event_id, exc)
             await self._park([(consumer.name, m)], repr(exc), 1)
+            metrics.delivered(consumer.name, "retried")
 
     async def publish(self, messages: list[OutgoingMessage]) -> None:
         takers = {m.event_id: [c for c in self.consumers if m.routing_key in c.routing_keys] for m in messages}
@@ -146,7 +153,9 @@ class InProcessBus:
         succeeded = 0
         for n, row in enumerate(rows):
             try:
-                await consumer.handle(decode(row.payload))
+                event = decode(row.payload)
+                with event_flow(event):
+                    await consumer.handle(event)
             except asyncio.CancelledError:  # shutting down: what this worker holds is due again now
                 await asyncio.shield(self._release([r.id for r in rows[n:]]))
                 raise
@@ -157,6 +166,7 @@ class InProcessBus:
                         .where(dead_letters.c.id == row.id)
                         .values(error=f"not ready: {exc}"[:1000], next_attempt_at=self._not_ready_attempt())
                     )
+                metrics.delivered(consumer.name, "retried")
                 continue
             except Exception as exc:
                 attempts = row.attempts + 1
@@ -176,11 +186,13 @@ class InProcessBus:
                         .where(dead_letters.c.id == row.id)
                         .values(attempts=attempts, error=repr(exc)[:1000], next_attempt_at=next_at)
                     )
+                metrics.delivered(consumer.name, "retried" if next_at is not None else "parked")
                 continue
             async with self.engine.begin() as conn:
                 await conn.execute(delete(dead_letters).where(dead_letters.c.id == row.id))
             succeeded += 1
             self.handled += 1
+            metrics.delivered(consumer.name, "applied")
         return succeeded
 
     async def _release(self, ids: list[int]) -> None:
@@ -219,6 +231,17 @@ async def waiting(engine: AsyncEngine) -> dict[str, int]:
     query = (
         select(dead_letters.c.consumer, func.count())
         .where(dead_letters.c.next_attempt_at.is_not(None))
+        .group_by(dead_letters.c.consumer)
+    )
+    async with engine.connect() as conn:
+        return {consumer: int(count) for consumer, count in await conn.execute(query)}
+
+
+async def parked_counts(engine: AsyncEngine) -> dict[str, int]:
+    """Per consumer, the parked messages (waiting for an admin's replay)."""
+    query = (
+        select(dead_letters.c.consumer, func.count())
+        .where(dead_letters.c.next_attempt_at.is_(None))
         .group_by(dead_letters.c.consumer)
     )
     async with engine.connect() as conn:

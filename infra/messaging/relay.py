@@ -151,3 +151,15 @@ async def backlog(engines: dict[str, AsyncEngine]) -> dict[str, int]:
                 await conn.scalar(select(func.count()).select_from(outbox).where(outbox.c.published_at.is_(None))) or 0
             )
     return counts
+
+
+async def outbox_state(engines: dict[str, AsyncEngine]) -> dict[str, tuple[int, datetime | None]]:
+    """Per context: unpublished events, and when the oldest of them was written."""
+    state: dict[str, tuple[int, datetime | None]] = {}
+    for context in CONTEXTS:
+        outbox = MESSAGING[context].outbox
+        query = select(func.count(), func.min(outbox.c.created_at)).where(outbox.c.published_at.is_(None))
+        async with engines[context].connect() as conn:
+            count, oldest = (await conn.execute(query)).one()
+        state[context] = (int(count or 0), oldest)
+    return state

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -17,10 +18,12 @@ from purgatory.domain.model import OpenedState
 
 from domain.payment.ports import PaymentProvider
 from domain.shared.errors import PaymentDeclined, PaymentsBusy, PaymentUnavailable
+from infra.observability import metrics
 
 log = logging.getLogger(__name__)
 T = TypeVar("T")
 CIRCUIT = "payment-provider"
+PROVIDER = "payment"  # the breaker's label in hotelbot_breaker_open
 
 
 class GuardedProvider:
@@ -30,6 +33,7 @@ class GuardedProvider:
         self.breakers = AsyncCircuitBreakerFactory(
             default_threshold=failures, default_ttl=reset_s, exclude=[PaymentDeclined]
         )
+        metrics.breaker(PROVIDER, "closed")
 
     async def _guarded(self, call: Callable[[], Awaitable[T]]) -> T:
         breaker = await self.breakers.get_breaker(CIRCUIT)
@@ -43,13 +47,23 @@ class GuardedProvider:
                     raise PaymentUnavailable() from None
         except OpenedState:
             raise PaymentsBusy() from None
+        finally:
+            metrics.breaker(PROVIDER, breaker.context.state)
 
     async def state(self) -> str:
         breaker = await self.breakers.get_breaker(CIRCUIT)
         return breaker.context.state
 
+    async def is_open(self) -> bool:
+        """Refusing calls now: opened, and its time to let a trial through has not come yet
+        (purgatory moves to half-open only when the next call arrives)."""
+        context = (await self.breakers.get_breaker(CIRCUIT)).context
+        return context.state == "opened" and time.time() < (context.opened_at or 0) + context.ttl
+
     async def charge(self, *, key: str, amount: int, currency: str) -> str:
-        return await self._guarded(lambda: self.inner.charge(key=key, amount=amount, currency=currency))
+        return await metrics.timed(
+            "charge", lambda: self._guarded(lambda: self.inner.charge(key=key, amount=amount, currency=currency))
+        )
 
     async def void(self, *, key: str, amount: int, currency: str) -> None:
         # Not behind the breaker: reversing a charge is worth trying even while new charges are
@@ -58,6 +72,9 @@ class GuardedProvider:
             await self.inner.void(key=key, amount=amount, currency=currency)
 
     async def refund(self, *, key: str, charge_ref: str, amount: int, currency: str) -> str:
-        return await self._guarded(
-            lambda: self.inner.refund(key=key, charge_ref=charge_ref, amount=amount, currency=currency)
+        return await metrics.timed(
+            "refund",
+            lambda: self._guarded(
+                lambda: self.inner.refund(key=key, charge_ref=charge_ref, amount=amount, currency=currency)
+            ),
         )

@@ -95,6 +95,7 @@ async def test_two_processes_each_of_view_and_payment_apply_every_event_exactly_
         "AMQP_EXCHANGE": extra["amqp_exchange"],
         "PAYMENT_LATENCY_MS": "0",
         "DB_POOL_SIZE": "8",
+        "HEALTH_PORT": "0",  # replicas on one host: a free port each
     }
     front = Runtime(settings, bot=False, consumers=("reservation", "hotel"), scheduler=False, relay_sweep_s=0.5)
     await front.start()

@@ -1,19 +1,11 @@
-"""RabbitMQ with aio-pika: the topology, the relay's confirmed publisher, the consumer runner with
-retries through delay queues and a dead-letter queue per consumer, and the DLQ admin.
-
-Topology, for a consumer `c` and prefix `p`:
-  exchange  p.events            topic, durable; routing keys `<context>.<event>`
-  queue     p.c                 quorum; bound to the keys c takes; the consumers compete on it
-  queues    p.c.retry.<ms>      one per retry delay: TTL, then dead-lettered back to p.c
-  queue     p.c.dead            parked messages, with the error and attempt count in headers
-"""
+"""One consumer on its queue: ack after commit, retries through delay queues, then parking."""
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
 import logging
-from collections.abc import Awaitable, Iterable
+from collections.abc import Awaitable
 from typing import Any
 
 import aio_pika
@@ -22,107 +14,12 @@ from aio_pika.exceptions import ChannelInvalidStateError
 
 from infra.messaging.codec import UndecodableMessage, decode
 from infra.messaging.consumer import Consumer
-from infra.messaging.ports import NotReadyYet, OutgoingMessage, not_ready_delay
+from infra.messaging.ports import NotReadyYet, not_ready_delay
+from infra.messaging.rabbit.topology import ATTEMPT, Names, connect, declare
+from infra.observability import metrics
+from infra.observability.logs import event_flow
 
 log = logging.getLogger(__name__)
-
-ATTEMPT = "x-attempt"
-
-
-class Names:
-    def __init__(self, prefix: str, exchange: str) -> None:
-        self.prefix, self.exchange = prefix, exchange
-
-    def queue(self, consumer: str) -> str:
-        return f"{self.prefix}.{consumer}"
-
-    def retry(self, consumer: str, delay_s: float) -> str:
-        return f"{self.prefix}.{consumer}.retry.{int(delay_s * 1000)}"
-
-    def dead(self, consumer: str) -> str:
-        return f"{self.prefix}.{consumer}.dead"
-
-
-async def connect(url: str) -> AbstractRobustConnection:
-    return await aio_pika.connect_robust(url, client_properties={"connection_name": "hotelbot"})
-
-
-async def declare(
-    channel: AbstractChannel, names: Names, consumer: str, keys: Iterable[str], delays: Iterable[float]
-) -> aio_pika.abc.AbstractQueue:
-    exchange = await channel.declare_exchange(names.exchange, aio_pika.ExchangeType.TOPIC, durable=True)
-    queue = await channel.declare_queue(names.queue(consumer), durable=True, arguments={"x-queue-type": "quorum"})
-    for key in sorted(keys):
-        await queue.bind(exchange, routing_key=key)
-    for delay in delays:
-        await channel.declare_queue(
-            names.retry(consumer, delay),
-            durable=True,
-            arguments={
-                "x-message-ttl": int(delay * 1000),
-                "x-dead-letter-exchange": "",
-                "x-dead-letter-routing-key": names.queue(consumer),
-            },
-        )
-    # classic, not quorum: listing requeues every message, and quorum queues drop a message
-    # after a number of redeliveries
-    await channel.declare_queue(names.dead(consumer), durable=True)
-    return queue
-
-
-class RabbitPublisher:
-    """Publishes a batch pipelined on a confirming channel; returns once every confirm is in.
-    On connecting it declares every consumer's queues, so nothing published is unroutable."""
-
-    def __init__(self, url: str, names: Names, topology: dict[str, frozenset[str]], delays: tuple[float, ...]) -> None:
-        self.url, self.exchange_name = url, names.exchange
-        self.names, self.topology, self.delays = names, topology, delays
-        self._connection: AbstractRobustConnection | None = None
-        self._exchange: aio_pika.abc.AbstractExchange | None = None
-        self._channel: AbstractChannel | None = None
-        self._lock = asyncio.Lock()
-
-    async def _ready(self) -> aio_pika.abc.AbstractExchange:
-        async with self._lock:
-            if self._exchange is None or self._channel is None or self._channel.is_closed:
-                if self._connection is None:
-                    self._connection = await connect(self.url)
-                channel = self._channel = await self._connection.channel(publisher_confirms=True)
-                for consumer, keys in self.topology.items():
-                    await declare(channel, self.names, consumer, keys, self.delays)
-                self._exchange = await channel.declare_exchange(
-                    self.exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
-                )
-            return self._exchange
-
-    async def publish(self, messages: list[OutgoingMessage]) -> None:
-        exchange = await self._ready()
-        try:
-            await asyncio.gather(
-                *(
-                    exchange.publish(
-                        aio_pika.Message(
-                            m.payload,
-                            content_type="application/json",
-                            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                            message_id=str(m.event_id),
-                            type=m.routing_key,
-                            headers={ATTEMPT: 0},
-                        ),
-                        routing_key=m.routing_key,
-                        timeout=10,
-                    )
-                    for m in messages
-                )
-            )
-        except Exception:
-            self._exchange = None  # a fresh channel next time
-            raise
-
-    async def close(self) -> None:
-        if self._connection is not None:
-            await self._connection.close()
-            self._connection = None
 
 
 class RabbitConsumerRunner:
@@ -203,6 +100,7 @@ class RabbitConsumerRunner:
                 for message in batch:
                     await _settle(message.ack())
                 self.handled += len(batch)
+                metrics.delivered(self.consumer.name, "applied", len(batch))
                 return
         for message in batch:  # each settled on its own: one that cannot be never strands the rest
             await _settle(self._process(message))
@@ -228,9 +126,11 @@ class RabbitConsumerRunner:
             log.error("%s: undecodable message %s parked: %s", self.consumer.name, message.message_id, exc)
             await self._forward(message, self.names.dead(self.consumer.name), attempt, f"undecodable: {exc}")
             await message.ack()
+            metrics.delivered(self.consumer.name, "parked")
             return
         try:
-            await self.consumer.handle(event)
+            with event_flow(event):
+                await self.consumer.handle(event)
         except NotReadyYet as exc:
             target = self.names.retry(self.consumer.name, not_ready_delay(self.delays))
             log.info(
@@ -246,6 +146,7 @@ class RabbitConsumerRunner:
                 await message.nack(requeue=True)
                 return
             await message.ack()
+            metrics.delivered(self.consumer.name, "retried")
             return
         except Exception as exc:
             if attempt < len(self.delays):
@@ -275,9 +176,11 @@ class RabbitConsumerRunner:
                 await message.nack(requeue=True)  # could not park it: let the broker try again
                 return
             await message.ack()
+            metrics.delivered(self.consumer.name, "retried" if attempt < len(self.delays) else "parked")
             return
         await message.ack()
         self.handled += 1
+        metrics.delivered(self.consumer.name, "applied")
 
     async def _forward(self, message: AbstractIncomingMessage, queue: str, attempt: int, error: str) -> None:
         assert self._channel is not None
@@ -294,6 +197,22 @@ class RabbitConsumerRunner:
             ),
             routing_key=queue,
         )
+
+    @property
+    def ready(self) -> bool:
+        """Its channel is open (after a broker restart the robust connection reopens it)."""
+        return self._channel is not None and not self._channel.is_closed
+
+    async def depths(self) -> tuple[int, int]:
+        """(waiting in the queue, parked in its dead-letter queue), by passive declares."""
+        assert self._connection is not None
+        channel = await self._connection.channel()
+        try:
+            queue = await channel.declare_queue(self.names.queue(self.consumer.name), passive=True)
+            dead = await channel.declare_queue(self.names.dead(self.consumer.name), passive=True)
+            return queue.declaration_result.message_count or 0, dead.declaration_result.message_count or 0
+        finally:
+            await channel.close()
 
     async def stop(self, grace_s: float = 10.0) -> None:
         """Stop taking messages, finish the ones in hand, close. Deliveries that arrived but
@@ -331,48 +250,3 @@ async def _settle(step: Awaitable[Any]) -> None:
         await step
     except Exception:
         log.exception("a delivery could not be settled; the broker will deliver it again")
-
-
-async def dead_letters(url: str, names: Names, consumer: str, replay: bool, limit: int = 1000) -> list[dict[str, Any]]:
-    """List (and, with replay, send back to the consumer's queue) the parked messages."""
-    connection = await connect(url)
-    found: list[dict[str, Any]] = []
-    try:
-        channel = await connection.channel(publisher_confirms=True)
-        queue = await channel.declare_queue(names.dead(consumer), durable=True)
-        held: list[AbstractIncomingMessage] = []
-        # Only what is parked now: a replayed message that fails again comes back behind these.
-        parked_now = queue.declaration_result.message_count or 0
-        for _ in range(min(limit, parked_now)):
-            message = await queue.get(no_ack=False, fail=False)
-            if message is None:
-                break
-            headers = message.headers or {}
-            found.append(
-                {
-                    "event_id": message.message_id,
-                    "type": message.type,
-                    "attempts": headers.get(ATTEMPT),
-                    "error": headers.get("x-error"),
-                }
-            )
-            if replay:
-                await channel.default_exchange.publish(
-                    aio_pika.Message(
-                        message.body,
-                        headers={ATTEMPT: 0},
-                        content_type=message.content_type,
-                        delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
-                        message_id=message.message_id,
-                        type=message.type,
-                    ),
-                    routing_key=names.queue(consumer),
-                )
-                await message.ack()
-            else:
-                held.append(message)
-        for message in held:  # listing takes nothing away
-            await message.nack(requeue=True)
-    finally:
-        await connection.close()
-    return found

@@ -1,0 +1,1 @@
+"""The HTTP inbound adapter: the gateway (API, webhook, Mini App, health, metrics)."""

@@ -1,0 +1,72 @@
+"""The relay's publisher: confirmed, persistent, declaring every consumer's queues first."""
+
+from __future__ import annotations
+
+import asyncio
+
+import aio_pika
+from aio_pika.abc import AbstractChannel, AbstractRobustConnection
+
+from infra.messaging.ports import OutgoingMessage
+from infra.messaging.rabbit.topology import ATTEMPT, Names, connect, declare
+
+
+class RabbitPublisher:
+    """Publishes a batch pipelined on a confirming channel; returns once every confirm is in.
+    On connecting it declares every consumer's queues, so nothing published is unroutable."""
+
+    def __init__(self, url: str, names: Names, topology: dict[str, frozenset[str]], delays: tuple[float, ...]) -> None:
+        self.url, self.exchange_name = url, names.exchange
+        self.names, self.topology, self.delays = names, topology, delays
+        self._connection: AbstractRobustConnection | None = None
+        self._exchange: aio_pika.abc.AbstractExchange | None = None
+        self._channel: AbstractChannel | None = None
+        self._lock = asyncio.Lock()
+
+    async def _ready(self) -> aio_pika.abc.AbstractExchange:
+        async with self._lock:
+            if self._exchange is None or self._channel is None or self._channel.is_closed:
+                if self._connection is None:
+                    self._connection = await connect(self.url)
+                channel = self._channel = await self._connection.channel(publisher_confirms=True)
+                for consumer, keys in self.topology.items():
+                    await declare(channel, self.names, consumer, keys, self.delays)
+                self._exchange = await channel.declare_exchange(
+                    self.exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
+                )
+            return self._exchange
+
+    async def reachable(self) -> None:
+        """Raises unless a confirming channel to the broker is open (opening one if need be)."""
+        await self._ready()
+        if self._connection is None or self._connection.is_closed:
+            raise ConnectionError("no connection to the broker")
+
+    async def publish(self, messages: list[OutgoingMessage]) -> None:
+        exchange = await self._ready()
+        try:
+            await asyncio.gather(
+                *(
+                    exchange.publish(
+                        aio_pika.Message(
+                            m.payload,
+                            content_type="application/json",
+                            delivery_mode=aio_pika.DeliveryMode.PERSISTENT,
+                            message_id=str(m.event_id),
+                            type=m.routing_key,
+                            headers={ATTEMPT: 0},
+                        ),
+                        routing_key=m.routing_key,
+                        timeout=10,
+                    )
+                    for m in messages
+                )
+            )
+        except Exception:
+            self._exchange = None  # a fresh channel next time
+            raise
+
+    async def close(self) -> None:
+        if self._connection is not None:
+            await self._connection.close()
+            self._connection = None

@@ -1,0 +1,51 @@
+"""The names and declarations every RabbitMQ participant shares (see the package docstring)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import aio_pika
+from aio_pika.abc import AbstractChannel, AbstractRobustConnection
+
+ATTEMPT = "x-attempt"
+
+
+class Names:
+    def __init__(self, prefix: str, exchange: str) -> None:
+        self.prefix, self.exchange = prefix, exchange
+
+    def queue(self, consumer: str) -> str:
+        return f"{self.prefix}.{consumer}"
+
+    def retry(self, consumer: str, delay_s: float) -> str:
+        return f"{self.prefix}.{consumer}.retry.{int(delay_s * 1000)}"
+
+    def dead(self, consumer: str) -> str:
+        return f"{self.prefix}.{consumer}.dead"
+
+
+async def connect(url: str) -> AbstractRobustConnection:
+    return await aio_pika.connect_robust(url, client_properties={"connection_name": "hotelbot"})
+
+
+async def declare(
+    channel: AbstractChannel, names: Names, consumer: str, keys: Iterable[str], delays: Iterable[float]
+) -> aio_pika.abc.AbstractQueue:
+    exchange = await channel.declare_exchange(names.exchange, aio_pika.ExchangeType.TOPIC, durable=True)
+    queue = await channel.declare_queue(names.queue(consumer), durable=True, arguments={"x-queue-type": "quorum"})
+    for key in sorted(keys):
+        await queue.bind(exchange, routing_key=key)
+    for delay in delays:
+        await channel.declare_queue(
+            names.retry(consumer, delay),
+            durable=True,
+            arguments={
+                "x-message-ttl": int(delay * 1000),
+                "x-dead-letter-exchange": "",
+                "x-dead-letter-routing-key": names.queue(consumer),
+            },
+        )
+    # classic, not quorum: listing requeues every message, and quorum queues drop a message
+    # after a number of redeliveries
+    await channel.declare_queue(names.dead(consumer), durable=True)
+    return queue
