@@ -180,6 +180,7 @@ EN: dict[str, str] = {
     "p_action_refunded": "refunded",
     "m_guest_cancelled": "🚫 The guest cancelled reservation {code} (room {number}, {check_in} → {check_out}) after your decision. The stay will not happen; the payment is refunded.",
     # --- promises kept ------------------------------------------------------------------------
+    "e_quote_changed": "The price changed to {total} while you were deciding. Nothing was charged.",
     "quote_changed": "⚠️ The price changed to {total} while you were deciding. Nothing was charged.\nPay {total} and book?",
     "room_gone": "Sorry, room {number} is no longer available for this stay. Nothing was charged. Please pick another room.",
     "edited_ignored": "I saw you edited a message; I only read new ones. Please send the answer again as a new message.",
@@ -352,6 +353,7 @@ KO: dict[str, str] = {
     "p_action_refunded": "환불",
     "m_guest_cancelled": "🚫 고객이 결정 이후 예약 {code}({number}호, {check_in} → {check_out})을(를) 취소했습니다. 숙박은 진행되지 않으며 결제는 환불됩니다.",
     # --- promises kept ------------------------------------------------------------------------
+    "e_quote_changed": "확인하시는 동안 요금이 {total}(으)로 바뀌었습니다. 결제된 금액은 없습니다.",
     "quote_changed": "⚠️ 확인하시는 동안 요금이 {total}(으)로 바뀌었습니다. 결제된 금액은 없습니다.\n{total}을 결제하고 예약할까요?",
     "room_gone": "죄송합니다. {number}호는 이 기간에 더 이상 예약할 수 없습니다. 결제된 금액은 없습니다. 다른 객실을 선택해 주세요.",
     "edited_ignored": "메시지를 수정하신 것을 확인했습니다. 저는 새 메시지만 읽습니다. 답을 새 메시지로 다시 보내 주세요.",

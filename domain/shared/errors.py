@@ -172,3 +172,5 @@ class QuoteChanged(DomainError):
     the guest is shown the new total and asked again."""
 
     code = "quote_changed"
+    fields = ("total", "currency")
+    money = {"total": "currency"}
