@@ -242,7 +242,7 @@ async def _drop_every_connection(url: str) -> int:
     return int(killed)
 
 
-async def test_a_restarted_database_costs_the_guests_nothing(pg_world: World) -> None:
+async def test_guests_notice_nothing_when_the_database_drops_every_connection(pg_world: World) -> None:
     world = pg_world
     await setup_hotel(world)
     guests = [world.api.user(GUEST + n, f"Guest {n}") for n in range(6)]
