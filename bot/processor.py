@@ -49,7 +49,9 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         owner = update_owner(update)
-        if owner is None:
+        if owner is None or (isinstance(update, Update) and update.pre_checkout_query is not None):
+            # Telegram fails a payment whose pre-checkout query is not answered within 10 s: it
+            # never waits behind the user's other updates nor in their flood bucket.
             await coroutine
             return
         lane = self._lanes.get(owner)

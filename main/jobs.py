@@ -160,6 +160,23 @@ class Jobs:
         cutoff = self.now - timedelta(seconds=c.settings.payment_timeout_s) - PAYMENT_SETTLE_MARGIN
         return await settle_stale_payments(c.reservation_uow(), c.payments, cutoff)
 
+    async def settle_checkouts(self) -> int:
+        """Telegram Payments: release holds that expired unpaid (the guest is told, the invoice
+        withdrawn), and place or refund payments a crash or an outage left unsettled."""
+        from bot import checkout as bot_checkout
+        from domain.reservation.checkout import settle_checkouts
+
+        c = self.container
+        if c.settings.payment_provider != "telegram":
+            return 0
+        settled = await settle_checkouts(c.reservation_uow(), c.checkout_payments, c.clock)
+        if self.notifier is not None:
+            for released in settled.released:
+                await bot_checkout.hold_expired(self.notifier, released)
+            for result in settled.results:
+                await bot_checkout.settled_by_sweep(self.notifier, result)
+        return len(settled.released) + len(settled.results)
+
     async def housekeeping(self) -> int:
         """Prune what has served its purpose: processed inbox rows and sent outbox rows past the
         retention period, old claims, and the state of conversations nobody touched for as long."""
@@ -216,6 +233,7 @@ class Scheduler:
         self._add(j.reject_overdue, self.tick)
         self._add(j.remind_guests, self.tick)
         self._add(j.settle_payments, self.tick)
+        self._add(j.settle_checkouts, self.tick)
         self._add(j.housekeeping, 6 * 3600)
         if self.relay is not None:
             self._add(self.relay.drain, 5)  # belt and braces for the prompt path

@@ -130,3 +130,31 @@ class NotReadyYet(Exception):
     """A consumer cannot apply an event *yet* (something it depends on has not happened, e.g. the
     hotel has not recorded the request). It is retried for as long as it takes, at a modest pace,
     and never parked for this reason alone."""
+
+
+# --- checkout with real money (Telegram Payments) ----------------------------------------------
+
+
+class AmountOutsideLimits(DomainError):
+    code = "amount_outside_limits"
+    template = "Telegram accepts a payment in {currency} only between {min} and {max}; this stay costs {total}."
+
+
+class CurrencyNotPayable(DomainError):
+    code = "currency_not_payable"
+    template = "Payments in {currency} cannot be taken in Telegram. Nothing was booked or charged."
+
+
+class HoldExpired(DomainError):
+    code = "hold_expired"
+    template = "This hold expired and the room was released. Please book again with /book."
+
+
+class InvoiceNotValid(DomainError):
+    code = "invoice_not_valid"
+    template = "This invoice is not valid for any booking. Nothing was charged."
+
+
+class InvoiceAmountChanged(DomainError):
+    code = "invoice_amount_changed"
+    template = "This invoice no longer matches the booking's price. Please book again with /book."

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable
 from typing import TypeVar
 
@@ -47,6 +48,15 @@ class GuardedProvider:
     async def state(self) -> str:
         breaker = await self.breakers.get_breaker(CIRCUIT)
         return breaker.context.state
+
+    async def accepting(self) -> bool:
+        """False while the breaker is open and its wait has not run out: no new checkout starts
+        (Telegram Payments), since its refunds could not be made now either."""
+        breaker = await self.breakers.get_breaker(CIRCUIT)
+        context = breaker.context
+        if context.state != "opened" or context.opened_at is None:
+            return True
+        return time.time() > context.opened_at + context.ttl
 
     async def charge(self, *, key: str, amount: int, currency: str) -> str:
         return await self._guarded(lambda: self.inner.charge(key=key, amount=amount, currency=currency))
