@@ -157,6 +157,8 @@ class Jobs:
 
     async def settle_payments(self) -> tuple[int, int]:
         c = self.container
+        if c.settings.payment_provider == "telegram":  # holds wait for Telegram: settle_checkouts
+            return 0, 0
         cutoff = self.now - timedelta(seconds=c.settings.payment_timeout_s) - PAYMENT_SETTLE_MARGIN
         return await settle_stale_payments(c.reservation_uow(), c.payments, cutoff)
 

@@ -46,16 +46,26 @@ async def paying_world(database_url: str, **extra: Any) -> AsyncIterator[tuple[W
 
 
 @pytest.fixture(params=["sqlite+inprocess", "postgresql+rabbitmq"])
-async def paying(
-    request: Any, sqlite_url: str, pg_url: str, amqp: Callable[..., dict]
-) -> AsyncIterator[tuple[World, StripeStub]]:
-    if request.param == "sqlite+inprocess":
-        async with paying_world(sqlite_url) as pair:
-            yield pair
-    else:
-        await truncate_all(pg_url)
-        async with paying_world(pg_url, **amqp()) as pair:
-            yield pair
+def paying_factory(request: Any, sqlite_url: str, pg_url: str, amqp: Callable[..., dict]) -> Callable[..., Any]:
+    """A paying world on SQLite with the in-process bus, or on PostgreSQL with RabbitMQ."""
+
+    @contextlib.asynccontextmanager
+    async def make(**extra: Any) -> AsyncIterator[tuple[World, StripeStub]]:
+        if request.param == "sqlite+inprocess":
+            async with paying_world(sqlite_url, **extra) as pair:
+                yield pair
+        else:
+            await truncate_all(pg_url)
+            async with paying_world(pg_url, **amqp(), **extra) as pair:
+                yield pair
+
+    return make
+
+
+@pytest.fixture
+async def paying(paying_factory: Callable[..., Any]) -> AsyncIterator[tuple[World, StripeStub]]:
+    async with paying_factory() as pair:
+        yield pair
 
 
 def charge_ids() -> tuple[str, str]:
@@ -213,3 +223,104 @@ async def pay_late(guest: User, invoice: Message, expect: str) -> tuple[str, str
     after = len(guest.inbox)
     await guest.successful_payment(invoice, telegram_charge_id=telegram_charge, provider_charge_id=provider_charge)
     return telegram_charge, provider_charge, await guest.expect(expect, after=after, timeout=20)
+
+
+async def confirm_screen(world: World, guest_id: int, name: str, check_in: date, room: str) -> Message:
+    guest = world.api.user(guest_id, name)
+    menu = await say(guest, "/start", "Pick your language")
+    await tap(guest, menu, "English", "Language set")
+    calendar = await say(guest, "/book", "pick your check-in day")
+    calendar = await pick_day(guest, calendar, check_in, "Now pick your check-out day")
+    ask = await pick_day(guest, calendar, check_in + timedelta(days=1), "How many guests")
+    rooms = await tap(guest, ask, "2", "Free from")
+    return await tap(guest, rooms, room, "Please check")
+
+
+async def test_refunds_wait_out_a_provider_outage_and_new_checkouts_are_refused_meanwhile(
+    paying_factory: Callable[..., Any],
+) -> None:
+    async with paying_factory(breaker_failures=2, breaker_reset_s=6) as (world, stripe):
+        api = world.api
+        await setup_hotel(world)
+        admin, manager = api.user(ADMIN, "Ada"), api.users[MANAGER]
+        start = seoul_today() + timedelta(days=3)
+        invoice = await invoice_for(world, GUEST, "Gus", start, 1, "101")
+        guest = api.users[GUEST]
+        _, provider_charge, receipt = await pay(guest, invoice)
+        code = receipt.text.split("Reservation ")[1].split()[0]
+        # Another guest is one tap away from paying when Stripe goes down.
+        confirm = await confirm_screen(world, GUEST2, "Gia", start, "102")
+
+        stripe.failing = True
+        request = await manager.expect(f"New reservation {code}", timeout=20)
+        ask = await tap(manager, request, "❌ Reject", "Why are you rejecting")
+        await tap(manager, ask, "We are fully booked", "Done")
+        # Retried, then parked: the admin sees it; the breaker is open.
+        dlq = await _until(admin, "/dlq payment", "reservation.rejected")
+        assert "payment" in dlq.text
+        await say(admin, "/stats", "Dead letters: 1")
+        assert stripe.refunded(provider_charge) == 0 and len(stripe.requests) >= 2
+
+        # Meanwhile a guest who pays is told at once; nothing is held, no invoice is sent.
+        guest2 = api.users[GUEST2]
+        busy = await tap(guest2, confirm, "Pay", "Payments are busy")
+        assert "Nothing was booked or charged" in busy.text
+        assert api.invoices(GUEST2) == []
+        assert await _count(world, "SELECT count(*) FROM reservation_checkouts WHERE guest_id = 12") == 0
+
+        # Stripe is back: once the breaker's wait is over, a replay refunds it, once.
+        stripe.failing = False
+        provider = world.runtime.container.payment_provider
+        for _ in range(400):
+            if await provider.accepting():  # type: ignore[attr-defined]
+                break
+            await asyncio.sleep(0.05)
+        await say(admin, "/replay payment", "sent back")
+        await guest.expect(f"refunded for reservation {code}", timeout=20)
+        assert stripe.refunded(provider_charge) == 120_000 and len(stripe.refunds) == 1
+        await _until(admin, "/dlq payment", "No dead letters")
+        # And the second guest can pay now.
+        await tap(guest2, busy, "Pay", "pay with the invoice below")
+
+
+async def _until(user: User, command: str, expect: str, tries: int = 100) -> Message:
+    for _ in range(tries):
+        after = len(user.inbox)
+        await user.send(command)
+        reply = await user.expect("", after=after)
+        if expect in reply.text:
+            return reply
+        await asyncio.sleep(0.1)
+    raise AssertionError(f"{command!r} never answered {expect!r}")
+
+
+async def _count(world: World, sql: str) -> int:
+    return int(await scalar(world.settings.url_for("reservation"), sql))
+
+
+async def test_the_pre_checkout_query_is_answered_ahead_of_the_guests_own_backlog(sqlite_url: str) -> None:
+    async with paying_world(sqlite_url) as (world, _):
+        api = world.api
+        await setup_hotel(world)
+        invoice = await invoice_for(world, GUEST, "Gus", seoul_today() + timedelta(days=3), 1, "101")
+        guest = api.users[GUEST]
+        for _ in range(40):  # the guest's own lane is busy for seconds (flood limit)
+            await guest.send("/help")
+        query = await guest.pre_checkout(invoice)
+        answer = await api.pre_checkout_answer(query, timeout=20)
+        answered_help = sum(1 for m in guest.inbox if m.text.startswith("/book"))
+        assert answer["ok"] is True
+        assert answered_help < 40  # answered before the backlog was worked off, not behind it
+        await guest.expect("/book", after=len(guest.inbox) - 1, timeout=30)
+
+
+async def test_the_stand_in_refuses_a_pre_checkout_answer_given_too_late(sqlite_url: str) -> None:
+    async with paying_world(sqlite_url) as (world, _):
+        api = world.api
+        await setup_hotel(world)
+        invoice = await invoice_for(world, GUEST, "Gus", seoul_today() + timedelta(days=3), 1, "101")
+        api.pre_checkout_timeout_s = 0.0  # every answer is now "more than 10 s" late
+        query = await api.users[GUEST].pre_checkout(invoice)
+        await api.wait_idle()
+        assert query not in api.pre_checkout_answers
+        assert [p for m, p in api.calls if m == "answerPreCheckoutQuery" and p["pre_checkout_query_id"] == query]
