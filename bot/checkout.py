@@ -73,6 +73,8 @@ async def send_invoice(update: Update, context: BotContext, cmd: StartCheckout, 
     checkout: Checkout = await context.services.handle(cmd)
     chat = update.effective_chat
     assert chat is not None
+    if checkout.invoice_message_id is not None:
+        return checkout  # the same confirm screen's Pay again: its invoice is already in the chat
     lang = context.lang
     total = format_money(checkout.total_price, checkout.currency)
     invoice = await context.bot.send_invoice(

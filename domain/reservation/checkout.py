@@ -199,8 +199,10 @@ class InvoicePayloads:
             return None
         if len(blob) != 16 + 24:
             return None
-        raw, mac = blob[:16], blob[16:]
-        return UUID(bytes=raw) if hmac.compare_digest(mac, self._mac(raw)) else None
+        raw = blob[:16]
+        # Compared as text, so an altered character is refused even where base64 would decode it
+        # to the same bytes (the spare bits of the last character).
+        return UUID(bytes=raw) if hmac.compare_digest(payload, self.sign(UUID(bytes=raw))) else None
 
 
 # --- use cases --------------------------------------------------------------------------------
