@@ -173,6 +173,7 @@ class CheckoutResult:
     outcome: Outcome
     checkout: Checkout | None
     payment_id: UUID | None
+    changed: bool = True  # False: settled before (a repeated delivery, another replica's sweep)
 
 
 # --- the invoice payload: the reservation id, signed ------------------------------------------
@@ -338,11 +339,11 @@ async def settle_paid(
         if checkout is None:
             log.error("payment %s for unknown checkout %s: refunding it", payment_id, reservation_id)
         elif checkout.status is CheckoutStatus.REFUNDED:
-            return CheckoutResult(Outcome.REFUNDED, checkout, payment_id)
+            return CheckoutResult(Outcome.REFUNDED, checkout, payment_id, changed=False)
         elif checkout.status is CheckoutStatus.REFUNDING:
             pass  # decided before: only the refund is left to do
         elif reservation is not None and reservation.status is not ReservationStatus.PENDING_PAYMENT:
-            return CheckoutResult(Outcome.PLACED, checkout, payment_id)  # placed before: nothing to do
+            return CheckoutResult(Outcome.PLACED, checkout, payment_id, changed=False)  # placed before
         elif reservation is not None:
             await _place(uow, checkout, payment_id)
             return CheckoutResult(Outcome.PLACED, checkout, payment_id)
@@ -429,7 +430,7 @@ def _reservation_of(checkout: Checkout) -> Reservation:
 @dataclass
 class Settled:
     released: list[Checkout]  # holds that expired unpaid: tell the guest, withdraw the invoice
-    results: list[CheckoutResult]  # payments the sweep placed or refunded
+    results: list[CheckoutResult]  # payments the sweep placed or refunded just now
 
 
 async def settle_checkouts(
@@ -446,7 +447,10 @@ async def settle_checkouts(
     for checkout in due:
         payment_id = await payments.approved_payment(checkout.reservation_id)
         if payment_id is not None:
-            settled.results.append(await settle_paid(uow, payments, checkout.reservation_id, payment_id))
+            result = await settle_paid(uow, payments, checkout.reservation_id, payment_id)
+            # The guest hears of what changed; a refund still waiting on the provider was announced.
+            if result.changed and result.outcome is not Outcome.REFUND_PENDING:
+                settled.results.append(result)
             continue
         if checkout.status is not CheckoutStatus.HELD or now < checkout.expires_at:
             continue
