@@ -158,6 +158,7 @@ EN: dict[str, str] = {
     "e_hold_expired": "This hold expired and the room was released. Please book again with /book.",
     "e_invoice_not_valid": "This invoice is not valid for any booking. Nothing was charged.",
     "e_invoice_amount_changed": "This invoice no longer matches the booking's price. Please book again with /book.",
+    "stats_refunds": "Refunds pending: {count}",
 }
 
 KO: dict[str, str] = {
@@ -304,6 +305,7 @@ KO: dict[str, str] = {
     "e_hold_expired": "객실 보류 시간이 지나 객실이 해제되었습니다. /book 으로 다시 예약해 주세요.",
     "e_invoice_not_valid": "이 청구서는 어떤 예약에도 유효하지 않습니다. 결제되지 않았습니다.",
     "e_invoice_amount_changed": "이 청구서가 더 이상 예약 금액과 맞지 않습니다. /book 으로 다시 예약해 주세요.",
+    "stats_refunds": "환불 대기: {count}",
 }
 
 CATALOG = {"en": EN, "ko": KO}

@@ -277,7 +277,8 @@ async def test_refunds_wait_out_a_provider_outage_and_new_checkouts_are_refused_
         # Retried, then parked: the admin sees it; the breaker is open.
         dlq = await _until(admin, "/dlq payment", "reservation.rejected")
         assert "payment" in dlq.text
-        await say(admin, "/stats", "Dead letters: 1")
+        stats = await _until(admin, "/stats", "Refunds pending: 1")
+        assert "Dead letters: 1" in stats.text
         assert stripe.refunded(provider_charge) == 0 and len(stripe.requests) >= 2
 
         # Meanwhile a guest who pays is told at once; nothing is held, no invoice is sent.
@@ -298,6 +299,7 @@ async def test_refunds_wait_out_a_provider_outage_and_new_checkouts_are_refused_
         await guest.expect(f"refunded for reservation {code}", timeout=20)
         assert stripe.refunded(provider_charge) == 120_000 and len(stripe.refunds) == 1
         await _until(admin, "/dlq payment", "No dead letters")
+        await _until(admin, "/stats", "Refunds pending: 0")
         # And the second guest can pay now.
         await tap(guest2, busy, "Pay", "pay with the invoice below")
 
