@@ -121,7 +121,9 @@ async def stats(update: Update, context: BotContext) -> None:
             pending=await c.hotels.pending_count(),
             outbox=", ".join(f"{k} {v}" for k, v in outbox.items()),
             dead=len(dead),
-        ),
+        )
+        + "\n"
+        + context.t("stats_refunds", count=await c.views.refunds_pending()),
     )
 
 

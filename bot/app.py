@@ -11,7 +11,7 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BasePe
 from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
-from bot import admin, booking, common, guest, manager
+from bot import admin, booking, checkout, common, guest, manager
 from bot.commands import set_default_commands
 from bot.context import BotContext
 from bot.ports import BotServices, TelegramConfig
@@ -52,9 +52,10 @@ def build_application(
         builder = builder.get_updates_read_timeout(POLL_TIMEOUT_S + 5).connection_pool_size(64)
     application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
     application.bot_data["services"] = services
-    for group, handler in common.first_handlers():
+    for group, handler in [*checkout.first_handlers(), *common.first_handlers()]:
         application.add_handler(handler, group=group)
     application.add_handlers(common.handlers())
+    application.add_handlers(checkout.handlers())
     application.add_handlers(admin.handlers())
     application.add_handler(booking.conversation())
     application.add_handlers(guest.handlers())

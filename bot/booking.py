@@ -11,6 +11,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, ConversationHandler, MessageHandler, filters
 
 from bot import callbacks as cb
+from bot import checkout
 from bot.calendar import PAST_DAY, add_months, calendar_keyboard, month_start, parse_typed_date
 from bot.context import BotContext
 from bot.texts import error_text, reservation_code
@@ -391,6 +392,8 @@ async def pay(update: Update, context: BotContext) -> int:
         await answer(update, context.t("stale_button"), alert=True)
         return CONFIRM
     room_id = UUID(hex=draft["room_id"])
+    if context.services.checkout is not None:  # Telegram Payments: hold the nights, send an invoice
+        return await checkout.start(update, context, draft, room_id)
     await show(update, context.t("paying"))
     user = update.effective_user
     assert user is not None

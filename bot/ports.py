@@ -11,6 +11,7 @@ from typing import Any, Protocol
 from uuid import UUID
 
 from domain.hotel.ports import HotelReader
+from domain.reservation.checkout import InvoicePayloads
 from domain.reservation.ports import Availability
 from domain.shared.ports import Clock
 from domain.view.ports import ViewReader
@@ -64,6 +65,17 @@ class TelegramConfig:
 
 
 @dataclass(frozen=True)
+class CheckoutConfig:
+    """Telegram Payments (PAYMENT_PROVIDER=telegram): the provider token from BotFather, how
+    invoice payloads are signed, how long nights are held, and the hotel's /paysupport words."""
+
+    provider_token: str
+    payloads: InvoicePayloads
+    hold_minutes: float
+    support_text: str | None = None
+
+
+@dataclass(frozen=True)
 class BotServices:
     handle: CommandBus
     availability: Availability
@@ -73,3 +85,4 @@ class BotServices:
     operations: Operations
     clock: Clock
     config: BotConfig
+    checkout: CheckoutConfig | None = None  # None: the sandbox provider's Pay button

@@ -29,6 +29,17 @@ def update_owner(update: object) -> int | None:
     return None
 
 
+def _payment(update: object) -> bool:
+    """Telegram fails a payment whose pre-checkout query is not answered within 10 s, and a
+    successful_payment is money taken: neither waits behind the user's other updates, nor in their
+    flood bucket, nor is ever dropped. Neither touches a conversation's state."""
+    if not isinstance(update, Update):
+        return False
+    return update.pre_checkout_query is not None or (
+        update.message is not None and update.message.successful_payment is not None
+    )
+
+
 class _Lane:
     __slots__ = ("limiter", "lock", "waiting")
 
@@ -49,7 +60,7 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         owner = update_owner(update)
-        if owner is None:
+        if owner is None or _payment(update):
             await coroutine
             return
         lane = self._lanes.get(owner)

@@ -189,6 +189,26 @@ EN: dict[str, str] = {
     "n_settled_placed": "✅ Your payment went through and your booking is made.\nReservation {code}\n{hotel}, room {number}\n{check_in} → {check_out}, {guests} guest(s)\nPaid: {total}\nStatus: waiting for the hotel's approval. I will tell you as soon as they decide.",
     "n_settled_released": "😔 Your booking of {hotel}, room {number}, {check_in} → {check_out} did not go through. Nothing was charged. /book to try again.",
     "day_past": "That day has already passed. Please pick a later day.",
+    # --- checkout with Telegram Payments -------------------------------------------------------
+    "inv_title": "Room {number}, {hotel}",
+    "inv_description": "{hotel}, room {number}\n{check_in} → {check_out}, {nights} night(s), {guests} guest(s)\nHeld for you until {until} (hotel time).",
+    "inv_price_line": "{nights} night(s) × {price}",
+    "pay_invoice_sent": "The room is held for you until {until} (hotel time). Reservation {code}, total {total}: pay with the invoice below.",
+    "pay_forged": "This invoice is not valid for any booking. Nothing was charged.",
+    "pay_try_again": "We could not check this booking just now. Nothing was charged; please try again in a moment.",
+    "pay_receipt": "✅ Paid — thank you!\nReservation {code}\n{hotel}, room {number}\n{check_in} → {check_out}, {guests} guest(s)\nPaid: {total}\nPayment reference: {reference}\nStatus: waiting for the hotel's approval. I will tell you as soon as they decide.",
+    "pay_late_refunded": "😔 We are sorry: your payment arrived after the hold on reservation {code} ran out, and the room was taken meanwhile. {amount} has been refunded to your card (reference {reference}). Please book again with /book.",
+    "pay_late_refund_pending": "😔 We are sorry: your payment arrived after the hold on reservation {code} ran out, and the room was taken meanwhile. {amount} will be refunded to your card shortly (reference {reference}); I will tell you when it is done.",
+    "pay_pending": "Your payment went through (reference {reference}); we are still confirming the reservation. It will appear in /my within a few minutes.",
+    "pay_unknown": "We received a payment we cannot match to a booking (reference {reference}). Please write to /paysupport; it will be refunded.",
+    "pay_hold_expired": "⌛ The hold on reservation {code} ran out before it was paid, so the room was released and nothing was charged. Book again any time with /book.",
+    "paysupport": "Payments and refunds: you pay in Telegram's own payment form; the hotel's payment provider takes the payment. If the hotel rejects your booking, or you cancel it before check-in day, the full amount is refunded to the same card automatically (it can take 5–10 business days to show). For any question about a payment or a dispute, reply here with your reservation code and payment reference.",
+    "e_amount_outside_limits": "Telegram accepts a payment only between {min} and {max}; this stay costs {total}. Please pick fewer nights or another room.",
+    "e_currency_not_payable": "Payments in {currency} cannot be taken in Telegram. Nothing was booked or charged.",
+    "e_hold_expired": "This hold expired and the room was released. Please book again with /book.",
+    "e_invoice_not_valid": "This invoice is not valid for any booking. Nothing was charged.",
+    "e_invoice_amount_changed": "This invoice no longer matches the booking's price. Please book again with /book.",
+    "stats_refunds": "Refunds pending: {count}",
 }
 
 KO: dict[str, str] = {
@@ -362,6 +382,26 @@ KO: dict[str, str] = {
     "n_settled_placed": "✅ 결제가 완료되어 예약이 접수되었습니다.\n예약 {code}\n{hotel}, {number}호\n{check_in} → {check_out}, {guests}명\n결제 금액: {total}\n상태: 호텔의 승인을 기다리는 중입니다. 결정되는 대로 알려 드릴게요.",
     "n_settled_released": "😔 {hotel} {number}호 {check_in} → {check_out} 예약이 완료되지 않았습니다. 결제된 금액은 없습니다. /book 으로 다시 시도해 주세요.",
     "day_past": "이미 지난 날짜입니다. 이후 날짜를 선택해 주세요.",
+    # --- 텔레그램 결제 -------------------------------------------------------------------------
+    "inv_title": "{number}호, {hotel}",
+    "inv_description": "{hotel}, {number}호\n{check_in} → {check_out}, {nights}박, {guests}명\n{until}(호텔 현지 시각)까지 객실을 잡아 두었습니다.",
+    "inv_price_line": "{nights}박 × {price}",
+    "pay_invoice_sent": "{until}(호텔 현지 시각)까지 객실을 잡아 두었습니다. 예약 {code}, 합계 {total}: 아래 청구서로 결제해 주세요.",
+    "pay_forged": "이 청구서는 어떤 예약에도 유효하지 않습니다. 결제되지 않았습니다.",
+    "pay_try_again": "지금은 예약을 확인할 수 없습니다. 결제되지 않았습니다. 잠시 후 다시 시도해 주세요.",
+    "pay_receipt": "✅ 결제 완료 — 감사합니다!\n예약 번호 {code}\n{hotel}, {number}호\n{check_in} → {check_out}, {guests}명\n결제 금액: {total}\n결제 참조 번호: {reference}\n상태: 호텔 승인 대기 중. 호텔이 결정하면 바로 알려 드릴게요.",
+    "pay_late_refunded": "😔 죄송합니다. 예약 {code}의 객실 보류 시간이 지난 뒤에 결제가 도착했고, 그사이 객실이 예약되었습니다. {amount}을(를) 카드로 환불했습니다 (참조 번호 {reference}). /book 으로 다시 예약해 주세요.",
+    "pay_late_refund_pending": "😔 죄송합니다. 예약 {code}의 객실 보류 시간이 지난 뒤에 결제가 도착했고, 그사이 객실이 예약되었습니다. {amount}은(는) 곧 카드로 환불됩니다 (참조 번호 {reference}). 완료되면 알려 드릴게요.",
+    "pay_pending": "결제가 완료되었습니다 (참조 번호 {reference}). 예약을 확정하는 중이며 몇 분 안에 /my 에 표시됩니다.",
+    "pay_unknown": "어떤 예약과도 맞지 않는 결제를 받았습니다 (참조 번호 {reference}). /paysupport 로 문의해 주시면 환불해 드립니다.",
+    "pay_hold_expired": "⌛ 예약 {code}의 결제 전에 보류 시간이 지나 객실이 해제되었습니다. 결제되지 않았습니다. 언제든 /book 으로 다시 예약하세요.",
+    "paysupport": "결제와 환불 안내: 결제는 텔레그램 결제 화면에서 하며, 호텔의 결제 대행사가 처리합니다. 호텔이 예약을 거절하거나 체크인 전날까지 예약을 취소하면 같은 카드로 전액이 자동 환불됩니다 (카드사에 따라 영업일 기준 5–10일 걸릴 수 있습니다). 결제나 이의 제기에 관한 문의는 예약 번호와 결제 참조 번호를 적어 여기에 답장해 주세요.",
+    "e_amount_outside_limits": "텔레그램은 {min}부터 {max}까지의 결제만 받습니다. 이 숙박은 {total}입니다. 숙박 일수를 줄이거나 다른 객실을 선택해 주세요.",
+    "e_currency_not_payable": "{currency} 통화는 텔레그램에서 결제할 수 없습니다. 예약이나 결제는 이루어지지 않았습니다.",
+    "e_hold_expired": "객실 보류 시간이 지나 객실이 해제되었습니다. /book 으로 다시 예약해 주세요.",
+    "e_invoice_not_valid": "이 청구서는 어떤 예약에도 유효하지 않습니다. 결제되지 않았습니다.",
+    "e_invoice_amount_changed": "이 청구서가 더 이상 예약 금액과 맞지 않습니다. /book 으로 다시 예약해 주세요.",
+    "stats_refunds": "환불 대기: {count}",
 }
 
 CATALOG = {"en": EN, "ko": KO}

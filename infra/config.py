@@ -54,6 +54,17 @@ class Settings(BaseSettings):
     breaker_failures: int = Field(5, ge=1)
     breaker_reset_s: float = Field(60.0, gt=0)
 
+    # Checkout with real money: "sandbox" (default, nothing to set up: a Pay button the sandbox
+    # provider approves) or "telegram" (Telegram Payments with a provider connected in BotFather;
+    # refunds through Stripe's API).
+    payment_provider: Literal["sandbox", "telegram"] = "sandbox"
+    telegram_payment_provider_token: str | None = Field(None, description="From BotFather: /mybots → Payments.")
+    payment_hold_minutes: float = Field(15.0, gt=0, le=24 * 60, description="How long unpaid nights stay held.")
+    payload_secret: str | None = Field(None, description="HMAC key of invoice payloads (default: from the bot token).")
+    stripe_api_key: str | None = Field(None, description="Secret key of the hotel's Stripe account, for refunds.")
+    stripe_api_base: str = "https://api.stripe.com"
+    paysupport_text: str | None = Field(None, description="What /paysupport tells guests, in the hotel's words.")
+
     approval_reminder_after_s: float = Field(2 * 3600, gt=0, description="Remind managers of a pending request after.")
     approval_deadline_s: float = Field(24 * 3600, gt=0, description="Reject a request nobody decided after.")
     check_in_reminder_hour: int = Field(18, ge=0, le=23, description="Local hour, the day before check-in.")

@@ -3,23 +3,27 @@ never see this container: main/wiring.py hands each the narrow ports it needs.""
 
 from __future__ import annotations
 
+import hashlib
 import logging
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+from datetime import timedelta
 from functools import partial
 from typing import Any
 from uuid import UUID
 
 from domain.hotel import commands as hotel_cmd
 from domain.hotel import handlers as hotel
+from domain.payment import checkout as payment_checkout
 from domain.payment import handlers as payment
 from domain.payment.ports import PaymentProvider
+from domain.reservation import checkout
 from domain.reservation import commands as reservation_cmd
 from domain.reservation import handlers as reservation
 from domain.reservation.model import BookingPolicy
 from domain.shared.ports import Clock
 from infra.clock import SystemClock
-from infra.config import Context, Settings
+from infra.config import Context, Settings, SettingsError
 from infra.db.engines import Engines
 from infra.db.hotel import HotelQueries, HotelUoW
 from infra.db.payment import PaymentUoW
@@ -29,6 +33,7 @@ from infra.db.users import UserDirectory
 from infra.db.view import ViewQueries, ViewUoW
 from infra.payment.guarded import GuardedProvider
 from infra.payment.sandbox import SandboxProvider
+from infra.payment.stripe import StripeRefunds
 
 log = logging.getLogger(__name__)
 
@@ -52,6 +57,67 @@ class InProcessPaymentGateway:
         return found.id if found else None
 
 
+class InProcessCheckoutPayments:
+    """Telegram Payments: the reservation context's checkout port, answered by the payment context."""
+
+    def __init__(self, container: Container) -> None:
+        self.container = container
+
+    async def accepting(self) -> bool:
+        provider = self.container.payment_provider
+        return await provider.accepting() if isinstance(provider, GuardedProvider) else True
+
+    async def record(
+        self,
+        *,
+        reservation_id: UUID,
+        guest_id: int,
+        amount: int,
+        currency: str,
+        telegram_charge_id: str,
+        provider_charge_id: str,
+    ) -> UUID | None:
+        c = self.container
+        cmd = payment_checkout.RecordTelegramPayment(
+            reservation_id=reservation_id,
+            guest_id=guest_id,
+            amount=amount,
+            currency=currency,
+            telegram_charge_id=telegram_charge_id,
+            provider_charge_id=provider_charge_id,
+        )
+        found = await payment_checkout.record_telegram_payment(cmd, c.payment_uow(), c.payment_provider, c.clock)
+        return found.id if found else None
+
+    async def approved_payment(self, reservation_id: UUID) -> UUID | None:
+        found = await payment.approved_payment(reservation_id, self.container.payment_uow())
+        return found.id if found else None
+
+    async def refund_now(self, reservation_id: UUID) -> bool:
+        c = self.container
+        found = await payment_checkout.refund_now(reservation_id, c.payment_uow(), c.payment_provider, c.clock)
+        return found is None or found.status.value == "refunded"
+
+
+def payment_provider(s: Settings) -> PaymentProvider:
+    """The sandbox card processor, or (Telegram Payments) Stripe for refunds; behind the guard."""
+    inner: PaymentProvider
+    if s.payment_provider == "telegram":
+        if not s.telegram_payment_provider_token:
+            raise SettingsError("setting TELEGRAM_PAYMENT_PROVIDER_TOKEN: required with PAYMENT_PROVIDER=telegram")
+        if not s.stripe_api_key:
+            raise SettingsError("setting STRIPE_API_KEY: required with PAYMENT_PROVIDER=telegram (refunds)")
+        inner = StripeRefunds(s.stripe_api_key, s.stripe_api_base, timeout_s=s.payment_timeout_s)
+    else:
+        inner = SandboxProvider(s.payment_latency_ms / 1000, s.payment_failure_rate, s.payment_decline_rate)
+    return GuardedProvider(inner, timeout_s=s.payment_timeout_s, failures=s.breaker_failures, reset_s=s.breaker_reset_s)
+
+
+def invoice_payloads(s: Settings) -> checkout.InvoicePayloads:
+    secret = s.payload_secret or f"invoice-payload:{s.telegram_bot_token or ''}"
+    return checkout.InvoicePayloads(hashlib.sha256(secret.encode()).digest())
+
+
 @dataclass
 class Container:
     settings: Settings
@@ -63,14 +129,11 @@ class Container:
         s = self.settings
         self.engines = Engines(s.db_pool_size, s.db_pre_ping)
         if self.provider is None:
-            self.provider = GuardedProvider(
-                SandboxProvider(s.payment_latency_ms / 1000, s.payment_failure_rate, s.payment_decline_rate),
-                timeout_s=s.payment_timeout_s,
-                failures=s.breaker_failures,
-                reset_s=s.breaker_reset_s,
-            )
+            self.provider = payment_provider(s)
         self.policy = BookingPolicy(max_nights=s.max_nights, max_days_ahead=s.max_days_ahead)
         self.payments = InProcessPaymentGateway(self)
+        self.checkout_payments = InProcessCheckoutPayments(self)
+        hold = timedelta(minutes=s.payment_hold_minutes)
         self.availability = AvailabilityQueries(self.reader("reservation"))
         self.views = ViewQueries(self.reader("view"))
         self.hotels = HotelQueries(self.reader("hotel"))
@@ -88,6 +151,18 @@ class Container:
             ),
             reservation_cmd.CancelReservation: lambda cmd: reservation.cancel_reservation(
                 cmd, self.reservation_uow(), self.clock
+            ),
+            checkout.StartCheckout: lambda cmd: checkout.start_checkout(
+                cmd, self.reservation_uow(), self.checkout_payments, self.clock, self.policy, hold
+            ),
+            checkout.CheckPayment: lambda cmd: checkout.check_payment(
+                self.reservation_uow(), self.clock, cmd.reservation_id, cmd.amount, cmd.currency
+            ),
+            checkout.RecordInvoice: lambda cmd: checkout.record_invoice(
+                self.reservation_uow(), cmd.reservation_id, cmd.chat_id, cmd.message_id
+            ),
+            checkout.CompleteCheckout: lambda cmd: checkout.complete_checkout(
+                cmd, self.reservation_uow(), self.checkout_payments, self.clock
             ),
         }
 

@@ -158,6 +158,8 @@ class Jobs:
 
     async def settle_payments(self) -> tuple[int, int]:
         c = self.container
+        if c.settings.payment_provider == "telegram":  # holds wait for Telegram: settle_checkouts
+            return 0, 0
         cutoff = self.now - timedelta(seconds=c.settings.payment_timeout_s) - PAYMENT_SETTLE_MARGIN
         settled = await settle_stale_payments(c.reservation_uow(), c.payments, cutoff)
         # The guest last saw "Taking the payment…": each is told how their booking ended.
@@ -169,6 +171,23 @@ class Jobs:
             except Exception:
                 log.exception("could not tell guest %s how booking %s ended", reservation.guest_id, reservation.id)
         return len(settled.placed), len(settled.released)
+
+    async def settle_checkouts(self) -> int:
+        """Telegram Payments: release holds that expired unpaid (the guest is told, the invoice
+        withdrawn), and place or refund payments a crash or an outage left unsettled."""
+        from bot import checkout as bot_checkout
+        from domain.reservation.checkout import settle_checkouts
+
+        c = self.container
+        if c.settings.payment_provider != "telegram":
+            return 0
+        settled = await settle_checkouts(c.reservation_uow(), c.checkout_payments, c.clock)
+        if self.notifier is not None:
+            for released in settled.released:
+                await bot_checkout.hold_expired(self.notifier, released)
+            for result in settled.results:
+                await bot_checkout.settled_by_sweep(self.notifier, result)
+        return len(settled.released) + len(settled.results)
 
     async def housekeeping(self) -> int:
         """Prune what has served its purpose: processed inbox rows and sent outbox rows past the
@@ -228,6 +247,7 @@ class Scheduler:
         self._add(j.reject_overdue, self.tick)
         self._add(j.remind_guests, self.tick)
         self._add(j.settle_payments, self.tick)
+        self._add(j.settle_checkouts, self.tick)
         self._add(j.housekeeping, 6 * 3600)
         if self.relay is not None:
             self._add(self.relay.drain, 5)  # belt and braces for the prompt path

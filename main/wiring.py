@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from bot.ports import BotConfig, BotServices, TelegramConfig
+from bot.ports import BotConfig, BotServices, CheckoutConfig, TelegramConfig
 from infra.config import Settings, SettingsError
 from main.admin import Operations
-from main.bootstrap import Container
+from main.bootstrap import Container, invoice_payloads
 
 
 class ApprovalMessages:
@@ -33,6 +33,14 @@ def bot_services(container: Container) -> BotServices:
         operations=Operations(container),
         clock=container.clock,
         config=BotConfig(admin_ids=s.admin_ids, max_nights=s.max_nights, max_days_ahead=s.max_days_ahead),
+        checkout=CheckoutConfig(
+            provider_token=s.telegram_payment_provider_token or "",
+            payloads=invoice_payloads(s),
+            hold_minutes=s.payment_hold_minutes,
+            support_text=s.paysupport_text,
+        )
+        if s.payment_provider == "telegram"
+        else None,
     )
 
 

@@ -53,6 +53,12 @@ _STRING_PARAMS = frozenset(
         "short_description",
         "name",
         "title",
+        "payload",
+        "provider_token",
+        "currency",
+        "start_parameter",
+        "pre_checkout_query_id",
+        "error_message",
     }
 )
 _INT_PARAMS = frozenset(
@@ -80,6 +86,7 @@ _BOOL_PARAMS = frozenset(
         "disable_web_page_preview",
         "drop_pending_updates",
         "is_personal",
+        "ok",
     }
 )
 
@@ -183,6 +190,7 @@ class Message:
     edit_date: int | None = None
     chat: JSONDict = field(default_factory=dict, repr=False)  # the Chat object Telegram would return
     params: JSONDict = field(default_factory=dict, repr=False)  # the sendMessage parameters as received
+    invoice: JSONDict | None = None  # sendInvoice: the Invoice object (text is then its title and description)
 
     def buttons(self) -> list[str]:
         """Button texts, row by row, flattened."""
@@ -207,6 +215,9 @@ class Message:
             "date": self.date,
             "text": self.text,
         }
+        if self.invoice is not None:
+            del result["text"]
+            result["invoice"] = dict(self.invoice)
         if self.edit_date is not None:
             result["edit_date"] = self.edit_date
         # Telegram only ever returns inline keyboards in Message.reply_markup (reply keyboards are not echoed).
@@ -290,6 +301,77 @@ class User:
         )
         await asyncio.sleep(0)
         return query_id
+
+    async def pre_checkout(
+        self,
+        invoice: Message,
+        *,
+        payload: str | None = None,
+        total_amount: int | None = None,
+        currency: str | None = None,
+    ) -> str:
+        """Press Pay in Telegram's payment form for `invoice`: queue the pre_checkout_query Telegram sends the bot
+        (payload, amount and currency as on the invoice unless overridden, e.g. to forge them); returns its id."""
+        if invoice.invoice is None or invoice.chat_id != self.id:
+            raise AssertionError(f"{self} cannot pay message {invoice.message_id}: not an invoice sent to them")
+        query_id = self._api.next_callback_query_id()
+        self._api.inject(
+            {
+                "pre_checkout_query": {
+                    "id": query_id,
+                    "from": self.as_from(),
+                    "currency": currency or invoice.invoice["currency"],
+                    "total_amount": invoice.invoice["total_amount"] if total_amount is None else total_amount,
+                    "invoice_payload": invoice.params["payload"] if payload is None else payload,
+                }
+            }
+        )
+        self._api._pre_checkout_asked[query_id] = asyncio.get_running_loop().time()
+        await asyncio.sleep(0)
+        return query_id
+
+    async def successful_payment(
+        self,
+        invoice: Message,
+        *,
+        telegram_charge_id: str,
+        provider_charge_id: str,
+    ) -> int:
+        """Queue the service message Telegram sends after the provider took the money (Telegram sends it only
+        after an ok pre-checkout answer; tests may also replay it). Returns its message_id."""
+        if invoice.invoice is None:
+            raise AssertionError(f"message {invoice.message_id} is not an invoice")
+        message_id = self._api.next_message_id(self.id)
+        self._api.inject(
+            {
+                "message": {
+                    "message_id": message_id,
+                    "date": _now(),
+                    "chat": self.as_chat(),
+                    "from": self.as_from(),
+                    "successful_payment": {
+                        "currency": invoice.invoice["currency"],
+                        "total_amount": invoice.invoice["total_amount"],
+                        "invoice_payload": invoice.params["payload"],
+                        "telegram_payment_charge_id": telegram_charge_id,
+                        "provider_payment_charge_id": provider_charge_id,
+                    },
+                }
+            }
+        )
+        await asyncio.sleep(0)
+        return message_id
+
+    async def pay(self, invoice: Message, *, telegram_charge_id: str, provider_charge_id: str) -> JSONDict:
+        """The whole payment as Telegram runs it: pre-checkout query, the bot's answer, and on ok the
+        successful_payment message. Returns the bot's answer to the pre-checkout query."""
+        query_id = await self.pre_checkout(invoice)
+        answer = await self._api.pre_checkout_answer(query_id)
+        if answer.get("ok"):
+            await self.successful_payment(
+                invoice, telegram_charge_id=telegram_charge_id, provider_charge_id=provider_charge_id
+            )
+        return answer
 
     async def expect(self, contains: str, timeout: float = 10, after: int = 0) -> Message:
         """Wait until a message in this user's inbox at index >= `after` has a current text containing `contains`
@@ -384,6 +466,11 @@ class FakeBotApi:
         self._last_request = 0.0
         self._closing = False
         self._runner: web.AppRunner | None = None
+        # Telegram Payments: pre_checkout_query id -> when it was sent (loop time), and the bot's answers.
+        self.pre_checkout_timeout_s = 10.0
+        self._pre_checkout_asked: dict[str, float] = {}
+        self.pre_checkout_answers: dict[str, JSONDict] = {}
+        self.deleted: list[tuple[int, int]] = []  # (chat_id, message_id) of messages the bot deleted
         self._methods: dict[str, Handler] = {
             name.lower(): handler
             for name, handler in {
@@ -401,6 +488,9 @@ class FakeBotApi:
                 "answerCallbackQuery": self._answer_callback_query,
                 "sendChatAction": self._send_chat_action,
                 "getChat": self._get_chat,
+                "sendInvoice": self._send_invoice,
+                "answerPreCheckoutQuery": self._answer_pre_checkout_query,
+                "deleteMessage": self._delete_message,
                 "close": self._true,
                 "logOut": self._true,
             }.items()
@@ -467,6 +557,20 @@ class FakeBotApi:
                     f"{loop.time() - self._last_request:.2f}s ago (is the updater polling?)"
                 )
             await asyncio.sleep(0.05)
+
+    async def pre_checkout_answer(self, query_id: str, timeout: float = 10) -> JSONDict:
+        """Wait for the bot's answerPreCheckoutQuery to `query_id`; returns its parameters."""
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + timeout
+        while query_id not in self.pre_checkout_answers:
+            if loop.time() >= deadline:
+                raise AssertionError(f"the bot did not answer pre-checkout query {query_id} within {timeout}s")
+            await asyncio.sleep(0.02)
+        return self.pre_checkout_answers[query_id]
+
+    def invoices(self, chat_id: int) -> list[Message]:
+        """Invoices the bot sent to a chat and has not deleted, oldest first."""
+        return [m for m in self.sent if m.chat_id == chat_id and m.invoice is not None]
 
     def commands_key(self, scope: JSONDict | None = None, language_code: str | None = "") -> str:
         """The key of :attr:`commands` for a scope (default ``{"type": "default"}``) and language ("" = all)."""
@@ -735,6 +839,78 @@ class FakeBotApi:
 
     async def _send_chat_action(self, params: JSONDict) -> bool:
         self._check_blocked(self._chat_id(params))
+        return True
+
+    async def _send_invoice(self, params: JSONDict) -> JSONDict:
+        """sendInvoice as the Bot API checks it (lengths, a currency, prices, a provider token unless Stars)."""
+        chat_id = self._chat_id(params)
+        self._check_blocked(chat_id)
+        title, description = str(params.get("title") or ""), str(params.get("description") or "")
+        payload, currency = str(params.get("payload") or ""), str(params.get("currency") or "")
+        prices = params.get("prices")
+        if not 1 <= len(title) <= 32:
+            raise ApiError(400, "Bad Request: INVOICE_TITLE_INVALID")
+        if not 1 <= len(description) <= 255:
+            raise ApiError(400, "Bad Request: INVOICE_DESCRIPTION_INVALID")
+        if not 1 <= len(payload.encode()) <= 128:
+            raise ApiError(400, "Bad Request: INVOICE_PAYLOAD_INVALID")
+        if not re.fullmatch(r"[A-Z]{3}", currency):
+            raise ApiError(400, "Bad Request: CURRENCY_INVALID")
+        if currency != "XTR" and not params.get("provider_token"):
+            raise ApiError(400, "Bad Request: PAYMENT_PROVIDER_INVALID")
+        if (
+            not isinstance(prices, list)
+            or not prices
+            or not all(isinstance(p, dict) and isinstance(p.get("amount"), int) and p.get("label") for p in prices)
+        ):
+            raise ApiError(400, "Bad Request: can't parse prices JSON object")
+        markup = self._check_markup(params.get("reply_markup"))
+        invoice = {
+            "title": title,
+            "description": description,
+            "start_parameter": str(params.get("start_parameter") or ""),
+            "currency": currency,
+            "total_amount": sum(int(p["amount"]) for p in prices),
+        }
+        message = Message(
+            message_id=self.next_message_id(chat_id),
+            chat_id=chat_id,
+            text=f"{title}\n{description}",
+            reply_markup=markup,
+            chat=self._chat(chat_id),
+            params=params,
+            invoice=invoice,
+        )
+        self.sent.append(message)
+        self._messages[(chat_id, message.message_id)] = message
+        self._notify()
+        return message.to_api(self.bot_user)
+
+    async def _answer_pre_checkout_query(self, params: JSONDict) -> bool:
+        """Telegram fails the payment when the answer comes more than 10 s after the query: then, as for an
+        unknown or already answered query, the answer is refused."""
+        query_id = str(params.get("pre_checkout_query_id") or "")
+        asked = self._pre_checkout_asked.get(query_id)
+        late = asked is not None and asyncio.get_running_loop().time() - asked > self.pre_checkout_timeout_s
+        if asked is None or late or query_id in self.pre_checkout_answers:
+            raise ApiError(400, "Bad Request: query is too old and response timeout expired or query ID is invalid")
+        ok = params.get("ok")
+        if not isinstance(ok, bool):
+            raise ApiError(400, "Bad Request: ok must be a boolean")
+        if not ok and not params.get("error_message"):
+            raise ApiError(400, "Bad Request: error_message must be non-empty if ok is false")
+        self.pre_checkout_answers[query_id] = {"ok": ok, "error_message": params.get("error_message")}
+        return True
+
+    async def _delete_message(self, params: JSONDict) -> bool:
+        chat_id = self._chat_id(params)
+        message_id = params.get("message_id")
+        message = self._messages.pop((chat_id, message_id), None) if isinstance(message_id, int) else None
+        if message is None:
+            raise ApiError(400, "Bad Request: message to delete not found")
+        self.sent.remove(message)
+        self.deleted.append((chat_id, message.message_id))
+        self._notify()
         return True
 
     async def _get_chat(self, params: JSONDict) -> JSONDict:

@@ -28,6 +28,8 @@ class Payment:
     created_at: datetime
     refund_ref: str | None = None
     refunded_at: datetime | None = None
+    # Telegram Payments: Telegram's own id of the charge (provider_ref is the provider's).
+    telegram_charge_id: str | None = None
     events: list[Event] = field(default_factory=list, repr=False, compare=False)
 
     @staticmethod
@@ -40,6 +42,7 @@ class Payment:
         provider_ref: str,
         idempotency_key: str,
         now: datetime,
+        telegram_charge_id: str | None = None,
     ) -> Payment:
         payment = Payment(
             uuid4(),
@@ -51,6 +54,7 @@ class Payment:
             provider_ref,
             idempotency_key,
             now,
+            telegram_charge_id=telegram_charge_id,
         )
         payment.events.append(
             PaymentApproved(

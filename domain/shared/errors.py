@@ -174,3 +174,31 @@ class QuoteChanged(DomainError):
     code = "quote_changed"
     fields = ("total", "currency")
     money = {"total": "currency"}
+
+
+# --- checkout with real money (Telegram Payments) ----------------------------------------------
+
+
+class AmountOutsideLimits(DomainError):
+    """Telegram takes payments in this currency only between its minimum and maximum."""
+
+    code = "amount_outside_limits"
+    fields = ("currency", "min", "max", "total")
+    money = {"min": "currency", "max": "currency", "total": "currency"}
+
+
+class CurrencyNotPayable(DomainError):
+    code = "currency_not_payable"
+    fields = ("currency",)
+
+
+class HoldExpired(DomainError):
+    code = "hold_expired"
+
+
+class InvoiceNotValid(DomainError):
+    code = "invoice_not_valid"
+
+
+class InvoiceAmountChanged(DomainError):
+    code = "invoice_amount_changed"

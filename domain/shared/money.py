@@ -4,10 +4,15 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 
+from domain.shared.currencies import telegram_currency
+
 ZERO_DECIMAL = frozenset({"KRW", "JPY", "VND", "CLP", "ISK", "UGX", "XAF", "XOF", "PYG"})
 
 
 def decimals(currency: str) -> int:
+    known = telegram_currency(currency)
+    if known is not None:
+        return known.exp
     return 0 if currency.upper() in ZERO_DECIMAL else 2
 
 

@@ -16,6 +16,7 @@ _FIELDS = [c.name for c in payments.columns]
 _BY_RESERVATION = select(payments).where(payments.c.reservation_id == bindparam("b_reservation"))
 _BY_RESERVATION_FOR_UPDATE = _BY_RESERVATION.with_for_update()
 _SAVE = updating(payments, "id")
+_BY_TELEGRAM_CHARGE = select(payments).where(payments.c.telegram_charge_id == bindparam("b_charge"))
 
 
 class SqlPayments:
@@ -34,6 +35,13 @@ class SqlPayments:
     async def by_reservation(self, reservation_id: UUID, *, for_update: bool = False) -> Payment | None:
         query = _BY_RESERVATION_FOR_UPDATE if for_update else _BY_RESERVATION
         row = (await self.conn.execute(query, {"b_reservation": reservation_id})).first()
+        return self._payment(row)
+
+    async def by_telegram_charge(self, telegram_charge_id: str) -> Payment | None:
+        return self._payment((await self.conn.execute(_BY_TELEGRAM_CHARGE, {"b_charge": telegram_charge_id})).first())
+
+    @staticmethod
+    def _payment(row) -> Payment | None:  # type: ignore[no-untyped-def]
         if row is None:
             return None
         values = row._asdict()

@@ -9,9 +9,16 @@ from sqlalchemy import bindparam, delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
+from domain.reservation.checkout import Checkout, CheckoutStatus
 from domain.reservation.model import CatalogRoom, Reservation, ReservationStatus
 from domain.shared.errors import RoomTaken
-from infra.db.tables import catalog_rooms, held_nights, reservation_messaging, reservations
+from infra.db.tables import (
+    catalog_rooms,
+    held_nights,
+    reservation_checkouts,
+    reservation_messaging,
+    reservations,
+)
 from infra.db.uow import SqlUnitOfWork, inserting_ignored, updating
 
 _ROOM_FIELDS = [c.name for c in catalog_rooms.columns]
@@ -157,16 +164,68 @@ class SqlHeldNights:
         await self.conn.execute(_RELEASE, {"b_id": reservation_id})
 
 
+_CHECKOUT = select(reservation_checkouts).where(reservation_checkouts.c.reservation_id == bindparam("b_id"))
+_CHECKOUT_FOR_UPDATE = _CHECKOUT.with_for_update()
+_SAVE_CHECKOUT = updating(reservation_checkouts, "reservation_id")
+_CHECKOUT_FIELDS = [c.name for c in reservation_checkouts.columns]
+
+
+class SqlCheckouts:
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    def _values(self, checkout: Checkout) -> dict[str, object]:
+        values = {name: getattr(checkout, name) for name in _CHECKOUT_FIELDS}
+        values["status"] = checkout.status.value
+        return values
+
+    @staticmethod
+    def _checkout(row) -> Checkout:  # type: ignore[no-untyped-def]
+        values = row._asdict()
+        values["status"] = CheckoutStatus(values["status"])
+        return Checkout(**values)
+
+    async def add(self, checkout: Checkout) -> None:
+        try:
+            await self.conn.execute(reservation_checkouts.insert(), self._values(checkout))
+        except IntegrityError:
+            raise RoomTaken() from None
+
+    async def get(self, reservation_id: UUID, *, for_update: bool = False) -> Checkout | None:
+        query = _CHECKOUT_FOR_UPDATE if for_update else _CHECKOUT
+        row = (await self.conn.execute(query, {"b_id": reservation_id})).first()
+        return self._checkout(row) if row else None
+
+    async def save(self, checkout: Checkout) -> None:
+        values = self._values(checkout)
+        values["b_reservation_id"] = values.pop("reservation_id")
+        await self.conn.execute(_SAVE_CHECKOUT, values)
+
+    async def to_settle(self, now: datetime, released_since: datetime) -> list[Checkout]:
+        c = reservation_checkouts.c
+        rows = await self.conn.execute(
+            select(reservation_checkouts)
+            .where(
+                c.status.in_([CheckoutStatus.HELD.value, CheckoutStatus.REFUNDING.value])
+                | ((c.status == CheckoutStatus.RELEASED.value) & (c.expires_at >= released_since))
+            )
+            .order_by(c.expires_at)
+        )
+        return [self._checkout(r) for r in rows]
+
+
 class ReservationUoW(SqlUnitOfWork):
     catalog: SqlCatalog
     reservations: SqlReservations
     nights: SqlHeldNights
+    checkouts: SqlCheckouts
 
     def __init__(self, engine, after_commit=None) -> None:  # type: ignore[no-untyped-def]
         super().__init__(engine, reservation_messaging, after_commit)
 
     def _bind(self, conn: AsyncConnection) -> None:
         self.catalog, self.reservations, self.nights = SqlCatalog(conn), SqlReservations(conn), SqlHeldNights(conn)
+        self.checkouts = SqlCheckouts(conn)
 
 
 class AvailabilityQueries:

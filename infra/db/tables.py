@@ -208,6 +208,30 @@ held_nights = Table(
     Column("night", Date, primary_key=True),
     Column("reservation_id", Uuid, nullable=False, index=True),
 )
+reservation_checkouts = Table(
+    # Telegram Payments: what the guest was offered and until when the nights are held for them.
+    # Kept after the hold is released, so a payment that arrives late is placed or refunded.
+    "reservation_checkouts",
+    reservation_metadata,
+    Column("reservation_id", Uuid, primary_key=True),
+    Column("guest_id", BigInteger, nullable=False),
+    Column("guest_name", String(64), nullable=False),
+    Column("hotel_id", BigInteger, nullable=False),
+    Column("hotel_name", String(64), nullable=False),
+    Column("room_id", Uuid, nullable=False),
+    Column("room_number", String(16), nullable=False),
+    Column("check_in", Date, nullable=False),
+    Column("check_out", Date, nullable=False),
+    Column("guests", Integer, nullable=False),
+    Column("price_per_night", BigInteger, nullable=False),
+    Column("total_price", BigInteger, nullable=False),
+    Column("currency", String(3), nullable=False),
+    Column("created_at", Timestamp, nullable=False),
+    Column("expires_at", Timestamp, nullable=False),
+    Column("status", String(16), nullable=False, index=True),
+    Column("chat_id", BigInteger),
+    Column("invoice_message_id", BigInteger),
+)
 reservation_messaging = _messaging(reservation_metadata, "reservation")
 
 # --- payment -----------------------------------------------------------------------------------
@@ -226,6 +250,7 @@ payments = Table(
     Column("created_at", Timestamp, nullable=False),
     Column("refund_ref", String(64)),
     Column("refunded_at", Timestamp),
+    Column("telegram_charge_id", String(128), unique=True),
 )
 payment_messaging = _messaging(payment_metadata, "payment")
 

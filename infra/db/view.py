@@ -37,6 +37,9 @@ _BOARD_RESERVATIONS = (
     .where(reservation_view.c.hotel_id == bindparam("b_hotel_id"), reservation_view.c.room_id.is_not(None))
     .order_by(reservation_view.c.check_in)
 )
+_REFUNDS_PENDING = select(func.count()).where(
+    reservation_view.c.status.in_(["cancelled", "rejected"]), reservation_view.c.payment_status == "approved"
+)
 _COUNTS_BY_STATUS = (
     select(reservation_view.c.status, func.count())
     .where(reservation_view.c.room_id.is_not(None))
@@ -124,6 +127,11 @@ class ViewQueries:
         async with self.engine.connect() as conn:
             rows = await conn.execute(_COUNTS_BY_STATUS)
             return {status: count for status, count in rows}
+
+    async def refunds_pending(self) -> int:
+        """Cancelled or rejected reservations whose payment is not refunded yet."""
+        async with self.engine.connect() as conn:
+            return int(await conn.scalar(_REFUNDS_PENDING) or 0)
 
     async def rows(self, ids: Sequence[UUID]) -> list[ReservationView]:
         async with self.engine.connect() as conn:

@@ -60,6 +60,15 @@ class GuardedProvider:
         context = (await self.breakers.get_breaker(CIRCUIT)).context
         return context.state == "opened" and time.time() < (context.opened_at or 0) + context.ttl
 
+    async def accepting(self) -> bool:
+        """False while the breaker is open and its wait has not run out: no new checkout starts
+        (Telegram Payments), since its refunds could not be made now either."""
+        breaker = await self.breakers.get_breaker(CIRCUIT)
+        context = breaker.context
+        if context.state != "opened" or context.opened_at is None:
+            return True
+        return time.time() > context.opened_at + context.ttl
+
     async def charge(self, *, key: str, amount: int, currency: str) -> str:
         return await metrics.timed(
             "charge", lambda: self._guarded(lambda: self.inner.charge(key=key, amount=amount, currency=currency))
