@@ -421,7 +421,9 @@ def error_params(lang: str | None, error: DomainError) -> dict[str, Any]:
     currency, and words such as a status or a field name in the reader's language."""
     params = dict(error.params)
     for amount, currency in error.money.items():
-        params[amount] = format_money(params[amount], params.pop(currency))
+        params[amount] = format_money(params[amount], error.params[currency])
+    for currency in set(error.money.values()):  # written with each amount, not on its own
+        params.pop(currency, None)
     for name, value in params.items():
         word = f"p_{name}_{value}"
         if isinstance(value, str) and word in EN:
