@@ -196,10 +196,8 @@ class Notifier:
         await self.send(event.guest_id, t(lang, "n_rejected", reason=reason_text(lang, event.reason), **facts))
 
     async def on_cancelled(self, event: ReservationCancelled) -> None:
-        await self.send(
-            event.guest_id,
-            t(await self._lang(event.guest_id), "n_cancelled", code=reservation_code(event.reservation_id)),
-        )
+        # Only the guest cancels, and was answered where they did it (the question edited into
+        # the outcome); the refund notice follows. The managers' copies show what happened.
         await self._show_decision(event.reservation_id)
 
     async def on_refunded(self, event: PaymentRefunded) -> None:

@@ -64,7 +64,6 @@ EN: dict[str, str] = {
     # --- guest notifications ------------------------------------------------------------------
     "n_confirmed": "🎉 {hotel} confirmed your reservation {code} ({check_in} → {check_out}). See you soon!",
     "n_rejected": "😔 {hotel} could not accept reservation {code}: {reason}\nYou will be refunded in full.",
-    "n_cancelled": "Reservation {code} is cancelled.",
     "n_refunded": "💸 {amount} has been refunded for reservation {code}.",
     "n_check_in_tomorrow": "🧳 See you tomorrow! {hotel}, room {number}, {check_in} → {check_out}. Reservation {code}.",
     # --- managers -----------------------------------------------------------------------------
@@ -230,7 +229,6 @@ KO: dict[str, str] = {
     "payment_none": "결제 대기",
     "n_confirmed": "🎉 {hotel}에서 예약 {code} ({check_in} → {check_out})을(를) 확정했습니다. 곧 뵙겠습니다!",
     "n_rejected": "😔 {hotel}에서 예약 {code}을(를) 받을 수 없습니다: {reason}\n전액 환불됩니다.",
-    "n_cancelled": "예약 {code}이(가) 취소되었습니다.",
     "n_refunded": "💸 예약 {code}에 대해 {amount}이(가) 환불되었습니다.",
     "n_check_in_tomorrow": "🧳 내일 뵙겠습니다! {hotel}, {number}호, {check_in} → {check_out}. 예약 번호 {code}.",
     "m_request": "🛎 새 예약 {code}\n{hotel}, {number}호\n{check_in} → {check_out} ({nights}박)\n{guests}명 · {guest}\n결제: {total}",
