@@ -123,18 +123,20 @@ def _asked_prompt(context: BotContext) -> int | None:
     return int(asking["prompt"])
 
 
-async def _forget_prompt(context: BotContext, chat_id: int, prompt_id: int) -> None:
+async def _forget_prompt(context: BotContext, chat_id: int, prompt_id: int, strip_buttons: bool = True) -> None:
     """The prompt is answered or dropped: it loses its buttons and no text answers it any more."""
     assert context.user_data is not None
     context.user_data.get("reason_prompts", {}).pop(str(prompt_id), None)
     asking = context.user_data.get("asking_reason")
     if isinstance(asking, dict) and asking.get("prompt") == prompt_id:
         context.user_data.pop("asking_reason")
-    with contextlib.suppress(BadRequest):  # already without buttons, or deleted by the manager
-        await context.bot.edit_message_reply_markup(chat_id, prompt_id, reply_markup=None)
+    if strip_buttons:
+        with contextlib.suppress(BadRequest):  # already without buttons, or deleted by the manager
+            await context.bot.edit_message_reply_markup(chat_id, prompt_id, reply_markup=None)
 
 
 async def _reject(update: Update, context: BotContext, reservation_id: UUID, reason: str) -> bool:
+    """Reject with `reason`; True when done, after saying so where the manager acted."""
     user = user_of(update)
     try:
         await context.services.handle(
@@ -165,9 +167,9 @@ async def reason_picked(update: Update, context: BotContext) -> None:
         return
     message = update.effective_message
     # Stored as the code, so the guest and every manager read the reason in their own language.
-    await _reject(update, context, reservation_id, key)
-    if message is not None:
-        await _forget_prompt(context, message.chat_id, message.message_id)
+    done = await _reject(update, context, reservation_id, key)
+    if message is not None:  # when done, the prompt itself was edited to say so, without buttons
+        await _forget_prompt(context, message.chat_id, message.message_id, strip_buttons=not done)
 
 
 async def reason_typed(update: Update, context: BotContext) -> None:
@@ -202,7 +204,7 @@ async def command_given(update: Update, context: BotContext) -> None:
         return
     context.user_data.pop("asking_reason", None)
     message = update.message
-    if message is not None and (message.text or "").split("@")[0].split()[0] == "/cancel":
+    if message is not None and (message.text or " ").split()[0].split("@")[0] == "/cancel":
         reservation_hex = context.user_data.get("reason_prompts", {}).get(str(prompt_id))
         await _forget_prompt(context, message.chat_id, prompt_id)
         code = reservation_code(UUID(hex=reservation_hex)) if reservation_hex else ""
