@@ -131,3 +131,15 @@ async def test_cancel_while_asked_for_a_reason_leaves_the_request_pending(sqlite
     assert not prompt.buttons()
     await say(manager, "hello", "I did not understand that")  # no longer a reason
     await tap(manager, request, "✅ Approve", "Approved by Mia")
+
+
+async def test_a_reason_button_reaches_the_guest_in_the_guests_language(sqlite_world: World) -> None:
+    await setup_hotel(sqlite_world)
+    manager = sqlite_world.api.users[MANAGER]
+    await tap(manager, await say(manager, "/language", "한국어"), "한국어", "언어가 한국어로 설정되었습니다")
+    code = await book(sqlite_world, GUEST, "Gus", seoul_today() + timedelta(days=3), 1, "101")
+    request = await manager.expect(f"새 예약 {code}")
+    prompt = await tap(manager, request, "❌ 거절", "거절하는 이유")
+    await tap(manager, prompt, "만실입니다", "처리했습니다")
+    await sqlite_world.api.users[GUEST].expect(f"could not accept reservation {code}: We are fully booked")
+    await manager.expect("거절: 만실입니다")
