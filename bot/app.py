@@ -52,7 +52,7 @@ def build_application(
         builder = builder.get_updates_read_timeout(POLL_TIMEOUT_S + 5).connection_pool_size(64)
     application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
     application.bot_data["services"] = services
-    for group, handler in [*checkout.first_handlers(), *common.first_handlers()]:
+    for group, handler in (*checkout.first_handlers(), *common.first_handlers(), *manager.first_handlers()):
         application.add_handler(handler, group=group)
     application.add_handlers(common.handlers())
     application.add_handlers(checkout.handlers())

@@ -46,7 +46,7 @@ log = logging.getLogger(__name__)
 
 # Telegram fails the payment if the query is not answered within 10 s: answer by this, whatever happens.
 PRE_CHECKOUT_BUDGET_S = 6.0
-GROUP = -3  # ahead of common.first_handlers
+GROUP = -4  # ahead of common.first_handlers (groups -3, -2) and the reason prompts (-1)
 
 
 def _lang(context: BotContext, language_code: str | None) -> str:

@@ -8,55 +8,19 @@ from typing import Any
 from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
 from telegram.error import TelegramError
 
-from bot.texts import LANGUAGES
+from bot.texts import LANGUAGES, t
 
 log = logging.getLogger(__name__)
 
-GUEST = {
-    "en": [
-        ("book", "Book a room"),
-        ("my", "My reservations"),
-        ("language", "Language"),
-        ("help", "Help"),
-        ("cancel", "Stop what I am doing"),
-    ],
-    "ko": [
-        ("book", "객실 예약"),
-        ("my", "내 예약"),
-        ("language", "언어"),
-        ("help", "도움말"),
-        ("cancel", "진행 중인 작업 중단"),
-    ],
-}
-MANAGER = {
-    "en": [("board", "Rooms and reservations"), ("rooms", "Edit rooms"), ("addroom", "Add a room")],
-    "ko": [("board", "객실 및 예약 현황"), ("rooms", "객실 수정"), ("addroom", "객실 추가")],
-}
-ADMIN = {
-    "en": [
-        ("addhotel", "Add a hotel"),
-        ("grant", "Grant manager role"),
-        ("revoke", "Revoke manager role"),
-        ("hotels", "List hotels"),
-        ("stats", "System state"),
-        ("dlq", "Dead letters"),
-        ("replay", "Replay dead letters"),
-    ],
-    "ko": [
-        ("addhotel", "호텔 추가"),
-        ("grant", "매니저 권한 부여"),
-        ("revoke", "매니저 권한 회수"),
-        ("hotels", "호텔 목록"),
-        ("stats", "시스템 상태"),
-        ("dlq", "실패 메시지"),
-        ("replay", "실패 메시지 재처리"),
-    ],
-}
+# The commands each role sees, in menu order; their descriptions are in the text catalog (cmd_<name>).
+GUEST = ("book", "my", "language", "help", "cancel")
+MANAGER = ("board", "rooms", "addroom")
+ADMIN = ("addhotel", "grant", "revoke", "hotels", "stats", "dlq", "replay")
 
 
 def _menu(lang: str, manager: bool, admin: bool) -> list[BotCommand]:
-    pairs = list(GUEST[lang]) + (MANAGER[lang] if manager else []) + (ADMIN[lang] if admin else [])
-    return [BotCommand(name, text) for name, text in pairs]
+    names = GUEST + (MANAGER if manager else ()) + (ADMIN if admin else ())
+    return [BotCommand(name, t(lang, f"cmd_{name}")) for name in names]
 
 
 async def set_default_commands(application: Any) -> None:

@@ -160,7 +160,7 @@ async def on_error(update: object, context: BotContext) -> None:
 
 
 def first_handlers() -> list[tuple[int, BaseHandler]]:  # type: ignore[type-arg]
-    return [(-2, TypeHandler(Update, remember_language)), (-1, TypeHandler(Update, guard_size))]
+    return [(-3, TypeHandler(Update, remember_language)), (-2, TypeHandler(Update, guard_size))]
 
 
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]

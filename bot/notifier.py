@@ -314,10 +314,10 @@ class Notifier:
             await self._once(event, event.guest_id, event.reservation_id, "rejected", text)
 
     async def on_cancelled(self, event: ReservationCancelled) -> None:
+        # Only the guest cancels, and was answered where they did it (the question edited into the
+        # outcome): nothing more is sent them, but it is noted so the refund notice follows in order.
         # The managers' copies follow the hotel's own account (on_withdrawn), never this event.
-        if await self._is_now(event, event.reservation_id, ReservationStatus.CANCELLED):
-            text = t(await self._lang(event.guest_id), "n_cancelled", code=reservation_code(event.reservation_id))
-            await self._once(event, event.guest_id, event.reservation_id, "cancelled", text)
+        await self._note(event, event.reservation_id, "cancelled")
 
     async def on_refunded(self, event: PaymentRefunded) -> None:
         await self._after(event, event.reservation_id, "cancelled", "rejected")

@@ -9,23 +9,16 @@ import sys
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from bot.texts import error_text
+from bot.texts import error_text, t
 from domain.hotel import commands as hotel_cmd
-from domain.shared.errors import DomainError
+from domain.shared.errors import DomainError, NotFound
+from domain.shared.money import example_amount, format_money, parse_money
 from infra import eventloop
 from infra.config import Settings, SettingsError, load_settings
 from infra.db import migrate as migrations
 from infra.observability import logs
 
 log = logging.getLogger("hotelbot")
-
-
-def _money(text: str) -> int:
-    """'120' or '120.50' -> minor units."""
-    whole, _, cents = text.partition(".")
-    if not whole.isdigit() or (cents and (not cents.isdigit() or len(cents) > 2)):
-        raise argparse.ArgumentTypeError(f"not an amount: {text!r}")
-    return int(whole) * 100 + int(cents.ljust(2, "0") or 0)
 
 
 async def _admin(settings: Settings, args: argparse.Namespace) -> int:
@@ -46,16 +39,26 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> int:
             done = await container.handle(hotel_cmd.RevokeManager(hotel_id=args.hotel_id, user_id=args.user_id))
             print(f"user {args.user_id} {'no longer manages' if done else 'did not manage'} hotel {args.hotel_id}")
         elif args.admin == "add-room":
+            hotel = await container.hotels.hotel(args.hotel_id)
+            if hotel is None:
+                raise NotFound(what="hotel")
+            # The price is written in the hotel's currency: the one parser every adapter uses.
+            price = parse_money(args.price, hotel.currency)
+            if price is None:
+                refusal = t("en", "bad_price", example=example_amount(hotel.currency))
+                print(f"refused: {refusal}", file=sys.stderr)
+                return 1
             room = await container.handle(
                 hotel_cmd.CreateRoom(
                     hotel_id=args.hotel_id,
                     number=args.number,
                     room_type=args.type,
                     capacity=args.capacity,
-                    price_per_night=args.price,
+                    price_per_night=price,
                 )
             )
-            print(f"room {room.number} ({room.id}) added to hotel {room.hotel_id}")
+            price_text = format_money(room.price_per_night, hotel.currency)
+            print(f"room {room.number} ({room.id}) added to hotel {room.hotel_id} at {price_text} a night")
         elif args.admin == "list-hotels":
             async with container.hotel_uow() as uow:
                 for h in await uow.hotels.all():
@@ -105,7 +108,7 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("number")
     r.add_argument("--type", default="double")
     r.add_argument("--capacity", type=int, default=2)
-    r.add_argument("--price", type=_money, required=True, help="per night, e.g. 120 or 99.50")
+    r.add_argument("--price", required=True, help="per night in the hotel's currency, e.g. 120000 (KRW) or 99.50 (EUR)")
     admin.add_parser("list-hotels")
     admin.add_parser("outbox", help="unpublished events per context")
     dlq = admin.add_parser("dlq", help="dead letters")

@@ -9,5 +9,9 @@ from telegram.ext import BaseHandler
 from bot.manager import board, decisions, rooms
 
 
+def first_handlers() -> list[tuple[int, BaseHandler]]:  # type: ignore[type-arg]
+    return decisions.first_handlers()
+
+
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
     return [*decisions.handlers(), *rooms.handlers(), *board.handlers()]

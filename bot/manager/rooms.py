@@ -18,14 +18,10 @@ from domain.hotel import commands as hc
 from domain.hotel import model as rules
 from domain.hotel.model import Hotel, Room
 from domain.shared.errors import DomainError, InvalidInput, RoomNumberTaken
-from domain.shared.money import decimals, format_money, parse_money
+from domain.shared.money import example_amount, format_money, parse_money
 
 ROOM_NUMBER, ROOM_TYPE, ROOM_CAPACITY, ROOM_PRICE, PICK_HOTEL = range(20, 25)
 EDIT_VALUE = 30
-
-
-def _example(currency: str) -> str:
-    return "120000" if decimals(currency) == 0 else "120.00"
 
 
 async def add_room(update: Update, context: BotContext) -> int:
@@ -64,7 +60,7 @@ def _question(context: BotContext, state: int, draft: dict[str, Any]) -> str:
         return context.t("ask_room_type")
     if state == ROOM_CAPACITY:
         return context.t("ask_capacity", max=rules.MAX_ROOM_CAPACITY)
-    return context.t("ask_price", currency=draft["currency"], example=_example(draft["currency"]))
+    return context.t("ask_price", currency=draft["currency"], example=example_amount(draft["currency"]))
 
 
 async def _ask(update: Update, context: BotContext, state: int, refusal: str = "") -> int:
@@ -123,7 +119,7 @@ def _price(context: BotContext, text: str, currency: str) -> int | str:
     """The price per night a manager typed (minor units of the hotel's currency), or why it is refused."""
     price = parse_money(text, currency)
     if price is None:
-        return context.t("bad_price", example=_example(currency))
+        return context.t("bad_price", example=example_amount(currency))
     try:
         return rules.check_price(price, currency)
     except InvalidInput as exc:

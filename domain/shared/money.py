@@ -23,6 +23,11 @@ def format_money(amount: int, currency: str) -> str:
     return f"{Decimal(amount).scaleb(-places):,.{places}f} {currency}"
 
 
+def example_amount(currency: str) -> str:
+    """How to write a typical price in `currency`, for a prompt: '120000' or '120.00'."""
+    return "120000" if decimals(currency) == 0 else "120.00"
+
+
 def parse_money(text: str, currency: str) -> int | None:
     """How people write an amount of `currency` -> its minor units: '120', '120.5', '1,200.00',
     '120000 KRW'. None when it is no amount of this currency (not a number, or finer than its

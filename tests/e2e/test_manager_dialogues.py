@@ -87,3 +87,59 @@ async def test_the_receipt_states_the_number_of_nights(sqlite_world: World) -> N
     code = await book(sqlite_world, GUEST, "Gus", seoul_today() + timedelta(days=3), 2, "101")
     receipt = await sqlite_world.api.users[GUEST].expect(f"Reservation {code}")
     assert "Paid — thank you!" in receipt.text and "2 night(s)" in receipt.text
+
+
+async def test_a_reason_typed_without_replying_is_taken_and_the_prompt_loses_its_buttons(
+    sqlite_world: World,
+) -> None:
+    await setup_hotel(sqlite_world)
+    manager = sqlite_world.api.users[MANAGER]
+    code = await book(sqlite_world, GUEST, "Gus", seoul_today() + timedelta(days=3), 1, "101")
+    request = await manager.expect(f"New reservation {code}")
+    prompt = await tap(manager, request, "❌ Reject", "Why are you rejecting")
+    await say(manager, "The pool is closed that week", "Done")
+    await sqlite_world.api.users[GUEST].expect(f"could not accept reservation {code}: The pool is closed that week")
+    await manager.expect("Rejected by Mia")
+    assert not prompt.buttons()  # no reason button left to press (it could only answer "Too late")
+
+
+async def test_while_asked_for_a_reason_the_next_text_is_the_reason_and_the_room_dialogue_waits(
+    sqlite_world: World,
+) -> None:
+    await setup_hotel(sqlite_world)
+    manager = sqlite_world.api.users[MANAGER]
+    code = await book(sqlite_world, GUEST, "Gus", seoul_today() + timedelta(days=3), 1, "101")
+    request = await manager.expect(f"New reservation {code}")
+    await say(manager, "/addroom", "What is its number")
+    await say(manager, "104", "What type")
+    await tap(manager, request, "❌ Reject", "Why are you rejecting")
+    await say(manager, "A" * 201, "The reason can be at most 200 characters.")  # still asked
+    await say(manager, "Closed for works", "Done")
+    await sqlite_world.api.users[GUEST].expect(f"could not accept reservation {code}: Closed for works")
+    await say(manager, "suite", "How many guests")  # the new room's dialogue was waiting where it was
+    await say(manager, "2", "Price per night in KRW")
+    await say(manager, "100000", "Room 104 (suite, up to 2, 100,000 KRW/night) is added")
+
+
+async def test_cancel_while_asked_for_a_reason_leaves_the_request_pending(sqlite_world: World) -> None:
+    await setup_hotel(sqlite_world)
+    manager = sqlite_world.api.users[MANAGER]
+    code = await book(sqlite_world, GUEST, "Gus", seoul_today() + timedelta(days=3), 1, "101")
+    request = await manager.expect(f"New reservation {code}")
+    prompt = await tap(manager, request, "❌ Reject", "Why are you rejecting")
+    await say(manager, "/cancel", f"{code} is not rejected")
+    assert not prompt.buttons()
+    await say(manager, "hello", "I did not understand that")  # no longer a reason
+    await tap(manager, request, "✅ Approve", "Approved by Mia")
+
+
+async def test_a_reason_button_reaches_the_guest_in_the_guests_language(sqlite_world: World) -> None:
+    await setup_hotel(sqlite_world)
+    manager = sqlite_world.api.users[MANAGER]
+    await tap(manager, await say(manager, "/language", "한국어"), "한국어", "언어가 한국어로 설정되었습니다")
+    code = await book(sqlite_world, GUEST, "Gus", seoul_today() + timedelta(days=3), 1, "101")
+    request = await manager.expect(f"새 예약 {code}")
+    prompt = await tap(manager, request, "❌ 거절", "거절하는 이유")
+    await tap(manager, prompt, "만실입니다", "처리했습니다")
+    await sqlite_world.api.users[GUEST].expect(f"could not accept reservation {code}: We are fully booked")
+    await manager.expect("거절: 만실입니다")

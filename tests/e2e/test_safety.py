@@ -84,7 +84,7 @@ async def test_bad_input_is_answered_and_the_conversation_stays_where_it_was(wor
     await say(guest, "x" * 5000, "too long")
     await say(guest, (check_in + timedelta(days=2)).isoformat(), "How many guests")
     await say(guest, "a lot", "whole number")
-    await say(guest, "0", "takes 1 to 2 guests")
+    await say(guest, "0", "take 1 to 2 guests")
     await say(guest, "2", "Free from")
     await say(guest, "/cancel", "Nothing was booked")
     await say(guest, "/cancel", "nothing to stop")
@@ -131,7 +131,7 @@ async def test_a_typed_rejection_reason_must_answer_the_prompt_and_other_texts_g
     manager = api.users[MANAGER]
     code = await book(world, GUEST, "Gus", seoul_today() + timedelta(days=3), 1, "101")
     request = await manager.expect(f"New reservation {code}")
-    prompt = await tap(manager, request, "❌ Reject", "reply to this message with your own")
+    prompt = await tap(manager, request, "❌ Reject", "or type your own")
     # The manager turns to something else first: those texts are not a rejection reason.
     await say(manager, "/addroom", "What is its number")
     await say(manager, "303", "What type")

@@ -110,7 +110,7 @@ async def test_an_open_breaker_refuses_at_once_and_books_nothing(pg: str) -> Non
             with pytest.raises(PaymentsBusy) as raised:
                 await container.handle(place(room, 4100 + i, check_in, check_out))
             timings.append(time.perf_counter() - started)
-        assert "try again in a few minutes" in error_text("en", raised.value)
+        assert "try again in a few minutes" in error_text("en", raised.value)  # what the guest reads
         timings.sort()
         log.warning("breaker-open refusal: median %.1f ms, max %.1f ms", timings[5] * 1000, timings[-1] * 1000)
         # "at once": far below the provider's 5 s timeout it would otherwise wait out

@@ -34,7 +34,7 @@ def test_amounts_outside_telegrams_limits_are_refused_with_the_limits_in_the_cur
         payable_total("KRW", 500)
     assert low.value.params == {"currency": "KRW", "min": 1_172, "max": 11_720_801, "total": 500}
     assert error_text("en", low.value).startswith(
-        "Telegram accepts a payment in KRW only between 1,172 KRW and 11,720,801 KRW"
+        "Telegram accepts a payment only between 1,172 KRW and 11,720,801 KRW"
     )
     with pytest.raises(AmountOutsideLimits):
         payable_total("USD", 1_000_001)
