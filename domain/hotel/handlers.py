@@ -54,7 +54,6 @@ async def create_room(cmd: c.CreateRoom, uow: HotelUnitOfWork) -> Room:
         if await uow.rooms.number_taken(hotel.id or 0, room.number):
             raise RoomNumberTaken(number=room.number)
         await uow.rooms.add(room)
-        uow.emit(*room.events)
         await uow.commit()
     return room
 
@@ -74,7 +73,6 @@ async def update_room(cmd: c.UpdateRoom, uow: HotelUnitOfWork) -> Room:
             in_service=cmd.in_service,
         )
         await uow.rooms.save(room)
-        uow.emit(*room.events)
         await uow.commit()
     return room
 
@@ -93,7 +91,6 @@ async def approve_reservation(cmd: c.ApproveReservation, uow: HotelUnitOfWork, c
         request = await _decidable(uow, cmd)
         request.approve(cmd.manager_id, cmd.manager_name, clock.now())
         await uow.approvals.save(request)
-        uow.emit(*request.events)
         await uow.commit()
     return request
 
@@ -103,7 +100,6 @@ async def reject_reservation(cmd: c.RejectReservation, uow: HotelUnitOfWork, clo
         request = await _decidable(uow, cmd)
         request.reject(cmd.manager_id or 0, cmd.manager_name, cmd.reason, clock.now())
         await uow.approvals.save(request)
-        uow.emit(*request.events)
         await uow.commit()
     return request
 
@@ -135,7 +131,6 @@ async def open_approval_request(cmd: c.OpenApprovalRequest, uow: HotelUnitOfWork
         return None  # recorded already
     hotel = await uow.hotels.get(cmd.hotel_id)
     request.open(hotel.name if hotel else "")
-    uow.emit(*request.events)
     return request
 
 
@@ -148,4 +143,3 @@ async def withdraw_approval_request(cmd: c.WithdrawApprovalRequest, uow: HotelUn
         return
     request.withdraw(cmd.at)
     await uow.approvals.save(request)
-    uow.emit(*request.events)

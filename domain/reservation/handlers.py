@@ -101,7 +101,6 @@ async def _complete(
         raise NotFound(what="reservation")
     reservation.mark_placed(payment_id, room)
     await uow.reservations.save(reservation)
-    uow.emit(*reservation.events)
     return reservation
 
 
@@ -141,7 +140,6 @@ async def cancel_reservation(cmd: CancelReservation, uow: ReservationUnitOfWork,
         reservation.cancel(cmd.guest_id, clock.now(), room.timezone if room else "UTC")
         await uow.nights.release(reservation.id)
         await uow.reservations.save(reservation)
-        uow.emit(*reservation.events)
         await uow.commit()
     return reservation
 
@@ -171,7 +169,6 @@ async def confirm_reservation(cmd: ConfirmReservation, uow: ReservationUnitOfWor
     if reservation is not None:
         reservation.confirm(cmd.decided_by_name)
         await uow.reservations.save(reservation)
-        uow.emit(*reservation.events)
 
 
 async def reject_reservation(cmd: RejectReservation, uow: ReservationUnitOfWork) -> None:
@@ -180,4 +177,3 @@ async def reject_reservation(cmd: RejectReservation, uow: ReservationUnitOfWork)
         reservation.reject(cmd.reason)
         await uow.nights.release(reservation.id)
         await uow.reservations.save(reservation)
-        uow.emit(*reservation.events)

@@ -120,8 +120,9 @@ def _room(row) -> Room:  # type: ignore[no-untyped-def]
 
 
 class SqlRooms:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, seen: list[Any] | None = None) -> None:
         self.conn = conn
+        self.seen = [] if seen is None else seen  # the unit of work collects their events
 
     def _values(self, room: Room) -> dict[str, object]:
         return {
@@ -137,10 +138,15 @@ class SqlRooms:
 
     async def add(self, room: Room) -> None:
         await self.conn.execute(_ADD_ROOM, self._values(room))
+        self.seen.append(room)
 
     async def get(self, room_id: UUID) -> Room | None:
         row = (await self.conn.execute(_ROOM_FOR_UPDATE, {"b_id": room_id})).first()
-        return _room(row) if row else None
+        if row is None:
+            return None
+        room = _room(row)
+        self.seen.append(room)
+        return room
 
     async def save(self, room: Room) -> None:
         await self.conn.execute(_SAVE_ROOM, {**self._values(room), "b_id": room.id})
@@ -158,8 +164,9 @@ _APPROVAL_FIELDS = [c.name for c in hotel_approvals.columns]
 
 
 class SqlApprovals:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, seen: list[Any] | None = None) -> None:
         self.conn = conn
+        self.seen = [] if seen is None else seen  # the unit of work collects their events
 
     def _values(self, request: ApprovalRequest) -> dict[str, object]:
         values = {name: getattr(request, name) for name in _APPROVAL_FIELDS}
@@ -170,7 +177,10 @@ class SqlApprovals:
         result = await self.conn.execute(
             inserting_ignored(self.conn.dialect.name, hotel_approvals), self._values(request)
         )
-        return result.rowcount == 1
+        if result.rowcount != 1:
+            return False
+        self.seen.append(request)
+        return True
 
     async def get(self, reservation_id: UUID, *, for_update: bool = False) -> ApprovalRequest | None:
         query = _APPROVAL_FOR_UPDATE if for_update else _APPROVAL
@@ -179,7 +189,9 @@ class SqlApprovals:
             return None
         values = row._asdict()
         values["status"] = ApprovalStatus(values["status"])
-        return ApprovalRequest(**values)
+        request = ApprovalRequest(**values)
+        self.seen.append(request)
+        return request
 
     async def save(self, request: ApprovalRequest) -> None:
         values = self._values(request)
@@ -220,7 +232,8 @@ class HotelUoW(SqlUnitOfWork):
         super().__init__(engine, hotel_messaging, after_commit)
 
     def _bind(self, conn: AsyncConnection) -> None:
-        self.hotels, self.rooms, self.approvals = SqlHotels(conn), SqlRooms(conn), SqlApprovals(conn)
+        seen = self.seen_aggregates
+        self.hotels, self.rooms, self.approvals = SqlHotels(conn), SqlRooms(conn, seen), SqlApprovals(conn, seen)
 
 
 class HotelQueries:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import bindparam, select
@@ -19,8 +20,9 @@ _SAVE = updating(payments, "id")
 
 
 class SqlPayments:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, seen: list[Any] | None = None) -> None:
         self.conn = conn
+        self.seen = [] if seen is None else seen  # the unit of work collects their events
 
     def _values(self, payment: Payment) -> dict[str, object]:
         values = {name: getattr(payment, name) for name in _FIELDS}
@@ -29,7 +31,10 @@ class SqlPayments:
 
     async def add(self, payment: Payment) -> bool:
         result = await self.conn.execute(inserting_ignored(self.conn.dialect.name, payments), self._values(payment))
-        return result.rowcount == 1
+        if result.rowcount != 1:
+            return False
+        self.seen.append(payment)
+        return True
 
     async def by_reservation(self, reservation_id: UUID, *, for_update: bool = False) -> Payment | None:
         query = _BY_RESERVATION_FOR_UPDATE if for_update else _BY_RESERVATION
@@ -38,7 +43,9 @@ class SqlPayments:
             return None
         values = row._asdict()
         values["status"] = PaymentStatus(values["status"])
-        return Payment(**values)
+        payment = Payment(**values)
+        self.seen.append(payment)
+        return payment
 
     async def save(self, payment: Payment) -> None:
         values = self._values(payment)
@@ -53,4 +60,4 @@ class PaymentUoW(SqlUnitOfWork):
         super().__init__(engine, payment_messaging, after_commit)
 
     def _bind(self, conn: AsyncConnection) -> None:
-        self.payments = SqlPayments(conn)
+        self.payments = SqlPayments(conn, self.seen_aggregates)

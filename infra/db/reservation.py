@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import bindparam, delete, exists, func, select
@@ -98,8 +99,9 @@ def _reservation(row) -> Reservation:  # type: ignore[no-untyped-def]
 
 
 class SqlReservations:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, seen: list[Any] | None = None) -> None:
         self.conn = conn
+        self.seen = [] if seen is None else seen  # the unit of work collects their events
 
     def _values(self, reservation: Reservation) -> dict[str, object]:
         values = {name: getattr(reservation, name) for name in _RESERVATION_FIELDS}
@@ -111,11 +113,16 @@ class SqlReservations:
             await self.conn.execute(_ADD_RESERVATION, self._values(reservation))
         except IntegrityError:
             raise RoomTaken() from None  # the same request id twice: the first one holds the room
+        self.seen.append(reservation)
 
     async def get(self, reservation_id: UUID, *, for_update: bool = False) -> Reservation | None:
         query = _RESERVATION_FOR_UPDATE if for_update else _RESERVATION
         row = (await self.conn.execute(query, {"b_id": reservation_id})).first()
-        return _reservation(row) if row else None
+        if row is None:
+            return None
+        reservation = _reservation(row)
+        self.seen.append(reservation)
+        return reservation
 
     async def save(self, reservation: Reservation) -> None:
         values = self._values(reservation)
@@ -166,7 +173,8 @@ class ReservationUoW(SqlUnitOfWork):
         super().__init__(engine, reservation_messaging, after_commit)
 
     def _bind(self, conn: AsyncConnection) -> None:
-        self.catalog, self.reservations, self.nights = SqlCatalog(conn), SqlReservations(conn), SqlHeldNights(conn)
+        reservations = SqlReservations(conn, self.seen_aggregates)
+        self.catalog, self.reservations, self.nights = SqlCatalog(conn), reservations, SqlHeldNights(conn)
 
 
 class AvailabilityQueries:
