@@ -90,6 +90,16 @@ class Container:
             reservation_cmd.CancelReservation: lambda cmd: reservation.cancel_reservation(
                 cmd, self.reservation_uow(), self.clock
             ),
+            # timed work, asked by the scheduler of the context that owns it
+            hotel_cmd.ClaimApprovalReminders: lambda cmd: hotel.claim_approval_reminders(cmd, self.hotel_uow()),
+            hotel_cmd.ReleaseApprovalReminder: lambda cmd: hotel.release_approval_reminder(cmd, self.hotel_uow()),
+            hotel_cmd.RejectOverdueRequests: lambda cmd: hotel.reject_overdue_requests(
+                cmd, self.hotel_uow(), self.clock
+            ),
+            reservation_cmd.FindCheckInReminders: lambda q: reservation.check_in_reminders(q, self.reservation_uow()),
+            reservation_cmd.SettleStalePayments: lambda cmd: reservation.settle_stale(
+                cmd, self.reservation_uow(), self.payments
+            ),
         }
 
     @property

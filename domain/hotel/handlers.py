@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+from uuid import UUID
+
 from domain.hotel import commands as c
 from domain.hotel.model import ApprovalRequest, Hotel, Room
 from domain.hotel.ports import HotelUnitOfWork
-from domain.shared.errors import NotAllowed, NotFound, RoomNumberTaken
+from domain.shared.errors import AlreadyDecided, NotAllowed, NotFound, RoomNumberTaken
 from domain.shared.ports import Clock
+
+log = logging.getLogger(__name__)
 
 
 async def _hotel(uow: HotelUnitOfWork, hotel_id: int) -> Hotel:
@@ -143,3 +148,45 @@ async def withdraw_approval_request(cmd: c.WithdrawApprovalRequest, uow: HotelUn
         return
     request.withdraw(cmd.at)
     await uow.approvals.save(request)
+
+
+# --- timed work --------------------------------------------------------------------------------
+
+
+async def claim_approval_reminders(cmd: c.ClaimApprovalReminders, uow: HotelUnitOfWork) -> list[UUID]:
+    """The requests whose managers are to be reminded now, each claimed by one caller only."""
+    async with uow:
+        due = await uow.approvals.due_for_reminder(cmd.requested_before)
+    claimed = []
+    for reservation_id in due:
+        async with uow:
+            won = await uow.approvals.claim_reminder(reservation_id, cmd.now)
+            await uow.commit()
+        if won:
+            claimed.append(reservation_id)
+    return claimed
+
+
+async def release_approval_reminder(cmd: c.ReleaseApprovalReminder, uow: HotelUnitOfWork) -> None:
+    async with uow:
+        await uow.approvals.release_reminder(cmd.reservation_id)
+        await uow.commit()
+
+
+async def reject_overdue_requests(cmd: c.RejectOverdueRequests, uow: HotelUnitOfWork, clock: Clock) -> int:
+    """The hotel's own rejection of requests nobody decided in time. Each is decided under its row
+    lock like a manager's press, so an approval a moment earlier wins cleanly."""
+    async with uow:
+        due = await uow.approvals.pending_before(cmd.requested_before)
+    rejected = 0
+    for reservation_id in due:
+        reject = c.RejectReservation(
+            reservation_id=reservation_id, manager_id=None, manager_name="—", reason=cmd.reason
+        )
+        try:
+            await reject_reservation(reject, uow, clock)
+        except AlreadyDecided as exc:  # decided a moment ago, by a manager or another replica
+            log.info("auto-reject of %s skipped: %s", reservation_id, exc)
+            continue
+        rejected += 1
+    return rejected

@@ -4,14 +4,17 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from domain.reservation.commands import (
     CancelReservation,
     ConfirmReservation,
+    FindCheckInReminders,
     PlaceReservation,
     RejectReservation,
+    SettleStalePayments,
     SyncCatalogRoom,
 )
 from domain.reservation.model import BookingPolicy, CatalogRoom, Reservation, ReservationStatus
@@ -177,3 +180,25 @@ async def reject_reservation(cmd: RejectReservation, uow: ReservationUnitOfWork)
         reservation.reject(cmd.reason)
         await uow.nights.release(reservation.id)
         await uow.reservations.save(reservation)
+
+
+# --- timed work --------------------------------------------------------------------------------
+
+
+async def settle_stale(
+    cmd: SettleStalePayments, uow: ReservationUnitOfWork, payments: PaymentGateway
+) -> tuple[int, int]:
+    return await settle_stale_payments(uow, payments, cmd.created_before)
+
+
+async def check_in_reminders(query: FindCheckInReminders, uow: ReservationUnitOfWork) -> list[Reservation]:
+    """Confirmed stays that begin tomorrow, hotel by hotel in the hotel's own time zone (so a
+    change to or from summer time moves the reminder with the hotel's clock)."""
+    due: list[Reservation] = []
+    async with uow:
+        for hotel_id, timezone in await uow.catalog.hotel_timezones():
+            local = query.now.astimezone(ZoneInfo(timezone))
+            if local.hour < query.from_hour:
+                continue
+            due += await uow.reservations.confirmed_checking_in(hotel_id, local.date() + timedelta(days=1))
+    return due

@@ -65,6 +65,27 @@ _COUNT_PENDING = (
 _WITHDRAWN_AT = select(hotel_withdrawals.c.withdrawn_at).where(
     hotel_withdrawals.c.reservation_id == bindparam("b_reservation_id")
 )
+_PENDING = hotel_approvals.c.status == ApprovalStatus.PENDING.value
+_DUE_FOR_REMINDER = select(hotel_approvals.c.reservation_id).where(
+    _PENDING, hotel_approvals.c.reminded_at.is_(None), hotel_approvals.c.requested_at <= bindparam("b_before")
+)
+_CLAIM_REMINDER = (
+    update(hotel_approvals)
+    .where(
+        hotel_approvals.c.reservation_id == bindparam("b_reservation_id"),
+        _PENDING,
+        hotel_approvals.c.reminded_at.is_(None),
+    )
+    .values(reminded_at=bindparam("b_at"))
+)
+_RELEASE_REMINDER = (
+    update(hotel_approvals)
+    .where(hotel_approvals.c.reservation_id == bindparam("b_reservation_id"))
+    .values(reminded_at=None)
+)
+_PENDING_BEFORE = select(hotel_approvals.c.reservation_id).where(
+    _PENDING, hotel_approvals.c.requested_at <= bindparam("b_before")
+)
 _APPROVAL_MESSAGES = select(hotel_approval_messages.c.chat_id, hotel_approval_messages.c.message_id).where(
     hotel_approval_messages.c.reservation_id == bindparam("b_reservation_id")
 )
@@ -210,6 +231,20 @@ class SqlApprovals:
 
     async def withdrawn_at(self, reservation_id: UUID) -> datetime | None:
         return await self.conn.scalar(_WITHDRAWN_AT, {"b_reservation_id": reservation_id})
+
+    async def due_for_reminder(self, requested_before: datetime) -> list[UUID]:
+        return list((await self.conn.scalars(_DUE_FOR_REMINDER, {"b_before": requested_before})).all())
+
+    async def claim_reminder(self, reservation_id: UUID, at: datetime) -> bool:
+        # one conditional UPDATE: whichever replica changes the row is the one that reminds
+        result = await self.conn.execute(_CLAIM_REMINDER, {"b_reservation_id": reservation_id, "b_at": at})
+        return result.rowcount == 1
+
+    async def release_reminder(self, reservation_id: UUID) -> None:
+        await self.conn.execute(_RELEASE_REMINDER, {"b_reservation_id": reservation_id})
+
+    async def pending_before(self, requested_before: datetime) -> list[UUID]:
+        return list((await self.conn.scalars(_PENDING_BEFORE, {"b_before": requested_before})).all())
 
     # Where each manager was shown the request, so a decision edits every copy in place.
     async def record_message(self, reservation_id: UUID, chat_id: int, message_id: int) -> None:

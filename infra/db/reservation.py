@@ -25,6 +25,12 @@ _ADD_RESERVATION = reservations.insert()
 _RESERVATION = select(reservations).where(reservations.c.id == bindparam("b_id"))
 _RESERVATION_FOR_UPDATE = _RESERVATION.with_for_update()
 _SAVE_RESERVATION = updating(reservations, "id")
+_HOTEL_TIMEZONES = select(catalog_rooms.c.hotel_id, catalog_rooms.c.timezone).distinct()
+_CONFIRMED_CHECKING_IN = select(reservations).where(
+    reservations.c.hotel_id == bindparam("b_hotel"),
+    reservations.c.check_in == bindparam("b_day"),
+    reservations.c.status == ReservationStatus.CONFIRMED.value,
+)
 _STATUS = select(reservations.c.status).where(reservations.c.id == bindparam("b_id"))
 _DELETE_RESERVATION = delete(reservations).where(reservations.c.id == bindparam("b_id"))
 _HOLD = held_nights.insert()
@@ -91,6 +97,9 @@ class SqlCatalog:
         updated = await self.conn.execute(_ROOM_NEWER, {**values, **guard})
         return updated.rowcount == 1
 
+    async def hotel_timezones(self) -> list[tuple[int, str]]:
+        return [(hotel_id, tz) for hotel_id, tz in await self.conn.execute(_HOTEL_TIMEZONES)]
+
 
 def _reservation(row) -> Reservation:  # type: ignore[no-untyped-def]
     values = row._asdict()
@@ -139,6 +148,10 @@ class SqlReservations:
                 reservations.c.created_at <= cutoff,
             )
         )
+        return [_reservation(r) for r in rows]
+
+    async def confirmed_checking_in(self, hotel_id: int, day: date) -> list[Reservation]:
+        rows = await self.conn.execute(_CONFIRMED_CHECKING_IN, {"b_hotel": hotel_id, "b_day": day})
         return [_reservation(r) for r in rows]
 
 
