@@ -74,6 +74,7 @@ class OpenApprovalRequest(Command):
 
     reservation_id: UUID
     hotel_id: int
+    hotel_name: str  # as the guest saw it when booking (from the hotel's own room snapshot)
     room_id: UUID
     room_number: str
     guest_id: int

@@ -134,8 +134,7 @@ async def open_approval_request(cmd: c.OpenApprovalRequest, uow: HotelUnitOfWork
         request.events.clear()  # no manager heard of it: there is nothing to take back
     if not await uow.approvals.add(request):
         return None  # recorded already
-    hotel = await uow.hotels.get(cmd.hotel_id)
-    request.open(hotel.name if hotel else "")
+    request.open(cmd.hotel_name)
     return request
 
 
