@@ -227,7 +227,8 @@ async def events(
                 await asyncio.sleep(0.01)
             return time.perf_counter()
 
-        per_booking = 3  # placed → hotel and view, payment approved → view (and placed → notifier)
+        # placed → hotel and view, payment approved → view, approval requested → view (and → notifier)
+        per_booking = 4
 
         lags.clear()
         before = _pipeline()

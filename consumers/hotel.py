@@ -15,6 +15,7 @@ async def placed(event: ReservationPlaced, uow: HotelUnitOfWork) -> None:
     command = OpenApprovalRequest(
         reservation_id=event.reservation_id,
         hotel_id=event.hotel_id,
+        hotel_name=event.hotel_name,
         room_id=event.room_id,
         room_number=event.room_number,
         guest_id=event.guest_id,

@@ -161,8 +161,21 @@ class Container:
             checkout.RecordInvoice: lambda cmd: checkout.record_invoice(
                 self.reservation_uow(), cmd.reservation_id, cmd.chat_id, cmd.message_id
             ),
+            checkout.SettleCheckouts: lambda cmd: checkout.settle_checkouts(
+                self.reservation_uow(), self.checkout_payments, self.clock
+            ),
             checkout.CompleteCheckout: lambda cmd: checkout.complete_checkout(
                 cmd, self.reservation_uow(), self.checkout_payments, self.clock
+            ),
+            # timed work, asked by the scheduler of the context that owns it
+            hotel_cmd.ClaimApprovalReminders: lambda cmd: hotel.claim_approval_reminders(cmd, self.hotel_uow()),
+            hotel_cmd.ReleaseApprovalReminder: lambda cmd: hotel.release_approval_reminder(cmd, self.hotel_uow()),
+            hotel_cmd.RejectOverdueRequests: lambda cmd: hotel.reject_overdue_requests(
+                cmd, self.hotel_uow(), self.clock
+            ),
+            reservation_cmd.FindCheckInReminders: lambda q: reservation.check_in_reminders(q, self.reservation_uow()),
+            reservation_cmd.SettleStalePayments: lambda cmd: reservation.settle_stale(
+                cmd, self.reservation_uow(), self.payments
             ),
         }
 

@@ -83,6 +83,9 @@ def notifier_consumer(telegram: Any, container: Container) -> Consumer:
     assert set(policies) == set(notifier_events.EVENTS)
     across_processes = container.engine("hotel").dialect.name == "postgresql"
     locks = KeyedLocks()
+    # A delivery holding its lock also needs connections for its reads and claims: keep at least
+    # half the pool free of lock holders, so deliveries can never starve each other of connections.
+    holders = asyncio.Semaphore(max(1, container.settings.db_pool_size // 2))
     name = notifier_events.NAME
 
     async def handle(event: Event) -> None:
@@ -91,7 +94,7 @@ def notifier_consumer(telegram: Any, container: Container) -> Consumer:
             return
         async with locks.hold(event.correlation_key):
             if across_processes:
-                async with container.hotel_uow() as uow:
+                async with holders, container.hotel_uow() as uow:
                     await uow.lock(f"notifier:{event.correlation_key}")
                     if await uow.seen(name, event.event_id):
                         return

@@ -118,9 +118,9 @@ class Runtime:
             self.container.commit_listeners.append(self.relay.wake)
             self._spawn(self.relay.run(), "relay")
         if self.want_scheduler:
-            from main.jobs import Scheduler
+            from main.jobs import scheduler
 
-            self.scheduler = Scheduler(self.container, self.notifier, relay=self.relay)
+            self.scheduler = scheduler(self.container, self.notifier, relay=self.relay)
             await self.scheduler.start()
         if self.want_bot:
             from bot.app import start_receiving

@@ -74,6 +74,7 @@ class OpenApprovalRequest(Command):
 
     reservation_id: UUID
     hotel_id: int
+    hotel_name: str  # as the guest saw it when booking (from the hotel's own room snapshot)
     room_id: UUID
     room_number: str
     guest_id: int
@@ -92,3 +93,30 @@ class WithdrawApprovalRequest(Command):
 
     reservation_id: UUID
     at: datetime
+
+
+# --- timed work (the scheduler asks; the hotel decides what is due) ----------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ClaimApprovalReminders(Command):
+    """Requests still pending that were opened before `requested_before` and whose managers were
+    not reminded yet: each is claimed (one claimer wins, across replicas) and returned."""
+
+    requested_before: datetime
+    now: datetime
+
+
+@dataclass(frozen=True, kw_only=True)
+class ReleaseApprovalReminder(Command):
+    """The reminder could not be sent: give the claim back so the next tick tries again."""
+
+    reservation_id: UUID
+
+
+@dataclass(frozen=True, kw_only=True)
+class RejectOverdueRequests(Command):
+    """Reject, as the hotel, every request still pending that was opened before `requested_before`."""
+
+    requested_before: datetime
+    reason: str

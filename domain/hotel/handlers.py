@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import logging
+from uuid import UUID
+
 from domain.hotel import commands as c
 from domain.hotel.model import ApprovalRequest, Hotel, Room
 from domain.hotel.ports import HotelUnitOfWork
-from domain.shared.errors import NotAllowed, NotFound, RoomNumberTaken
+from domain.shared.errors import AlreadyDecided, NotAllowed, NotFound, RoomNumberTaken
 from domain.shared.ports import Clock
+
+log = logging.getLogger(__name__)
 
 
 async def _hotel(uow: HotelUnitOfWork, hotel_id: int) -> Hotel:
@@ -54,7 +59,6 @@ async def create_room(cmd: c.CreateRoom, uow: HotelUnitOfWork) -> Room:
         if await uow.rooms.number_taken(hotel.id or 0, room.number):
             raise RoomNumberTaken(number=room.number)
         await uow.rooms.add(room)
-        uow.emit(*room.events)
         await uow.commit()
     return room
 
@@ -74,7 +78,6 @@ async def update_room(cmd: c.UpdateRoom, uow: HotelUnitOfWork) -> Room:
             in_service=cmd.in_service,
         )
         await uow.rooms.save(room)
-        uow.emit(*room.events)
         await uow.commit()
     return room
 
@@ -93,7 +96,6 @@ async def approve_reservation(cmd: c.ApproveReservation, uow: HotelUnitOfWork, c
         request = await _decidable(uow, cmd)
         request.approve(cmd.manager_id, cmd.manager_name, clock.now())
         await uow.approvals.save(request)
-        uow.emit(*request.events)
         await uow.commit()
     return request
 
@@ -103,7 +105,6 @@ async def reject_reservation(cmd: c.RejectReservation, uow: HotelUnitOfWork, clo
         request = await _decidable(uow, cmd)
         request.reject(cmd.manager_id or 0, cmd.manager_name, cmd.reason, clock.now())
         await uow.approvals.save(request)
-        uow.emit(*request.events)
         await uow.commit()
     return request
 
@@ -133,9 +134,7 @@ async def open_approval_request(cmd: c.OpenApprovalRequest, uow: HotelUnitOfWork
         request.events.clear()  # no manager heard of it: there is nothing to take back
     if not await uow.approvals.add(request):
         return None  # recorded already
-    hotel = await uow.hotels.get(cmd.hotel_id)
-    request.open(hotel.name if hotel else "")
-    uow.emit(*request.events)
+    request.open(cmd.hotel_name)
     return request
 
 
@@ -148,4 +147,45 @@ async def withdraw_approval_request(cmd: c.WithdrawApprovalRequest, uow: HotelUn
         return
     request.withdraw(cmd.at)
     await uow.approvals.save(request)
-    uow.emit(*request.events)
+
+
+# --- timed work --------------------------------------------------------------------------------
+
+
+async def claim_approval_reminders(cmd: c.ClaimApprovalReminders, uow: HotelUnitOfWork) -> list[UUID]:
+    """The requests whose managers are to be reminded now, each claimed by one caller only."""
+    async with uow:
+        due = await uow.approvals.due_for_reminder(cmd.requested_before)
+    claimed = []
+    for reservation_id in due:
+        async with uow:
+            won = await uow.approvals.claim_reminder(reservation_id, cmd.now)
+            await uow.commit()
+        if won:
+            claimed.append(reservation_id)
+    return claimed
+
+
+async def release_approval_reminder(cmd: c.ReleaseApprovalReminder, uow: HotelUnitOfWork) -> None:
+    async with uow:
+        await uow.approvals.release_reminder(cmd.reservation_id)
+        await uow.commit()
+
+
+async def reject_overdue_requests(cmd: c.RejectOverdueRequests, uow: HotelUnitOfWork, clock: Clock) -> int:
+    """The hotel's own rejection of requests nobody decided in time. Each is decided under its row
+    lock like a manager's press, so an approval a moment earlier wins cleanly."""
+    async with uow:
+        due = await uow.approvals.pending_before(cmd.requested_before)
+    rejected = 0
+    for reservation_id in due:
+        reject = c.RejectReservation(
+            reservation_id=reservation_id, manager_id=None, manager_name="—", reason=cmd.reason
+        )
+        try:
+            await reject_reservation(reject, uow, clock)
+        except AlreadyDecided as exc:  # decided a moment ago, by a manager or another replica
+            log.info("auto-reject of %s skipped: %s", reservation_id, exc)
+            continue
+        rejected += 1
+    return rejected

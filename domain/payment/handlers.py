@@ -62,7 +62,6 @@ async def charge(cmd: ChargePayment, uow: PaymentUnitOfWork, provider: PaymentPr
                 stored = await uow.payments.by_reservation(cmd.reservation_id)
                 assert stored is not None
                 return stored
-            uow.emit(*payment.events)
             await uow.commit()
     except Exception as exc:
         log.error("payment for %s taken but not recorded (%r): reversing it", cmd.reservation_id, exc)
@@ -117,6 +116,5 @@ async def refund_for(
         if refund_ref is not None and current is not None and current.status is PaymentStatus.APPROVED:
             current.refunded(refund_ref, clock.now())
             await uow.payments.save(current)
-            uow.emit(*current.events)
         await uow.commit()
     return current if refund_ref is not None else None

@@ -155,6 +155,11 @@ class CheckPayment(Command):
 
 
 @dataclass(frozen=True, kw_only=True)
+class SettleCheckouts(Command):
+    """The timed sweep of Telegram Payments checkouts (see settle_checkouts)."""
+
+
+@dataclass(frozen=True, kw_only=True)
 class RecordInvoice(Command):
     reservation_id: UUID
     chat_id: int

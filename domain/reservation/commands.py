@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from uuid import UUID
 
 from domain.reservation.model import CatalogRoom
@@ -50,3 +50,23 @@ class SyncCatalogRoom(Command):
     """A newer snapshot of a room for the reservation context's own catalog."""
 
     room: CatalogRoom
+
+
+# --- timed work --------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class FindCheckInReminders(Command):
+    """A question, not a change: confirmed reservations whose check-in is tomorrow where their
+    hotel is, once the hotel's local time has reached `from_hour`."""
+
+    now: datetime
+    from_hour: int
+
+
+@dataclass(frozen=True, kw_only=True)
+class SettleStalePayments(Command):
+    """Holds left waiting for their payment since before `created_before` (a crash mid-payment):
+    place the paid ones, release the rest."""
+
+    created_before: datetime

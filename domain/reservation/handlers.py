@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import NamedTuple
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from domain.reservation.commands import (
     CancelReservation,
     ConfirmReservation,
+    FindCheckInReminders,
     PlaceReservation,
     RejectReservation,
+    SettleStalePayments,
     SyncCatalogRoom,
 )
 from domain.reservation.model import BookingPolicy, CatalogRoom, Reservation, ReservationStatus
@@ -106,7 +109,6 @@ async def _complete(
         raise NotFound(what="reservation")
     reservation.mark_placed(payment_id, room)
     await uow.reservations.save(reservation)
-    uow.emit(*reservation.events)
     return reservation
 
 
@@ -152,7 +154,6 @@ async def cancel_reservation(cmd: CancelReservation, uow: ReservationUnitOfWork,
         reservation.cancel(cmd.guest_id, clock.now(), room.timezone if room else "UTC")
         await uow.nights.release(reservation.id)
         await uow.reservations.save(reservation)
-        uow.emit(*reservation.events)
         await uow.commit()
     return reservation
 
@@ -182,7 +183,6 @@ async def confirm_reservation(cmd: ConfirmReservation, uow: ReservationUnitOfWor
     if reservation is not None:
         reservation.confirm(cmd.decided_by_name)
         await uow.reservations.save(reservation)
-        uow.emit(*reservation.events)
 
 
 async def reject_reservation(cmd: RejectReservation, uow: ReservationUnitOfWork) -> None:
@@ -191,4 +191,23 @@ async def reject_reservation(cmd: RejectReservation, uow: ReservationUnitOfWork)
         reservation.reject(cmd.reason)
         await uow.nights.release(reservation.id)
         await uow.reservations.save(reservation)
-        uow.emit(*reservation.events)
+
+
+# --- timed work --------------------------------------------------------------------------------
+
+
+async def settle_stale(cmd: SettleStalePayments, uow: ReservationUnitOfWork, payments: PaymentGateway) -> Settled:
+    return await settle_stale_payments(uow, payments, cmd.created_before)
+
+
+async def check_in_reminders(query: FindCheckInReminders, uow: ReservationUnitOfWork) -> list[Reservation]:
+    """Confirmed stays that begin tomorrow, hotel by hotel in the hotel's own time zone (so a
+    change to or from summer time moves the reminder with the hotel's clock)."""
+    due: list[Reservation] = []
+    async with uow:
+        for hotel_id, timezone in await uow.catalog.hotel_timezones():
+            local = query.now.astimezone(ZoneInfo(timezone))
+            if local.hour < query.from_hour:
+                continue
+            due += await uow.reservations.confirmed_checking_in(hotel_id, local.date() + timedelta(days=1))
+    return due

@@ -17,8 +17,9 @@ class Clock(Protocol):
 
 
 class UnitOfWork(Protocol):
-    """One transaction in one context. Events collected during it are written to that context's
-    outbox in the same transaction; `seen_event` records (consumer, event_id) in its inbox."""
+    """One transaction in one context. At commit, the new events of every aggregate its
+    repositories loaded or added (and any emitted by hand) are written to that context's outbox
+    in the same transaction; `first_delivery` records (consumer, event_id) in its inbox."""
 
     async def __aenter__(self) -> UnitOfWork: ...
 
@@ -34,7 +35,7 @@ class UnitOfWork(Protocol):
     async def rollback(self) -> None: ...
 
     def emit(self, *events: Event) -> None:
-        """Queue events for this context's outbox; written at commit."""
+        """Queue events that belong to no aggregate for this context's outbox; written at commit."""
         ...
 
     async def seen(self, consumer: str, event_id: object) -> bool:

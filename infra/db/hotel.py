@@ -65,6 +65,27 @@ _COUNT_PENDING = (
 _WITHDRAWN_AT = select(hotel_withdrawals.c.withdrawn_at).where(
     hotel_withdrawals.c.reservation_id == bindparam("b_reservation_id")
 )
+_PENDING = hotel_approvals.c.status == ApprovalStatus.PENDING.value
+_DUE_FOR_REMINDER = select(hotel_approvals.c.reservation_id).where(
+    _PENDING, hotel_approvals.c.reminded_at.is_(None), hotel_approvals.c.requested_at <= bindparam("b_before")
+)
+_CLAIM_REMINDER = (
+    update(hotel_approvals)
+    .where(
+        hotel_approvals.c.reservation_id == bindparam("b_reservation_id"),
+        _PENDING,
+        hotel_approvals.c.reminded_at.is_(None),
+    )
+    .values(reminded_at=bindparam("b_at"))
+)
+_RELEASE_REMINDER = (
+    update(hotel_approvals)
+    .where(hotel_approvals.c.reservation_id == bindparam("b_reservation_id"))
+    .values(reminded_at=None)
+)
+_PENDING_BEFORE = select(hotel_approvals.c.reservation_id).where(
+    _PENDING, hotel_approvals.c.requested_at <= bindparam("b_before")
+)
 _APPROVAL_MESSAGES = select(hotel_approval_messages.c.chat_id, hotel_approval_messages.c.message_id).where(
     hotel_approval_messages.c.reservation_id == bindparam("b_reservation_id")
 )
@@ -120,8 +141,9 @@ def _room(row) -> Room:  # type: ignore[no-untyped-def]
 
 
 class SqlRooms:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, seen: list[Any] | None = None) -> None:
         self.conn = conn
+        self.seen = [] if seen is None else seen  # the unit of work collects their events
 
     def _values(self, room: Room) -> dict[str, object]:
         return {
@@ -137,10 +159,15 @@ class SqlRooms:
 
     async def add(self, room: Room) -> None:
         await self.conn.execute(_ADD_ROOM, self._values(room))
+        self.seen.append(room)
 
     async def get(self, room_id: UUID) -> Room | None:
         row = (await self.conn.execute(_ROOM_FOR_UPDATE, {"b_id": room_id})).first()
-        return _room(row) if row else None
+        if row is None:
+            return None
+        room = _room(row)
+        self.seen.append(room)
+        return room
 
     async def save(self, room: Room) -> None:
         await self.conn.execute(_SAVE_ROOM, {**self._values(room), "b_id": room.id})
@@ -158,8 +185,9 @@ _APPROVAL_FIELDS = [c.name for c in hotel_approvals.columns]
 
 
 class SqlApprovals:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, seen: list[Any] | None = None) -> None:
         self.conn = conn
+        self.seen = [] if seen is None else seen  # the unit of work collects their events
 
     def _values(self, request: ApprovalRequest) -> dict[str, object]:
         values = {name: getattr(request, name) for name in _APPROVAL_FIELDS}
@@ -170,7 +198,10 @@ class SqlApprovals:
         result = await self.conn.execute(
             inserting_ignored(self.conn.dialect.name, hotel_approvals), self._values(request)
         )
-        return result.rowcount == 1
+        if result.rowcount != 1:
+            return False
+        self.seen.append(request)
+        return True
 
     async def get(self, reservation_id: UUID, *, for_update: bool = False) -> ApprovalRequest | None:
         query = _APPROVAL_FOR_UPDATE if for_update else _APPROVAL
@@ -179,7 +210,9 @@ class SqlApprovals:
             return None
         values = row._asdict()
         values["status"] = ApprovalStatus(values["status"])
-        return ApprovalRequest(**values)
+        request = ApprovalRequest(**values)
+        self.seen.append(request)
+        return request
 
     async def save(self, request: ApprovalRequest) -> None:
         values = self._values(request)
@@ -198,6 +231,20 @@ class SqlApprovals:
 
     async def withdrawn_at(self, reservation_id: UUID) -> datetime | None:
         return await self.conn.scalar(_WITHDRAWN_AT, {"b_reservation_id": reservation_id})
+
+    async def due_for_reminder(self, requested_before: datetime) -> list[UUID]:
+        return list((await self.conn.scalars(_DUE_FOR_REMINDER, {"b_before": requested_before})).all())
+
+    async def claim_reminder(self, reservation_id: UUID, at: datetime) -> bool:
+        # one conditional UPDATE: whichever replica changes the row is the one that reminds
+        result = await self.conn.execute(_CLAIM_REMINDER, {"b_reservation_id": reservation_id, "b_at": at})
+        return result.rowcount == 1
+
+    async def release_reminder(self, reservation_id: UUID) -> None:
+        await self.conn.execute(_RELEASE_REMINDER, {"b_reservation_id": reservation_id})
+
+    async def pending_before(self, requested_before: datetime) -> list[UUID]:
+        return list((await self.conn.scalars(_PENDING_BEFORE, {"b_before": requested_before})).all())
 
     # Where each manager was shown the request, so a decision edits every copy in place.
     async def record_message(self, reservation_id: UUID, chat_id: int, message_id: int) -> None:
@@ -220,7 +267,8 @@ class HotelUoW(SqlUnitOfWork):
         super().__init__(engine, hotel_messaging, after_commit)
 
     def _bind(self, conn: AsyncConnection) -> None:
-        self.hotels, self.rooms, self.approvals = SqlHotels(conn), SqlRooms(conn), SqlApprovals(conn)
+        seen = self.seen_aggregates
+        self.hotels, self.rooms, self.approvals = SqlHotels(conn), SqlRooms(conn, seen), SqlApprovals(conn, seen)
 
 
 class HotelQueries:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import bindparam, select
@@ -20,8 +21,9 @@ _BY_TELEGRAM_CHARGE = select(payments).where(payments.c.telegram_charge_id == bi
 
 
 class SqlPayments:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, seen: list[Any] | None = None) -> None:
         self.conn = conn
+        self.seen = [] if seen is None else seen  # the unit of work collects their events
 
     def _values(self, payment: Payment) -> dict[str, object]:
         values = {name: getattr(payment, name) for name in _FIELDS}
@@ -30,7 +32,10 @@ class SqlPayments:
 
     async def add(self, payment: Payment) -> bool:
         result = await self.conn.execute(inserting_ignored(self.conn.dialect.name, payments), self._values(payment))
-        return result.rowcount == 1
+        if result.rowcount != 1:
+            return False
+        self.seen.append(payment)
+        return True
 
     async def by_reservation(self, reservation_id: UUID, *, for_update: bool = False) -> Payment | None:
         query = _BY_RESERVATION_FOR_UPDATE if for_update else _BY_RESERVATION
@@ -40,13 +45,14 @@ class SqlPayments:
     async def by_telegram_charge(self, telegram_charge_id: str) -> Payment | None:
         return self._payment((await self.conn.execute(_BY_TELEGRAM_CHARGE, {"b_charge": telegram_charge_id})).first())
 
-    @staticmethod
-    def _payment(row) -> Payment | None:  # type: ignore[no-untyped-def]
+    def _payment(self, row: Any) -> Payment | None:
         if row is None:
             return None
         values = row._asdict()
         values["status"] = PaymentStatus(values["status"])
-        return Payment(**values)
+        payment = Payment(**values)
+        self.seen.append(payment)
+        return payment
 
     async def save(self, payment: Payment) -> None:
         values = self._values(payment)
@@ -61,4 +67,4 @@ class PaymentUoW(SqlUnitOfWork):
         super().__init__(engine, payment_messaging, after_commit)
 
     def _bind(self, conn: AsyncConnection) -> None:
-        self.payments = SqlPayments(conn)
+        self.payments = SqlPayments(conn, self.seen_aggregates)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 from uuid import UUID
 
 from sqlalchemy import bindparam, delete, exists, func, select
@@ -31,6 +32,12 @@ _ADD_RESERVATION = reservations.insert()
 _RESERVATION = select(reservations).where(reservations.c.id == bindparam("b_id"))
 _RESERVATION_FOR_UPDATE = _RESERVATION.with_for_update()
 _SAVE_RESERVATION = updating(reservations, "id")
+_HOTEL_TIMEZONES = select(catalog_rooms.c.hotel_id, catalog_rooms.c.timezone).distinct()
+_CONFIRMED_CHECKING_IN = select(reservations).where(
+    reservations.c.hotel_id == bindparam("b_hotel"),
+    reservations.c.check_in == bindparam("b_day"),
+    reservations.c.status == ReservationStatus.CONFIRMED.value,
+)
 _STATUS = select(reservations.c.status).where(reservations.c.id == bindparam("b_id"))
 _DELETE_RESERVATION = delete(reservations).where(reservations.c.id == bindparam("b_id"))
 _HOLD = held_nights.insert()
@@ -97,6 +104,9 @@ class SqlCatalog:
         updated = await self.conn.execute(_ROOM_NEWER, {**values, **guard})
         return updated.rowcount == 1
 
+    async def hotel_timezones(self) -> list[tuple[int, str]]:
+        return [(hotel_id, tz) for hotel_id, tz in await self.conn.execute(_HOTEL_TIMEZONES)]
+
 
 def _reservation(row) -> Reservation:  # type: ignore[no-untyped-def]
     values = row._asdict()
@@ -105,8 +115,9 @@ def _reservation(row) -> Reservation:  # type: ignore[no-untyped-def]
 
 
 class SqlReservations:
-    def __init__(self, conn: AsyncConnection) -> None:
+    def __init__(self, conn: AsyncConnection, seen: list[Any] | None = None) -> None:
         self.conn = conn
+        self.seen = [] if seen is None else seen  # the unit of work collects their events
 
     def _values(self, reservation: Reservation) -> dict[str, object]:
         values = {name: getattr(reservation, name) for name in _RESERVATION_FIELDS}
@@ -118,11 +129,16 @@ class SqlReservations:
             await self.conn.execute(_ADD_RESERVATION, self._values(reservation))
         except IntegrityError:
             raise RoomTaken() from None  # the same request id twice: the first one holds the room
+        self.seen.append(reservation)
 
     async def get(self, reservation_id: UUID, *, for_update: bool = False) -> Reservation | None:
         query = _RESERVATION_FOR_UPDATE if for_update else _RESERVATION
         row = (await self.conn.execute(query, {"b_id": reservation_id})).first()
-        return _reservation(row) if row else None
+        if row is None:
+            return None
+        reservation = _reservation(row)
+        self.seen.append(reservation)
+        return reservation
 
     async def save(self, reservation: Reservation) -> None:
         values = self._values(reservation)
@@ -139,6 +155,10 @@ class SqlReservations:
                 reservations.c.created_at <= cutoff,
             )
         )
+        return [_reservation(r) for r in rows]
+
+    async def confirmed_checking_in(self, hotel_id: int, day: date) -> list[Reservation]:
+        rows = await self.conn.execute(_CONFIRMED_CHECKING_IN, {"b_hotel": hotel_id, "b_day": day})
         return [_reservation(r) for r in rows]
 
 
@@ -224,7 +244,8 @@ class ReservationUoW(SqlUnitOfWork):
         super().__init__(engine, reservation_messaging, after_commit)
 
     def _bind(self, conn: AsyncConnection) -> None:
-        self.catalog, self.reservations, self.nights = SqlCatalog(conn), SqlReservations(conn), SqlHeldNights(conn)
+        reservations = SqlReservations(conn, self.seen_aggregates)
+        self.catalog, self.reservations, self.nights = SqlCatalog(conn), reservations, SqlHeldNights(conn)
         self.checkouts = SqlCheckouts(conn)
 
 

@@ -1,5 +1,6 @@
 """The SQL unit of work shared by every context: one connection and transaction, the outbox
-written at commit, the inbox for idempotent consumers."""
+written at commit (with the events of every aggregate its repositories loaded or added), the
+inbox for idempotent consumers."""
 
 from __future__ import annotations
 
@@ -89,6 +90,10 @@ class SqlUnitOfWork:
         self._conn: AsyncConnection | None = None
         self._tx: AsyncTransaction | None = None
         self._events: list[Event] = []
+        # Aggregates the repositories loaded or added in this transaction: their new events go
+        # to the outbox at commit, so handlers never hand them over themselves.
+        self.seen_aggregates: list[Any] = []
+        self._written: set[Any] = set()  # event ids already in the outbox, across transactions
 
     @property
     def conn(self) -> AsyncConnection:
@@ -105,7 +110,7 @@ class SqlUnitOfWork:
         except BaseException:
             await self._conn.close()
             raise
-        self._events = []
+        self._events, self.seen_aggregates = [], []
         self._bind(self._conn)
         return self
 
@@ -122,13 +127,22 @@ class SqlUnitOfWork:
             if self._conn is not None:
                 await self._conn.close()
             self._conn = self._tx = None
+            self.seen_aggregates.clear()
 
     def emit(self, *events: Event) -> None:
         self._events.extend(events)
 
+    def _collect(self) -> list[Event]:
+        """Events emitted by hand, then those of every aggregate seen, each once."""
+        collected: dict[Any, Event] = {}
+        for event in [*self._events, *(e for a in self.seen_aggregates for e in a.events)]:
+            if event.event_id not in self._written:
+                collected.setdefault(event.event_id, event)
+        return list(collected.values())
+
     async def commit(self) -> None:
-        wrote = bool(self._events)
-        if self._events:
+        events = self._collect()
+        if events:
             now = datetime.now(UTC)
             await self.conn.execute(
                 _inserting(self.messaging.outbox),
@@ -140,17 +154,20 @@ class SqlUnitOfWork:
                         "payload": encode(e).decode(),
                         "created_at": now,
                     }
-                    for e in self._events
+                    for e in events
                 ],
             )
-            self._events = []
+        self._events = []
+        self.seen_aggregates.clear()
         assert self._tx is not None
         await self._tx.commit()
-        if wrote and self._after_commit is not None:
+        self._written.update(e.event_id for e in events)
+        if events and self._after_commit is not None:
             self._after_commit()
 
     async def rollback(self) -> None:
         self._events = []
+        self.seen_aggregates.clear()
         if self._tx is not None and self._tx.is_active:
             await self._tx.rollback()
 

@@ -27,6 +27,8 @@ class FakeUnitOfWork:
         self._working: dict[str, Any] = {}
         self._pending: list[Event] = []
         self._inbox: set[tuple[str, str]] = set()
+        self.seen_aggregates: list[Any] = []  # loaded or added by the repositories; see commit
+        self._written: set[Any] = set()
 
     def empty(self) -> dict[str, Any]:
         return {}
@@ -34,10 +36,17 @@ class FakeUnitOfWork:
     async def __aenter__(self) -> Any:
         self._working = copy.deepcopy(self.store)
         self._pending, self._inbox = [], set(self.inbox)
+        self.seen_aggregates = []
         self._bind()
         return self
 
     def _bind(self) -> None: ...
+
+    def saw(self, aggregate: Any) -> Any:
+        """What a repository hands out or takes in: its events are collected at commit."""
+        if aggregate is not None:
+            self.seen_aggregates.append(aggregate)
+        return aggregate
 
     async def __aexit__(
         self, exc_type: type[BaseException] | None, exc: BaseException | None, tb: TracebackType | None
@@ -49,15 +58,19 @@ class FakeUnitOfWork:
 
     async def commit(self) -> None:
         self.store = self._working
-        self.outbox.extend(self._pending)
+        # as the SQL unit of work: events emitted by hand and those of every aggregate seen, once
+        for event in [*self._pending, *(e for a in self.seen_aggregates for e in a.events)]:
+            if event.event_id not in self._written:
+                self._written.add(event.event_id)
+                self.outbox.append(event)
         self.inbox = self._inbox
-        self._pending = []
+        self._pending, self.seen_aggregates = [], []
         self.commits += 1
         self._working = copy.deepcopy(self.store)
         self._bind()
 
     async def rollback(self) -> None:
-        self._working, self._pending = copy.deepcopy(self.store), []
+        self._working, self._pending, self.seen_aggregates = copy.deepcopy(self.store), [], []
         self._bind()
 
     async def seen(self, consumer: str, event_id: Any) -> bool:
@@ -113,14 +126,14 @@ class FakeHotels:
 
 
 class FakeRooms:
-    def __init__(self, s: dict[str, Any]) -> None:
-        self.s = s
+    def __init__(self, s: dict[str, Any], uow: FakeUnitOfWork) -> None:
+        self.s, self.uow = s, uow
 
     async def add(self, room: Room) -> None:
-        self.s["rooms"][room.id] = _clean(room)
+        self.s["rooms"][room.id] = _clean(self.uow.saw(room))
 
     async def get(self, room_id: UUID) -> Room | None:
-        return copy.deepcopy(self.s["rooms"].get(room_id))
+        return self.uow.saw(copy.deepcopy(self.s["rooms"].get(room_id)))  # type: ignore[no-any-return]
 
     async def save(self, room: Room) -> None:
         self.s["rooms"][room.id] = _clean(room)
@@ -133,17 +146,17 @@ class FakeRooms:
 
 
 class FakeApprovals:
-    def __init__(self, s: dict[str, Any]) -> None:
-        self.s = s
+    def __init__(self, s: dict[str, Any], uow: FakeUnitOfWork) -> None:
+        self.s, self.uow = s, uow
 
     async def add(self, request: ApprovalRequest) -> bool:
         if request.reservation_id in self.s["approvals"]:
             return False
-        self.s["approvals"][request.reservation_id] = _clean(request)
+        self.s["approvals"][request.reservation_id] = _clean(self.uow.saw(request))
         return True
 
     async def get(self, reservation_id: UUID, *, for_update: bool = False) -> ApprovalRequest | None:
-        return copy.deepcopy(self.s["approvals"].get(reservation_id))
+        return self.uow.saw(copy.deepcopy(self.s["approvals"].get(reservation_id)))  # type: ignore[no-any-return]
 
     async def save(self, request: ApprovalRequest) -> None:
         self.s["approvals"][request.reservation_id] = _clean(request)
@@ -161,8 +174,8 @@ class FakeHotelUoW(FakeUnitOfWork):
 
     def _bind(self) -> None:
         self.hotels = FakeHotels(self._working)
-        self.rooms = FakeRooms(self._working)
-        self.approvals = FakeApprovals(self._working)
+        self.rooms = FakeRooms(self._working, self)
+        self.approvals = FakeApprovals(self._working, self)
 
 
 # --- reservation -------------------------------------------------------------------------------
@@ -182,16 +195,16 @@ class FakeCatalog:
 
 
 class FakeReservations:
-    def __init__(self, s: dict[str, Any]) -> None:
-        self.s = s
+    def __init__(self, s: dict[str, Any], uow: FakeUnitOfWork) -> None:
+        self.s, self.uow = s, uow
 
     async def add(self, reservation: Reservation) -> None:
         if reservation.id in self.s["reservations"]:
             raise RoomTaken()
-        self.s["reservations"][reservation.id] = _clean(reservation)
+        self.s["reservations"][reservation.id] = _clean(self.uow.saw(reservation))
 
     async def get(self, reservation_id: UUID, *, for_update: bool = False) -> Reservation | None:
-        return copy.deepcopy(self.s["reservations"].get(reservation_id))
+        return self.uow.saw(copy.deepcopy(self.s["reservations"].get(reservation_id)))  # type: ignore[no-any-return]
 
     async def save(self, reservation: Reservation) -> None:
         self.s["reservations"][reservation.id] = _clean(reservation)
@@ -230,23 +243,23 @@ class FakeReservationUoW(FakeUnitOfWork):
 
     def _bind(self) -> None:
         self.catalog = FakeCatalog(self._working)
-        self.reservations = FakeReservations(self._working)
+        self.reservations = FakeReservations(self._working, self)
         self.nights = FakeNights(self._working)
 
 
 # --- payment -----------------------------------------------------------------------------------
 class FakePayments:
-    def __init__(self, s: dict[str, Any]) -> None:
-        self.s = s
+    def __init__(self, s: dict[str, Any], uow: FakeUnitOfWork) -> None:
+        self.s, self.uow = s, uow
 
     async def add(self, payment: Payment) -> bool:
         if payment.reservation_id in self.s["payments"]:
             return False
-        self.s["payments"][payment.reservation_id] = _clean(payment)
+        self.s["payments"][payment.reservation_id] = _clean(self.uow.saw(payment))
         return True
 
     async def by_reservation(self, reservation_id: UUID, *, for_update: bool = False) -> Payment | None:
-        return copy.deepcopy(self.s["payments"].get(reservation_id))
+        return self.uow.saw(copy.deepcopy(self.s["payments"].get(reservation_id)))  # type: ignore[no-any-return]
 
     async def save(self, payment: Payment) -> None:
         self.s["payments"][payment.reservation_id] = _clean(payment)
@@ -257,7 +270,7 @@ class FakePaymentUoW(FakeUnitOfWork):
         return {"payments": {}}
 
     def _bind(self) -> None:
-        self.payments = FakePayments(self._working)
+        self.payments = FakePayments(self._working, self)
 
 
 class FakeProvider:

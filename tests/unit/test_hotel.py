@@ -8,7 +8,14 @@ import pytest
 from consumers import hotel as hotel_consumer
 from domain.hotel import commands as hc
 from domain.hotel import handlers as hotel
-from domain.hotel.events import ReservationApproved, ReservationRejectedByHotel, RoomCreated, RoomUpdated
+from domain.hotel.events import (
+    ApprovalRequested,
+    ApprovalWithdrawn,
+    ReservationApproved,
+    ReservationRejectedByHotel,
+    RoomCreated,
+    RoomUpdated,
+)
 from domain.hotel.model import ApprovalStatus
 from domain.reservation.events import ReservationCancelled, ReservationPlaced
 from domain.shared import errors
@@ -223,3 +230,48 @@ async def test_a_cancellation_that_overtakes_its_reservation_still_withdraws_the
         await hotel_consumer.placed(placed, uow)
         await uow.commit()
     assert world.hotel_uow.store["approvals"][rid].status is ApprovalStatus.WITHDRAWN
+
+
+async def test_an_opened_request_is_announced_to_the_managers_once(world: World) -> None:
+    placed = await _request(world)  # delivered twice
+    announced = [e for e in world.hotel_uow.outbox if isinstance(e, ApprovalRequested)]
+    assert [(e.reservation_id, e.hotel_name, e.total_price) for e in announced] == [
+        (placed.reservation_id, "Seaside", 20_000)
+    ]
+
+
+async def test_a_request_withdrawn_before_it_arrived_is_never_announced(world: World) -> None:
+    rid = uuid4()
+    async with world.hotel_uow as uow:
+        await hotel_consumer.cancelled(ReservationCancelled(reservation_id=rid, guest_id=GUEST, hotel_id=1), uow)
+        await hotel_consumer.placed(_placed(world, rid), uow)
+        await uow.commit()
+    assert not [e for e in world.hotel_uow.outbox if isinstance(e, ApprovalRequested | ApprovalWithdrawn)]
+
+
+async def test_a_guest_cancelling_after_the_approval_marks_the_request_cancelled_and_says_so(world: World) -> None:
+    placed = await _request(world)
+    approve = hc.ApproveReservation(reservation_id=placed.reservation_id, manager_id=MANAGER, manager_name="Mia")
+    await hotel.approve_reservation(approve, world.hotel_uow, world.clock)
+    cancelled = ReservationCancelled(reservation_id=placed.reservation_id, guest_id=GUEST, hotel_id=world.hotel_id)
+    for _ in range(2):  # a redelivery says nothing new
+        async with world.hotel_uow as uow:
+            await hotel_consumer.cancelled(cancelled, uow)
+            await uow.commit()
+    request = world.hotel_uow.store["approvals"][placed.reservation_id]
+    assert request.status is ApprovalStatus.CANCELLED and request.decided_by_name == "Mia"
+    assert request.withdrawn_at is not None
+    told = [e for e in world.hotel_uow.outbox if isinstance(e, ApprovalWithdrawn)]
+    assert [e.previous_status for e in told] == ["approved"]
+
+
+async def test_a_pending_request_the_guest_cancels_is_withdrawn_and_says_so(world: World) -> None:
+    placed = await _request(world)
+    async with world.hotel_uow as uow:
+        await hotel_consumer.cancelled(
+            ReservationCancelled(reservation_id=placed.reservation_id, guest_id=GUEST, hotel_id=world.hotel_id), uow
+        )
+        await uow.commit()
+    assert world.hotel_uow.store["approvals"][placed.reservation_id].status is ApprovalStatus.WITHDRAWN
+    told = [e for e in world.hotel_uow.outbox if isinstance(e, ApprovalWithdrawn)]
+    assert [e.previous_status for e in told] == ["pending"]
