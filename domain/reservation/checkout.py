@@ -133,6 +133,10 @@ class StartCheckout(Command):
     check_out: date
     guests: int
     reservation_id: UUID
+    # The total the confirm screen showed, as in PlaceReservation: the invoice is sent for exactly
+    # this or not at all (QuoteChanged). None accepts the catalog's current terms.
+    total: int | None = None
+    currency: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -260,6 +264,7 @@ async def start_checkout(
             policy=policy,
             reservation_id=cmd.reservation_id,
         )
+        reservation.keep_quote(cmd.total, cmd.currency)
         payable_total(reservation.currency, reservation.total_price)
         checkout = Checkout(
             reservation_id=reservation.id,

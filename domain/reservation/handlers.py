@@ -20,7 +20,7 @@ from domain.reservation.commands import (
 )
 from domain.reservation.model import BookingPolicy, CatalogRoom, Reservation, ReservationStatus
 from domain.reservation.ports import PaymentGateway, ReservationUnitOfWork
-from domain.shared.errors import NotFound, PaymentTakenBookingPending, QuoteChanged
+from domain.shared.errors import NotFound, PaymentTakenBookingPending
 from domain.shared.ports import Clock
 
 log = logging.getLogger(__name__)
@@ -58,8 +58,7 @@ async def place_reservation(
         )
         # The catalog is read in the transaction that holds the nights, and the charge below is
         # this very total: the guest pays what they confirmed, or is asked again.
-        if cmd.total is not None and (reservation.total_price, reservation.currency) != (cmd.total, cmd.currency):
-            raise QuoteChanged(total=reservation.total_price, currency=reservation.currency)
+        reservation.keep_quote(cmd.total, cmd.currency)
         await uow.reservations.add(reservation)
         await uow.nights.hold(reservation)
         await uow.commit()
