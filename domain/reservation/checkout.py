@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 from uuid import UUID
 
-from domain.reservation.handlers import _complete
+from domain.reservation.handlers import _complete, requested
 from domain.reservation.model import BookingPolicy, CatalogRoom, Reservation, ReservationStatus
 from domain.reservation.ports import ReservationUnitOfWork
 from domain.shared.currencies import telegram_currency
@@ -250,21 +250,7 @@ async def start_checkout(
         raise PaymentsBusy()
     now = clock.now()
     async with uow:
-        room = await uow.catalog.get(cmd.room_id)
-        if room is None:
-            raise NotFound(what="room")
-        reservation = Reservation.request(
-            room=room,
-            guest_id=cmd.guest_id,
-            guest_name=cmd.guest_name,
-            check_in=cmd.check_in,
-            check_out=cmd.check_out,
-            guests=cmd.guests,
-            now=now,
-            policy=policy,
-            reservation_id=cmd.reservation_id,
-        )
-        reservation.keep_quote(cmd.total, cmd.currency)
+        room, reservation = await requested(cmd, uow, now, policy)
         payable_total(reservation.currency, reservation.total_price)
         checkout = Checkout(
             reservation_id=reservation.id,
