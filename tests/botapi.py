@@ -544,6 +544,11 @@ class FakeBotApi:
         self._wake_pollers("update")
         return update_id
 
+    def take_updates(self) -> list[JSONDict]:
+        """Webhook mode: the queued updates, in order, now Telegram's to deliver (no longer pending)."""
+        taken, self._pending = self._pending, []
+        return taken
+
     async def wait_idle(self, timeout: float = 10) -> None:
         """Wait until every queued update was confirmed by a getUpdates offset past it and no request has arrived
         for 0.3 s (so the handlers it started are most likely done)."""
