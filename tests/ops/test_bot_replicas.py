@@ -1,13 +1,15 @@
 """Two bot replicas on one token in webhook mode, behind a round-robin proxy, on PostgreSQL and
 RabbitMQ: one guest's updates alternate between them and the booking conversation still completes
-step by step; one replica gets SIGTERM while several guests tap, and the other serves them with no
-update lost (Telegram, played here, sends again what was not accepted)."""
+step by step, and an update Telegram sends twice is handled once; one replica gets SIGTERM while
+several guests tap, and the other serves them with no update lost (Telegram, played here, sends
+again what was not accepted)."""
 
 from __future__ import annotations
 
 import asyncio
 import itertools
 import socket
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
@@ -15,6 +17,7 @@ from datetime import date, timedelta
 from pathlib import Path
 from typing import Any
 
+import aiohttp
 import pytest
 
 from main.processes import Runtime
@@ -23,7 +26,7 @@ from tests.conftest import TOKEN, make_settings, scalar
 from tests.e2e.conftest import pick_day, say, tap
 from tests.integration.helpers import eventually, seed_hotel
 from tests.ops.helpers import Process, environment
-from tests.ops.webhook import RoundRobinProxy, TelegramWebhook
+from tests.ops.webhook import SECRET_HEADER, RoundRobinProxy, TelegramWebhook
 
 pytestmark = [pytest.mark.integration, pytest.mark.e2e]
 
@@ -128,6 +131,20 @@ async def test_one_guests_updates_alternate_between_two_replicas_and_the_booking
         # the conversation ended: no state of it is left behind
         assert await scalar(pg, "SELECT count(*) FROM app_bot_state WHERE kind LIKE 'conversation:%'") == 0
 
+        # Telegram sends the Pay tap again (its first answer got lost), to the other replica: it
+        # is recognised as handled and skipped — the guest's next message is answered, nothing else
+        pay = max(r.proxy.accepted)
+        other = next(url for url in r.proxy.upstreams if url != r.proxy.accepted[pay])
+        query_id = r.telegram.updates[pay]["callback_query"]["id"]
+        answers_before, after = len(guest.answers), len(guest.inbox)
+        async with aiohttp.ClientSession() as http:
+            for update in (r.telegram.updates[pay], _message(guest, pay + 1, "/book")):
+                async with http.post(f"{other}/telegram", json=update, headers={SECRET_HEADER: SECRET}) as response:
+                    assert response.status == 200
+        await guest.expect("pick your check-in day", after=after)
+        assert len(guest.answers) == answers_before, [a for a in guest.answers if a["callback_query_id"] == query_id]
+        assert sum("Paid — thank you!" in m.text for m in guest.inbox) == 1
+
 
 async def test_a_replica_stopped_while_guests_tap_loses_no_update_and_the_other_serves_them(
     tmp_path: Path, pg: str, amqp: Callable[..., dict[str, Any]]
@@ -157,6 +174,20 @@ async def test_a_replica_stopped_while_guests_tap_loses_no_update_and_the_other_
         assert await scalar(pg, "SELECT count(*) FROM reservation_reservations") == ROOMS
         assert r.proxy.skipped >= 1  # the stopped replica was tried, and the other one took it
         assert second.process.returncode is None
+
+
+def _message(user: User, update_id: int, text: str) -> dict[str, Any]:
+    return {
+        "update_id": update_id,
+        "message": {
+            "message_id": 10_000 + update_id,
+            "date": int(time.time()),
+            "chat": user.as_chat(),
+            "from": user.as_from(),
+            "text": text,
+            "entities": [{"type": "bot_command", "offset": 0, "length": len(text)}],
+        },
+    }
 
 
 def _last_update(api: FakeBotApi) -> int:

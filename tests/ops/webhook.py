@@ -89,6 +89,7 @@ class TelegramWebhook:
         self.secret = secret
         self.retry_after_s = retry_after_s
         self.delivered: list[int] = []  # update ids answered 200, in that order
+        self.updates: dict[int, dict[str, Any]] = {}  # update id → the update as sent
         self.attempts = 0
         self._chats: dict[int, asyncio.Queue[dict[str, Any]]] = defaultdict(asyncio.Queue)
         self._workers: list[asyncio.Task[None]] = []
@@ -104,6 +105,7 @@ class TelegramWebhook:
             if self.api.webhook_url:
                 for update in self.api.take_updates():
                     user = update_user(update)
+                    self.updates[int(update["update_id"])] = update
                     if user not in self._chats:
                         self._workers.append(asyncio.create_task(self._deliver(self._chats[user])))
                     self._chats[user].put_nowait(update)
