@@ -75,3 +75,21 @@ async def test_a_users_turn_on_one_replica_holds_back_the_same_users_turn_on_ano
     finally:
         await first.dispose()
         await second.dispose()
+
+
+async def test_a_turn_that_fails_writes_nothing_and_frees_the_user(url: str) -> None:
+    engine = make_engine(url, pool_size=1)  # the same connection serves the next turn
+    try:
+        state = SqlBotState(engine)
+        with pytest.raises(RuntimeError):
+            async with state.hold(7) as lane:
+                if state.locking:  # on SQLite each save commits at once: nothing to undo
+                    await lane.save({BOOKING: 5})
+                raise RuntimeError("the handler's process was told to stop")
+        async with state.hold(7) as lane:  # not left locked, nor inside a transaction
+            assert await lane.load([BOOKING]) == {}
+            await lane.save({BOOKING: 2})
+        async with state.hold(7) as lane:
+            assert await lane.load([BOOKING]) == {BOOKING: 2}
+    finally:
+        await engine.dispose()
