@@ -37,12 +37,15 @@ async def run(tmp: str, guests: int, concurrency: int) -> None:
         settings = await bench_settings("pg", tmp)
         if replicas == 1:
             print(f"\nsettings: {describe(settings)}")
-        rate, updates, p50, p99, failed = await _measure(settings, replicas, guests, concurrency)
+        m = await _measure(settings, replicas, guests, concurrency)
+        shares = " + ".join(f"{cpu:.1f}" for cpu in m["bot_cpu"])
         rows.append(
             (
                 f"{replicas} replica{'s' if replicas > 1 else ''}",
-                f"{rate:,.1f} bookings/s ({updates:,.0f} updates/s); a tap answered p50 {ms(p50)}, "
-                f"p99 {ms(p99)}; failed {failed}",
+                f"{m['rate']:,.1f} bookings/s ({m['updates']:,.0f} updates/s); a tap answered p50 "
+                f"{ms(m['p50'])}, p99 {ms(m['p99'])}; failed {m['failed']:.0f}; bot CPU {shares} s "
+                f"= {sum(m['bot_cpu']) / m['done'] * 1000:.0f} ms a booking; this process (guests, "
+                f"Bot API, proxy) {m['harness_cpu']:.1f} s CPU in {m['elapsed']:.1f} s",
             )
         )
         print(f"  {rows[-1][0]}: {rows[-1][1]}", file=sys.stderr)
@@ -55,9 +58,13 @@ def _free_port() -> int:
         return int(s.getsockname()[1])
 
 
-async def _measure(
-    settings: Settings, replicas: int, guests: int, concurrency: int
-) -> tuple[float, float, float, float, int]:
+def _cpu_s(pid: int) -> float:
+    """User + system CPU a process has used so far (Linux)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+async def _measure(settings: Settings, replicas: int, guests: int, concurrency: int) -> dict[str, Any]:
     # The stand-ins are tools beside the product, like this benchmark.
     from tests.botapi import FakeBotApi
     from tests.ops.helpers import Process
@@ -108,9 +115,11 @@ async def _measure(
                     if failed <= 3:
                         print(f"a guest could not finish: {exc}"[:600], file=sys.stderr)
 
-        started = time.perf_counter()
+        cpu_before = [_cpu_s(p.process.pid) for p in processes]
+        started, harness_before = time.perf_counter(), time.process_time()
         await asyncio.gather(*(one(i) for i in range(guests)))
-        elapsed = time.perf_counter() - started
+        elapsed, harness_cpu = time.perf_counter() - started, time.process_time() - harness_before
+        bot_cpu = [_cpu_s(p.process.pid) - before for p, before in zip(processes, cpu_before, strict=True)]
         delivered = len(telegram.delivered)
     finally:
         for process in processes:
@@ -119,7 +128,17 @@ async def _measure(
         await proxy.stop()
         await api.stop()
     done = guests - failed
-    return done / elapsed, delivered / elapsed, pct(taps, 50), pct(taps, 99), failed
+    return {
+        "rate": done / elapsed,
+        "updates": delivered / elapsed,
+        "p50": pct(taps, 50),
+        "p99": pct(taps, 99),
+        "failed": failed,
+        "done": max(done, 1),
+        "bot_cpu": bot_cpu,
+        "harness_cpu": harness_cpu,
+        "elapsed": elapsed,
+    }
 
 
 async def _hotel(settings: Settings) -> tuple[list[str], Any]:
