@@ -1,4 +1,4 @@
-"""`hotelbot bench <raw|booking|events|contention|drain|all> [--sqlite] [--guests N] [--concurrency N]`."""
+"""`hotelbot bench <raw|booking|events|contention|drain|replicas|all> [--sqlite] [--guests N] [--concurrency N]`."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import argparse
 import logging
 import tempfile
 
-from bench import drain, flows, raw
+from bench import drain, flows, raw, replicas
 from bench.common import bench_settings, describe, fresh_database, fresh_vhost
 from infra import eventloop
 from infra.config import load_settings
@@ -45,6 +45,8 @@ async def _main(name: str, args: argparse.Namespace) -> None:
             settings = await bench_settings("pg", tmp)
             print(f"\nsettings: {describe(settings)}")
             await drain.run(settings, rate=min(args.rate, 20), warm_s=args.warmup)
+        if name == "replicas":
+            await replicas.run(tmp, args.guests, args.concurrency)
 
 
 def run(name: str, rest: list[str]) -> int:
@@ -64,8 +66,8 @@ def run(name: str, rest: list[str]) -> int:
     )
     parser.add_argument("--split", action="store_true", help="run the consumers as processes of their own")
     args = parser.parse_args(rest)
-    if name not in ("raw", "booking", "events", "contention", "drain", "all"):
-        parser.error("pick one of raw, booking, events, contention, drain, all")
+    if name not in ("raw", "booking", "events", "contention", "drain", "replicas", "all"):
+        parser.error("pick one of raw, booking, events, contention, drain, replicas, all")
     logging.getLogger().setLevel(logging.WARNING)
     eventloop.run(_main(name, args), load_settings(_env_file=None).event_loop)
     return 0

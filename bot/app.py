@@ -7,15 +7,16 @@ import warnings
 from typing import Any
 
 from telegram import Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, BasePersistence, ContextTypes, ExtBot
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes, ExtBot
 from telegram.request import BaseRequest
 from telegram.warnings import PTBUserWarning
 
 from bot import admin, booking, checkout, common, guest, manager
 from bot.commands import set_default_commands
 from bot.context import BotContext
-from bot.ports import BotServices, TelegramConfig
+from bot.ports import BotServices, BotStateStore, TelegramConfig
 from bot.processor import PerUserUpdateProcessor
+from bot.state import NothingAtStart, PerUpdateState
 
 POLL_TIMEOUT_S = 10
 # The conversations track one user in one chat on purpose (per_message=False): a guest may
@@ -30,17 +31,20 @@ def file_url(base_url: str) -> str:
 def build_application(
     telegram: TelegramConfig,
     services: BotServices,
-    persistence: BasePersistence[Any, Any, Any],
+    state: BotStateStore,
     request: BaseRequest | None = None,
 ) -> Any:
+    """`state`: where each user's conversations and user data are read before and written after
+    every update of theirs (nothing is loaded at start), so bot replicas can share one token."""
+    turns = PerUpdateState(state)
     builder = (
         ApplicationBuilder()
         .token(telegram.token)
         .base_url(telegram.api_base_url)
         .base_file_url(file_url(telegram.api_base_url))
         .context_types(ContextTypes(context=BotContext))
-        .persistence(persistence)
-        .concurrent_updates(PerUserUpdateProcessor())
+        .persistence(NothingAtStart())
+        .concurrent_updates(PerUserUpdateProcessor(state=turns))
         # Answers to a user's own taps are not throttled here (a guest waits for each one); a 429
         # from Telegram is still waited out and retried. Bulk sends go through the notifier's bot.
         .rate_limiter(AIORateLimiter(overall_max_rate=0, max_retries=5))
@@ -62,6 +66,7 @@ def build_application(
     application.add_handlers(manager.handlers())
     application.add_handlers(common.last_handlers())
     application.add_error_handler(common.on_error)
+    turns.attach(application)
     return application
 
 

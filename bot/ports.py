@@ -6,6 +6,7 @@ adapter calls) and reads what it shows from the read models; it never opens a co
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Iterable
+from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass
 from typing import Any, Protocol
 from uuid import UUID
@@ -86,3 +87,20 @@ class BotServices:
     clock: Clock
     config: BotConfig
     checkout: CheckoutConfig | None = None  # None: the sandbox provider's Pay button
+
+
+class StateLane(Protocol):
+    """One user's stored bot state while one of their updates is handled: rows `(kind, key)` of
+    JSON documents, read before the handler runs and written after it."""
+
+    async def load(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Any]: ...
+
+    async def save(self, changed: dict[tuple[str, str], Any]) -> None:
+        """Write these rows; a value of None deletes its row."""
+
+
+class BotStateStore(Protocol):
+    """Where conversations and user data live between updates. `hold(user)` is that user's turn:
+    while it is held, no other process handles an update of theirs."""
+
+    def hold(self, user_id: int) -> AbstractAsyncContextManager[StateLane]: ...

@@ -4,14 +4,21 @@ PTB's plain `concurrent_updates` would let a guest's two quick taps race through
 conversation; the default sequential processing lets one slow database call hold up everyone.
 Each user also has a leaky bucket (aiolimiter): a user sending 30 messages in a second is slowed
 to the bucket's rate, and past a backlog their extra updates are dropped, while others are not
-affected at all."""
+affected at all.
+
+With a `state` (bot/state.py), each update of a user runs inside that user's turn in the
+database: their state is read before it and written after it, and on PostgreSQL no other replica
+runs an update of theirs meanwhile, so one user's updates stay one at a time across processes too.
+The turn is taken after the in-process lane and the flood bucket, so a process asks the database
+for one turn per user at a time."""
 
 from __future__ import annotations
 
 import asyncio
 import logging
 from collections.abc import Awaitable
-from typing import Any
+from contextlib import AbstractAsyncContextManager
+from typing import Any, Protocol
 
 from aiolimiter import AsyncLimiter
 from telegram import Update
@@ -40,6 +47,10 @@ def _payment(update: object) -> bool:
     )
 
 
+class UserTurns(Protocol):
+    def turn(self, update: object, user_id: int) -> AbstractAsyncContextManager[bool]: ...
+
+
 class _Lane:
     __slots__ = ("limiter", "lock", "waiting")
 
@@ -51,9 +62,15 @@ class _Lane:
 
 class PerUserUpdateProcessor(BaseUpdateProcessor):
     def __init__(
-        self, max_concurrent_updates: int = 256, rate_per_s: float = 5.0, burst: float = 10.0, max_backlog: int = 50
+        self,
+        max_concurrent_updates: int = 256,
+        rate_per_s: float = 5.0,
+        burst: float = 10.0,
+        max_backlog: int = 50,
+        state: UserTurns | None = None,
     ) -> None:
         super().__init__(max_concurrent_updates)
+        self.state = state
         self.rate, self.burst, self.max_backlog = rate_per_s, burst, max_backlog
         self._lanes: dict[int, _Lane] = {}
         self.dropped = 0
@@ -75,11 +92,29 @@ class PerUserUpdateProcessor(BaseUpdateProcessor):
         try:
             async with lane.lock:
                 await lane.limiter.acquire()
-                await coroutine
+                if self.state is None:
+                    await coroutine
+                    return
+                await self._in_turn(update, owner, coroutine)
         finally:
             lane.waiting -= 1
             if len(self._lanes) > 10_000:
                 self._prune()
+
+    async def _in_turn(self, update: object, owner: int, coroutine: Awaitable[Any]) -> None:
+        assert self.state is not None
+        ran = False
+        try:
+            async with self.state.turn(update, owner) as fresh:
+                if fresh:
+                    ran = True
+                    await coroutine
+        except Exception:
+            # the database could not be asked or written: PTB's error handler never saw this one
+            log.exception("user %s: their state could not be read or written for this update", owner)
+        finally:
+            if not ran:
+                coroutine.close()  # type: ignore[attr-defined]
 
     def _prune(self) -> None:
         """Forget users who are idle and whose bucket has refilled."""

@@ -18,6 +18,7 @@ from telegram.request import BaseRequest
 from consumers import NAMES, TOPOLOGY
 from infra.config import CONTEXTS, Settings, SettingsError
 from infra.db import migrate as migrations
+from infra.db.engines import is_sqlite, make_engine
 from infra.messaging.consumer import Consumer
 from infra.messaging.inprocess import InProcessBus
 from infra.messaging.ports import Publisher
@@ -64,6 +65,7 @@ class Runtime:
         self._tasks: list[asyncio.Task[Any]] = []
         self.publisher: RabbitPublisher | None = None
         self._notifier_bot: Any = None
+        self._own_state_engine: Any = None
 
     @property
     def names(self) -> Names:
@@ -84,14 +86,14 @@ class Runtime:
             from telegram.request import HTTPXRequest
 
             from bot.app import build_application, build_notifier_bot
-            from infra.db.bot_state import SqlPersistence
+            from infra.db.bot_state import SqlBotState
             from infra.observability.telegram import CountingRequest
 
             self.telegram = telegram_config(s)
             self.application = build_application(
                 self.telegram,
                 bot_services(self.container),
-                SqlPersistence(self.container.engine("app")),
+                SqlBotState(self._state_engine(), turns=self._state_turns()),
                 request=CountingRequest(self.request or HTTPXRequest(connection_pool_size=64)),
             )
             count_updates(self.application)
@@ -134,6 +136,18 @@ class Runtime:
             "rabbitmq" if s.amqp_url else "in-process",
         )
 
+    def _state_turns(self) -> int:
+        return max(2, self.settings.db_pool_size // 2)
+
+    def _state_engine(self) -> Any:
+        """On PostgreSQL each user's turn keeps a connection while their update is handled: those
+        come from a pool of their own (half DB_POOL_SIZE), never the one the commands use."""
+        url = self.settings.url_for("app")
+        if is_sqlite(url):
+            return self.container.engine("app")
+        self._own_state_engine = make_engine(url, self._state_turns(), self.settings.db_pre_ping)
+        return self._own_state_engine
+
     def _spawn(self, coro: Any, name: str) -> None:
         task = asyncio.create_task(coro, name=name)
         task.add_done_callback(self._crashed)
@@ -166,6 +180,8 @@ class Runtime:
             await self.application.shutdown()
         if self._notifier_bot is not None:
             await self._notifier_bot.shutdown()
+        if self._own_state_engine is not None:
+            await self._own_state_engine.dispose()
         await self.container.close()
 
 

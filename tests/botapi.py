@@ -242,7 +242,7 @@ class User:
     @property
     def inbox(self) -> list[Message]:
         """Messages the bot sent to this user's private chat, in order (a fresh list on every access)."""
-        return [message for message in self._api.sent if message.chat_id == self.id]
+        return list(self._api.inboxes[self.id])
 
     def as_from(self) -> JSONDict:
         """The User object of the updates' ``from`` field."""
@@ -449,6 +449,7 @@ class FakeBotApi:
         self.bot_user: JSONDict = {"id": 999000, "is_bot": True, "first_name": "HotelBot", "username": "hotel_test_bot"}
         self.calls: list[tuple[str, JSONDict]] = []
         self.sent: list[Message] = []
+        self.inboxes: defaultdict[int, list[Message]] = defaultdict(list)  # `sent`, by chat
         self.commands: CommandsDict = CommandsDict()
         self.fail_next: dict[str, list[JSONDict]] = {}
         self.blocked: set[int] = set()
@@ -543,6 +544,11 @@ class FakeBotApi:
             self._query_users[str(query["id"])] = int(query["from"]["id"])
         self._wake_pollers("update")
         return update_id
+
+    def take_updates(self) -> list[JSONDict]:
+        """Webhook mode: the queued updates, in order, now Telegram's to deliver (no longer pending)."""
+        taken, self._pending = self._pending, []
+        return taken
 
     async def wait_idle(self, timeout: float = 10) -> None:
         """Wait until every queued update was confirmed by a getUpdates offset past it and no request has arrived
@@ -806,6 +812,7 @@ class FakeBotApi:
             params=params,
         )
         self.sent.append(message)
+        self.inboxes[chat_id].append(message)
         self._messages[(chat_id, message.message_id)] = message
         self._notify()
         return message.to_api(self.bot_user)
@@ -882,6 +889,7 @@ class FakeBotApi:
             invoice=invoice,
         )
         self.sent.append(message)
+        self.inboxes[chat_id].append(message)
         self._messages[(chat_id, message.message_id)] = message
         self._notify()
         return message.to_api(self.bot_user)
@@ -909,6 +917,7 @@ class FakeBotApi:
         if message is None:
             raise ApiError(400, "Bad Request: message to delete not found")
         self.sent.remove(message)
+        self.inboxes[chat_id].remove(message)
         self.deleted.append((chat_id, message.message_id))
         self._notify()
         return True

@@ -1,6 +1,6 @@
-"""The bot's conversation and user state in the database: what PTB writes in one round is kept,
-what a failed write held is written by the next one, and a cleared user is gone — on
-PostgreSQL and SQLite."""
+"""The bot's conversation and user state in the database, per update: what one turn writes the
+next turn reads, on PostgreSQL and SQLite; a cleared row is gone; and on PostgreSQL a user's turn
+taken by one process makes another process wait for it, then read what it wrote."""
 
 from __future__ import annotations
 
@@ -9,9 +9,13 @@ import asyncio
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from infra.db.bot_state import SqlPersistence
+from infra.db.bot_state import SqlBotState
+from infra.db.engines import make_engine
 from infra.db.migrate import upgrade
 from tests.conftest import make_settings
+
+USER = ("user", "7")
+BOOKING = ("conversation:booking", "[7, 7]")
 
 
 @pytest.fixture(params=["postgresql", "sqlite"])
@@ -22,63 +26,70 @@ async def url(request: pytest.FixtureRequest, pg: str, sqlite_url: str) -> str:
     return pg
 
 
-async def test_one_round_of_writes_is_kept_and_read_back(url: str) -> None:
-    engine = create_async_engine(url)
+async def test_what_a_turn_writes_the_next_turn_reads_and_a_cleared_row_is_gone(url: str) -> None:
+    engine = make_engine(url, pool_size=2)
     try:
-        persistence = SqlPersistence(engine)
-        # PTB writes every changed user and conversation of an interval at once
-        await asyncio.gather(
-            *(
-                persistence.update_user_data(user, {"lang": "ko", "booking": {"guests": user % 4}})
-                for user in range(50)
-            ),
-            *(persistence.update_conversation("booking", (user, user), 3) for user in range(50)),
-        )
-        await persistence.update_user_data(7, {})  # a user with nothing left is dropped
-
-        fresh = SqlPersistence(engine)  # a restarted bot
-        users = await fresh.get_user_data()
-        assert len(users) == 49 and 7 not in users
-        assert users[12] == {"lang": "ko", "booking": {"guests": 0}}
-        conversations = await fresh.get_conversations("booking")
-        assert len(conversations) == 50 and conversations[(12, 12)] == 3
+        state = SqlBotState(engine)
+        async with state.hold(7) as lane:
+            assert await lane.load([USER, BOOKING]) == {}
+            await lane.save({USER: {"lang": "ko", "booking": {"guests": 2}}, BOOKING: 3})
+        restarted = SqlBotState(engine)  # another process, or this one after a restart
+        async with restarted.hold(7) as lane:
+            assert await lane.load([USER, BOOKING, ("user", "8")]) == {
+                USER: {"lang": "ko", "booking": {"guests": 2}},
+                BOOKING: 3,
+            }
+            await lane.save({BOOKING: None})  # the conversation ended
+        async with state.hold(7) as lane:
+            assert await lane.load([USER, BOOKING]) == {USER: {"lang": "ko", "booking": {"guests": 2}}}
     finally:
         await engine.dispose()
 
 
-async def test_a_failed_write_is_not_lost(url: str) -> None:
-    engine = create_async_engine(url)
+async def test_a_users_turn_on_one_replica_holds_back_the_same_users_turn_on_another(pg: str) -> None:
+    first, second = create_async_engine(pg), create_async_engine(pg)  # two processes' own pools
     try:
-        persistence = SqlPersistence(engine)
-        real_write = persistence._write
-        calls = 0
+        here, there = SqlBotState(first), SqlBotState(second)
+        order: list[str] = []
+        inside = asyncio.Event()
 
-        async def database_away_once(batch: dict[tuple[str, str], str | None]) -> None:
-            nonlocal calls
-            calls += 1
-            if calls == 1:
-                raise ConnectionError("database went away")
-            await real_write(batch)
+        async def slow_step_here() -> None:
+            async with here.hold(7) as lane:
+                inside.set()
+                await asyncio.sleep(0.3)  # the handler is still at work
+                await lane.save({BOOKING: 4})
+                order.append("here wrote step 4")
 
-        persistence._write = database_away_once  # type: ignore[method-assign]
-        # one round of two users fails once: both hear it, and the database was asked once
-        outcomes = await asyncio.gather(
-            persistence.update_user_data(1, {"lang": "en", "booking": {"check_in": "2027-01-03"}}),
-            persistence.update_conversation("booking", (1, 1), 2),
-            return_exceptions=True,
-        )
-        assert [type(o) for o in outcomes] == [ConnectionError, ConnectionError] and calls == 1
-        await persistence.update_user_data(2, {"lang": "ko"})  # the next round writes all of it
-        assert await SqlPersistence(engine).get_user_data() == {
-            1: {"lang": "en", "booking": {"check_in": "2027-01-03"}},
-            2: {"lang": "ko"},
-        }
-        assert await SqlPersistence(engine).get_conversations("booking") == {(1, 1): 2}
+        async def next_step_there() -> None:
+            await inside.wait()
+            async with there.hold(7) as lane:
+                order.append(f"there read step {(await lane.load([BOOKING]))[BOOKING]}")
 
-        calls = 0  # and when no round comes after the failure, shutting down writes it
-        with pytest.raises(ConnectionError):
-            await persistence.update_user_data(3, {"lang": "en"})
-        await persistence.flush()
-        assert (await SqlPersistence(engine).get_user_data())[3] == {"lang": "en"}
+        async def other_user_there() -> None:
+            await inside.wait()
+            async with there.hold(8):
+                order.append("another user went ahead")
+
+        await asyncio.gather(slow_step_here(), next_step_there(), other_user_there())
+        assert order == ["another user went ahead", "here wrote step 4", "there read step 4"]
+    finally:
+        await first.dispose()
+        await second.dispose()
+
+
+async def test_a_turn_that_fails_writes_nothing_and_frees_the_user(url: str) -> None:
+    engine = make_engine(url, pool_size=1)  # the same connection serves the next turn
+    try:
+        state = SqlBotState(engine)
+        with pytest.raises(RuntimeError):
+            async with state.hold(7) as lane:
+                if state.locking:  # on SQLite each save commits at once: nothing to undo
+                    await lane.save({BOOKING: 5})
+                raise RuntimeError("the handler's process was told to stop")
+        async with state.hold(7) as lane:  # not left locked, nor inside a transaction
+            assert await lane.load([BOOKING]) == {}
+            await lane.save({BOOKING: 2})
+        async with state.hold(7) as lane:
+            assert await lane.load([BOOKING]) == {BOOKING: 2}
     finally:
         await engine.dispose()

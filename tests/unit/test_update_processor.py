@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
+from collections.abc import AsyncIterator
 
 from telegram import Chat, Message, Update, User
 
@@ -47,3 +49,48 @@ async def test_a_flooding_user_is_slowed_to_the_bucket_rate() -> None:
     assert len(done) == 15
     assert done[4] < 0.3  # the burst goes through at once
     assert done[-1] >= 0.4  # the other 10 at 20/s
+
+
+class RecordingTurns:
+    """A fake of the database's turns: records them; an update id in `handled` is a repeat."""
+
+    def __init__(self, handled: tuple[int, ...] = (), broken: bool = False) -> None:
+        self.handled, self.broken = set(handled), broken
+        self.log: list[str] = []
+
+    @contextlib.asynccontextmanager
+    async def turn(self, update: object, user_id: int) -> AsyncIterator[bool]:
+        assert isinstance(update, Update)
+        if self.broken:
+            raise ConnectionError("database away")
+        self.log.append(f"begin {user_id}")
+        yield update.update_id not in self.handled
+        self.log.append(f"end {user_id}")
+
+
+async def test_each_update_runs_inside_its_users_turn_and_a_repeat_does_not_run() -> None:
+    turns = RecordingTurns(handled=(2,))
+    processor = PerUserUpdateProcessor(rate_per_s=1000, burst=1000, state=turns)
+    ran: list[int] = []
+
+    async def handle(update_id: int) -> None:
+        turns.log.append(f"handle {update_id}")
+        ran.append(update_id)
+
+    for update_id in (1, 2, 3):
+        await processor.process_update(_update(update_id, 5), handle(update_id))
+    assert ran == [1, 3]
+    assert turns.log == ["begin 5", "handle 1", "end 5", "begin 5", "end 5", "begin 5", "handle 3", "end 5"]
+
+
+async def test_an_update_whose_state_cannot_be_read_is_logged_not_left_half_run() -> None:
+    processor = PerUserUpdateProcessor(rate_per_s=1000, burst=1000, state=RecordingTurns(broken=True))
+    ran: list[int] = []
+
+    async def handle() -> None:
+        ran.append(1)
+
+    coroutine = handle()
+    await processor.process_update(_update(1, 5), coroutine)
+    assert ran == []
+    assert coroutine.cr_frame is None  # closed, not left to warn that it was never awaited
