@@ -92,6 +92,8 @@ def _parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="benchmarks (see bench/)")
     bench.add_argument("name")
     bench.add_argument("rest", nargs=argparse.REMAINDER)
+    soak = sub.add_parser("soak", help="the split deployment under faults, its promises checked (see bench/soak/)")
+    soak.add_argument("rest", nargs=argparse.REMAINDER, help="--minutes N --seed S --guests N")
 
     admin = sub.add_parser("admin", help="administration").add_subparsers(dest="admin", required=True)
     h = admin.add_parser("add-hotel")
@@ -137,6 +139,8 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "bench":
         # The benchmarks are a tool beside the product, never imported by it: run them as their own program.
         return subprocess.call([sys.executable, "-m", "bench", args.name, *args.rest])
+    if args.command == "soak":  # likewise a program of its own: it starts its own database and broker
+        return subprocess.call([sys.executable, "-m", "bench", "soak", *args.rest])
     from main import processes
 
     runner = {
