@@ -120,6 +120,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["soak"]:
+        # A program of its own beside the product, like the benchmarks; it starts its own database and
+        # broker, so it needs no settings. Its options (--minutes, --seed, ...) are its own.
+        return subprocess.call([sys.executable, "-m", "bench", "soak", *argv[1:]])
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()
@@ -139,8 +144,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.command == "bench":
         # The benchmarks are a tool beside the product, never imported by it: run them as their own program.
         return subprocess.call([sys.executable, "-m", "bench", args.name, *args.rest])
-    if args.command == "soak":  # likewise a program of its own: it starts its own database and broker
-        return subprocess.call([sys.executable, "-m", "bench", "soak", *args.rest])
     from main import processes
 
     runner = {

@@ -56,7 +56,10 @@ class Script:
             before = {id(m): (m.text, len(m.edits), str(m.reply_markup)) for m in inbox}
             after = len(inbox)
             answers = len(user.answers)
-            await do()
+            try:
+                await do()
+            except AssertionError:  # the button is gone from the message: the user cannot do it again
+                break
             loop = asyncio.get_running_loop()
             deadline = loop.time() + self.timeout_s
             other_since: float | None = None
@@ -134,8 +137,8 @@ class Guests:
         if not await s.act(user, "check-out day", lambda: say(check_out.isoformat()), ("How many guests",)):
             return None
         rooms = await s.act(user, "guests", lambda: say("1"), ("Free from", "No room is free"))
-        if rooms is None or not rooms.buttons():
-            return None
+        if rooms is None or "Free from" not in rooms.text or not rooms.buttons():
+            return None  # nothing free on those days (a calendar to pick others): another try later
         wanted = rng.choice(self.rooms)
         choice = button(rooms, f"{wanted} ") or rooms.buttons()[0]
 

@@ -92,7 +92,8 @@ async def _until(check: object, timeout_s: float, what: str) -> bool:
 class Soak:
     def __init__(self, minutes: float, seed: int, guests: int, think_s: float, root: Path) -> None:
         self.minutes, self.seed, self.guests, self.think_s, self.root = minutes, seed, guests, think_s, root
-        self.rng = random.Random(seed)
+        self.rng = random.Random(seed)  # the faults: the same schedule for the same seed
+        self.people_rng = random.Random(seed + 1)  # the guests' and managers' choices
         self.pg = Postgres(root)
         self.rabbit = RabbitMQ(root)
         self.api = FakeBotApi(TOKEN)
@@ -139,7 +140,7 @@ class Soak:
             return 2
 
         chats = Chats(self.api)
-        script = Script(self.api, chats, self.rng, timeout_s=45.0)
+        script = Script(self.api, chats, self.people_rng, timeout_s=45.0)
         today = datetime.now(ZoneInfo(TZ)).date()
         guests = Guests(script, [str(101 + n) for n in range(ROOMS)], today)
         managers = Managers(script, [self.api.user(m, f"Manager{m}") for m in MANAGERS])
@@ -321,9 +322,9 @@ class Soak:
 
 def run(rest: list[str]) -> int:
     parser = argparse.ArgumentParser(prog="hotelbot soak")
-    parser.add_argument("--minutes", type=float, default=10)
-    parser.add_argument("--seed", type=int, default=2611)
-    parser.add_argument("--guests", type=int, default=16)
+    parser.add_argument("--minutes", type=float, default=10, help="how long guests book while faults come")
+    parser.add_argument("--seed", type=int, default=2611, help="the same seed, the same schedule of faults")
+    parser.add_argument("--guests", type=int, default=16, help="guests booking at the same time")
     parser.add_argument("--think", type=float, default=0.3, help="seconds a person pauses before a message or tap")
     parser.add_argument("--keep", action="store_true", help="keep the logs and data folder even when it passes")
     args = parser.parse_args(rest)
