@@ -1,4 +1,5 @@
-"""`hotelbot bench <raw|booking|events|contention|drain|replicas|all> [--sqlite] [--guests N] [--concurrency N]`."""
+"""`hotelbot bench <raw|booking|events|contention|drain|replicas|all> [--sqlite] [--guests N] [--concurrency N]`;
+`hotelbot soak` (bench/soak/) is dispatched from here too."""
 
 from __future__ import annotations
 
@@ -50,6 +51,10 @@ async def _main(name: str, args: argparse.Namespace) -> None:
 
 
 def run(name: str, rest: list[str]) -> int:
+    if name == "soak":
+        from bench.soak.run import run as soak
+
+        return soak(rest)
     parser = argparse.ArgumentParser(prog=f"hotelbot bench {name}")
     parser.add_argument(
         "--sqlite", action="store_true", help="SQLite + in-process bus instead of PostgreSQL + RabbitMQ"

@@ -92,6 +92,8 @@ def _parser() -> argparse.ArgumentParser:
     bench = sub.add_parser("bench", help="benchmarks (see bench/)")
     bench.add_argument("name")
     bench.add_argument("rest", nargs=argparse.REMAINDER)
+    soak = sub.add_parser("soak", help="the split deployment under faults, its promises checked (see bench/soak/)")
+    soak.add_argument("rest", nargs=argparse.REMAINDER, help="--minutes N --seed S --guests N")
 
     admin = sub.add_parser("admin", help="administration").add_subparsers(dest="admin", required=True)
     h = admin.add_parser("add-hotel")
@@ -118,6 +120,11 @@ def _parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    argv = sys.argv[1:] if argv is None else argv
+    if argv[:1] == ["soak"]:
+        # A program of its own beside the product, like the benchmarks; it starts its own database and
+        # broker, so it needs no settings. Its options (--minutes, --seed, ...) are its own.
+        return subprocess.call([sys.executable, "-m", "bench", "soak", *argv[1:]])
     args = _parser().parse_args(argv)
     try:
         settings = load_settings()

@@ -8,6 +8,7 @@ from datetime import UTC, datetime, timedelta
 from uuid import UUID
 
 from sqlalchemy import bindparam, delete, select, update
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from domain.shared.errors import NotReadyYet
@@ -78,10 +79,18 @@ class SqlNotices:
         raise NoticeInProgress(f"{kind} for {chat_id} is being sent by another delivery")
 
     async def done(self, event_id: UUID, chat_id: int, message_id: int | None) -> None:
-        async with self.engine.begin() as conn:
-            await conn.execute(
-                _DONE, {"b_event": event_id, "b_chat": chat_id, "b_now": datetime.now(UTC), "b_message": message_id}
-            )
+        """Mark it sent. The message is out already: if the database went away under the mark
+        (a restart), the mark is written again on a fresh connection (writing it twice is
+        harmless), or the claim would be taken over once its lease ends and the message sent twice."""
+        values = {"b_event": event_id, "b_chat": chat_id, "b_now": datetime.now(UTC), "b_message": message_id}
+        try:
+            async with self.engine.begin() as conn:
+                await conn.execute(_DONE, values)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+            async with self.engine.begin() as conn:
+                await conn.execute(_DONE, values)
 
     async def release(self, event_id: UUID, chat_id: int) -> None:
         async with self.engine.begin() as conn:

@@ -10,6 +10,7 @@ from alembic.script import ScriptDirectory
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
+from infra.db.engines import impatiently
 from infra.db.migrate import alembic_config
 
 TIMEOUT_S = 2.0
@@ -23,8 +24,9 @@ def heads(context: str) -> frozenset[str]:
 async def database_problem(context: str, engine: AsyncEngine, timeout_s: float = TIMEOUT_S) -> str | None:
     """None when `context`'s database answers and is at head; else what is wrong, in a few words."""
     try:
-        async with asyncio.timeout(timeout_s), engine.connect() as conn:
-            versions = set((await conn.scalars(text(f"SELECT version_num FROM alembic_version_{context}"))).all())
+        with impatiently():  # whether it is there now, not once a restart is over
+            async with asyncio.timeout(timeout_s), engine.connect() as conn:
+                versions = set((await conn.scalars(text(f"SELECT version_num FROM alembic_version_{context}"))).all())
     except TimeoutError:
         return f"{context} database: no answer within {timeout_s:.0f}s"
     except Exception as exc:

@@ -261,3 +261,37 @@ async def test_guests_notice_nothing_when_the_database_drops_every_connection(pg
     assert await _drop_every_connection(world.settings.database_url) > 0
     await everyone(lambda g, n: tap(g, confirms[n], "Pay", "Paid — thank you!"))
     assert not [m for g in guests for m in g.inbox if "went wrong" in m.text]
+
+
+async def test_guests_notice_nothing_while_the_database_restarts(pg_url: str, amqp: Callable[..., dict]) -> None:
+    """A restart (a failover) is more than dropped connections: for a moment the server refuses new
+    ones too. Guests who write in that moment are answered once it is back, not told it went wrong."""
+    from tests.ops.helpers import TcpProxy, pg_target
+
+    await truncate_all(pg_url)
+    proxy = TcpProxy(*pg_target(pg_url))
+    await proxy.start()
+    try:
+        async with running_world(database_url=proxy.via(pg_url), **amqp()) as world:
+            await setup_hotel(world)
+            guests = [world.api.user(GUEST + n, f"Guest {n}") for n in range(4)]
+            check_in = seoul_today() + timedelta(days=4)
+
+            async def everyone_while_restarting(step: Callable[[Any, int], Any]) -> list[Any]:
+                proxy.cut()  # every connection dropped, new ones refused...
+                asyncio.get_running_loop().call_later(0.8, proxy.restore)  # ...until the server is back
+                return list(await asyncio.gather(*(step(g, n) for n, g in enumerate(guests))))
+
+            await everyone_while_restarting(lambda g, n: say(g, "/book", "pick your check-in day"))
+            await everyone_while_restarting(
+                lambda g, n: say(g, (check_in + timedelta(days=n)).isoformat(), "Now pick your check-out day")
+            )
+            asks = await everyone_while_restarting(
+                lambda g, n: say(g, (check_in + timedelta(days=n + 1)).isoformat(), "How many guests")
+            )
+            rooms = await everyone_while_restarting(lambda g, n: tap(g, asks[n], "1", "Free from"))
+            confirms = await everyone_while_restarting(lambda g, n: tap(g, rooms[n], "101", "Please check"))
+            await everyone_while_restarting(lambda g, n: tap(g, confirms[n], "Pay", "Paid — thank you!"))
+            assert not [m.text for g in guests for m in g.inbox if "went wrong" in m.text]
+    finally:
+        await proxy.stop()

@@ -135,3 +135,42 @@ async def test_a_connection_drop_while_the_request_is_being_sent_does_not_send_i
         events = await _published(world, r.id)
         await _told_by_notifier(world, [e for key, _, e in events if key in TOPOLOGY["notifier"]])
         assert len(_requests_to_manager(world)) == 1, [m.text for m in _requests_to_manager(world)]
+
+
+async def test_a_notice_sent_as_the_database_restarts_is_recorded_as_sent_and_never_sent_again(pg_url: str) -> None:
+    """The message went out; the database restarted while its mark was being written. The mark
+    must still land (on a fresh connection): else the claim is taken over once its lease ends and
+    the guest is told the same thing twice (seen in `hotelbot soak`: a refund notice, twice)."""
+    from uuid import uuid4
+
+    from sqlalchemy import event as sa_event
+
+    from infra.db.engines import make_engine
+    from infra.db.notices import SqlNotices
+    from tests.ops.helpers import TcpProxy, pg_target
+
+    await truncate_all(pg_url)
+    proxy = TcpProxy(*pg_target(pg_url))
+    await proxy.start()
+    engine = make_engine(proxy.via(pg_url), pool_size=2)
+    restarted = False
+
+    def restart_while_marking(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        nonlocal restarted
+        if not restarted and statement.lstrip().upper().startswith("UPDATE APP_NOTICES"):
+            restarted = True
+            proxy.cut()  # the server goes away in the middle of the mark...
+            asyncio.get_running_loop().call_later(0.5, proxy.restore)  # ...and is back a moment later
+
+    sa_event.listen(engine.sync_engine, "before_cursor_execute", restart_while_marking)
+    try:
+        notices = SqlNotices(engine)
+        event_id, reservation_id = uuid4(), uuid4()
+        assert await notices.claim(event_id, GUEST_ID, reservation_id, "refunded")
+        # ...the message is sent here...
+        await notices.done(event_id, GUEST_ID, 42)
+        assert restarted
+        assert not await notices.claim(event_id, GUEST_ID, reservation_id, "refunded")  # a redelivery sends nothing
+    finally:
+        await engine.dispose()
+        await proxy.stop()
