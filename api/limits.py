@@ -18,10 +18,6 @@ from api.problems import problem, too_many
 MAX_CLIENTS = 10_000  # buckets kept; the least recently seen are forgotten first
 
 
-class _TooLarge(Exception):
-    pass
-
-
 class BodyLimit:
     def __init__(self, app: ASGIApp, max_bytes: int, prefix: str = "/api/") -> None:
         self.app, self.max_bytes, self.prefix = app, max_bytes, prefix
@@ -34,28 +30,35 @@ class BodyLimit:
         if length is not None and (not length.isdigit() or int(length) > self.max_bytes):
             await self._refuse(scope, receive, send)
             return
+        if length is not None:
+            await self.app(scope, receive, send)  # the server stops reading at Content-Length
+            return
+        # No length given (chunked): read the body here, up to the limit, and hand it on whole.
+        chunks: list[bytes] = []
         seen = 0
-        started = False
-
-        async def counting() -> Message:
-            nonlocal seen
+        while True:
             message = await receive()
-            if message["type"] == "http.request":
-                seen += len(message.get("body", b""))
-                if seen > self.max_bytes:
-                    raise _TooLarge()
-            return message
-
-        async def watching(message: Message) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, counting, watching)
-        except _TooLarge:
-            if not started:
+            if message["type"] != "http.request":
+                return  # the client went away
+            chunk = message.get("body", b"")
+            seen += len(chunk)
+            if seen > self.max_bytes:
                 await self._refuse(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        sent = False
+
+        async def replay() -> Message:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()
+
+        await self.app(scope, replay, send)
 
     async def _refuse(self, scope: Scope, receive: Receive, send: Send) -> None:
         response = problem(413, "payload_too_large", "payload too large", f"A body may have {self.max_bytes} bytes.")

@@ -20,7 +20,7 @@ from tests.botapi import FakeBotApi
 from tests.conftest import make_settings, truncate_all
 
 ADMIN, MANAGER, OTHER_MANAGER, GUEST, GUEST2 = 1, 2, 3, 11, 12
-KEYS = {"k2": "the-new-signing-key-0123456789abcdef", "k1": "the-old-key-still-verifying-0123456789"}
+KEYS = {"k2": "the-new-signing-key-" + "n" * 48, "k1": "the-old-key-still-verifying-" + "o" * 40}
 
 
 @dataclass
