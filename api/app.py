@@ -19,7 +19,7 @@ from api.auth import Tokens
 from api.deps import principal
 from api.limits import BodyLimit, RateLimit
 from api.ports import ApiServices, Webhook
-from api.problems import domain_problem, http_problem, problem, validation_problem
+from api.problems import MEDIA_TYPE, domain_problem, http_problem, problem, validation_problem
 from api.routes import admin, auth, guest, manager
 from domain.shared.errors import DomainError
 
@@ -83,6 +83,7 @@ def build_gateway(
     for route in health_routes or []:
         app.router.routes.append(route)
 
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.add_middleware(RateLimit, per_second=cfg.rate_per_s)
     app.add_middleware(BodyLimit, max_bytes=cfg.max_body_bytes)
     if cfg.cors_origins:
@@ -93,3 +94,52 @@ def build_gateway(
             allow_headers=["Authorization", "Content-Type", "Idempotency-Key"],
         )
     return app
+
+
+PROBLEM_SCHEMA = {
+    "type": "object",
+    "description": "RFC 9457 problem details; `code` is the same error code the chat's texts are keyed by.",
+    "required": ["type", "title", "status", "code"],
+    "properties": {
+        "type": {"type": "string"},
+        "title": {"type": "string"},
+        "status": {"type": "integer"},
+        "code": {"type": "string"},
+        "detail": {"type": "string"},
+        "params": {"type": "object"},
+        "errors": {"type": "array", "items": {"type": "object"}},
+    },
+}
+ERRORS = {
+    "400": "Refused by a rule",
+    "401": "No token, or one that is expired, altered or not ours",
+    "402": "The payment was declined",
+    "403": "Not allowed for this role or hotel",
+    "404": "Not found (or someone else's)",
+    "409": "In conflict with the current state",
+    "413": "The body is too large",
+    "422": "The request breaks a rule or does not match the API",
+    "429": "Too many requests: see Retry-After",
+    "503": "A provider is unavailable for now: see Retry-After",
+}
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, with every error answer described as what it is: a problem+json."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    from fastapi.openapi.utils import get_openapi
+
+    document = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    document.setdefault("components", {}).setdefault("schemas", {})["Problem"] = PROBLEM_SCHEMA
+    problem_content = {MEDIA_TYPE: {"schema": {"$ref": "#/components/schemas/Problem"}}}
+    for operations in document.get("paths", {}).values():
+        for operation in operations.values():
+            responses = operation.setdefault("responses", {})
+            for code, description in ERRORS.items():
+                responses[code] = {"description": responses.get(code, {}).get("description", description)}
+                responses[code]["content"] = problem_content
+    for name in ("HTTPValidationError", "ValidationError"):
+        document["components"]["schemas"].pop(name, None)
+    app.openapi_schema = document
+    return document

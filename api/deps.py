@@ -12,6 +12,7 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from api.auth import BadToken, Tokens
 from api.ports import ApiServices
+from api.schemas import HotelId
 
 bearer = HTTPBearer(auto_error=False, description="A token from POST /api/v1/auth/telegram or `hotelbot admin token`.")
 UNAUTHORIZED = {"WWW-Authenticate": "Bearer"}
@@ -70,7 +71,7 @@ Manager = Annotated[Principal, Depends(manager)]
 Admin = Annotated[Principal, Depends(admin)]
 
 
-async def managed_hotel(hotel_id: int, caller: Manager, svc: Services) -> int:
+async def managed_hotel(hotel_id: HotelId, caller: Manager, svc: Services) -> int:
     if hotel_id not in {h.id for h in await svc.hotels.managed_by(caller.user_id)}:
         raise HTTPException(403, "You do not manage this hotel.")
     return hotel_id

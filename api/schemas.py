@@ -4,12 +4,16 @@ Amounts are integers in the currency's minor units (cents; won have none), as ev
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, TypeVar
 from uuid import UUID
 
+from fastapi import Path
 from pydantic import BaseModel, ConfigDict, Field
 
 T = TypeVar("T")
+# Hotels are numbered by the database; Telegram user ids fit in 52 bits.
+HotelId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+UserId = Annotated[int, Path(ge=1, le=2**52)]
 MAX_PAGE = 100
 MAX_MINOR = 10**12  # no stay costs more; keeps absurd numbers out before any rule sees them
 

@@ -5,10 +5,21 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Path, Query
 
 from api.deps import Admin, Services
-from api.schemas import MAX_PAGE, DeadLetter, HotelDetail, ManagerChange, NewHotel, Page, Replayed, page
+from api.schemas import (
+    MAX_PAGE,
+    DeadLetter,
+    HotelDetail,
+    HotelId,
+    ManagerChange,
+    NewHotel,
+    Page,
+    Replayed,
+    UserId,
+    page,
+)
 from domain.hotel.commands import AddHotel, GrantManager, RevokeManager
 from domain.hotel.model import Hotel
 from domain.shared.errors import NotFound
@@ -36,20 +47,24 @@ async def add_hotel(body: NewHotel, svc: Services, _: Admin) -> HotelDetail:
 
 
 @router.put("/hotels/{hotel_id}/managers/{user_id}", response_model=ManagerChange, summary="Grant the manager role")
-async def grant(hotel_id: int, user_id: int, svc: Services, _: Admin) -> ManagerChange:
+async def grant(hotel_id: HotelId, user_id: UserId, svc: Services, _: Admin) -> ManagerChange:
     await svc.handle(GrantManager(hotel_id=hotel_id, user_id=user_id))
     return ManagerChange(hotel_id=hotel_id, user_id=user_id, manager=True)
 
 
 @router.delete("/hotels/{hotel_id}/managers/{user_id}", response_model=ManagerChange, summary="Revoke the manager role")
-async def revoke(hotel_id: int, user_id: int, svc: Services, _: Admin) -> ManagerChange:
+async def revoke(hotel_id: HotelId, user_id: UserId, svc: Services, _: Admin) -> ManagerChange:
     await svc.handle(RevokeManager(hotel_id=hotel_id, user_id=user_id))
     return ManagerChange(hotel_id=hotel_id, user_id=user_id, manager=False)
 
 
 @router.get("/dead-letters", response_model=Page[DeadLetter], summary="Messages parked after their retries")
 async def dead_letters(
-    svc: Services, _: Admin, consumer: str | None = None, limit: Limit = 50, offset: Offset = 0
+    svc: Services,
+    _: Admin,
+    consumer: Annotated[str | None, Query(max_length=64)] = None,
+    limit: Limit = 50,
+    offset: Offset = 0,
 ) -> dict[str, Any]:
     if consumer is not None and consumer not in svc.operations.consumer_names:
         raise NotFound(what="consumer")
@@ -72,7 +87,7 @@ def _text(value: object) -> str | None:
 
 
 @router.post("/dead-letters/{consumer}/replay", response_model=Replayed, summary="Send a consumer's dead letters back")
-async def replay(consumer: str, svc: Services, _: Admin) -> Replayed:
+async def replay(consumer: Annotated[str, Path(max_length=64)], svc: Services, _: Admin) -> Replayed:
     if consumer not in svc.operations.consumer_names:
         raise NotFound(what="consumer")
     return Replayed(consumer=consumer, replayed=await svc.operations.replay(consumer))

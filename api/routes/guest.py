@@ -14,8 +14,8 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
 
 from api.deps import Caller, Services
-from api.problems import domain_problem, problem
-from api.schemas import MAX_PAGE, HotelOut, Page, ReservationOut, ReservationRequest, RoomOffer, page
+from api.problems import MEDIA_TYPE, domain_problem, problem
+from api.schemas import MAX_PAGE, HotelId, HotelOut, Page, ReservationOut, ReservationRequest, RoomOffer, page
 from domain.reservation.commands import CancelReservation, PlaceReservation
 from domain.reservation.model import BookingPolicy, check_check_in, nights_between
 from domain.shared.errors import CheckOutNotAfterCheckIn, DomainError, NotFound, StayTooLong
@@ -36,7 +36,7 @@ async def hotels(svc: Services, _: Caller, limit: Limit = 20, offset: Offset = 0
 
 @router.get("/hotels/{hotel_id}/availability", response_model=Page[RoomOffer], summary="Free rooms and their prices")
 async def availability(
-    hotel_id: int,
+    hotel_id: HotelId,
     check_in: date,
     check_out: date,
     svc: Services,
@@ -153,9 +153,10 @@ async def place(
                 "The first request with this key is still being answered.",
                 {"Retry-After": "1"},
             )
-        return JSONResponse(
-            json.loads(claim.response or "{}"), status_code=claim.status_code, headers={"Idempotent-Replayed": "true"}
-        )
+        media = MEDIA_TYPE if claim.status_code >= 400 else "application/json"
+        replayed = json.loads(claim.response or "{}")
+        headers = {"Idempotent-Replayed": "true"}
+        return JSONResponse(replayed, status_code=claim.status_code, headers=headers, media_type=media)
     # The key names the reservation too: even a request that slipped past the claim holds the
     # same reservation id, which the reservation context can store once only.
     keyed = PlaceReservation(
