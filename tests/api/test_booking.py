@@ -4,6 +4,7 @@ bus and on PostgreSQL with RabbitMQ."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -197,3 +198,25 @@ async def test_rooms_are_added_changed_and_taken_out_of_service(gateway: Gateway
         return r.json()["items"] == []
 
     await eventually(none_free)
+
+
+async def test_the_same_idempotency_key_sent_at_once_books_and_charges_once(gateway: Gateway) -> None:
+    g = gateway
+    _, room_id = await hotel_with_room(g)
+    check_in, check_out = stay(days_ahead=4, nights=1)
+    body = {"room_id": room_id, "check_in": check_in, "check_out": check_out, "guests": 1}
+    key = {"Idempotency-Key": "retry-storm"}
+    answers = await asyncio.gather(
+        *(g.call("POST", "/api/v1/reservations", GUEST, json=body, headers=key) for _ in range(5))
+    )
+    assert {a.status_code for a in answers} <= {201, 409}, [a.text for a in answers]
+    placed = {a.json()["reservation_id"] for a in answers if a.status_code == 201}
+    assert len(placed) == 1
+
+    async def listed() -> list[str]:
+        r = await g.call("GET", "/api/v1/reservations", GUEST)
+        return [row["reservation_id"] for row in r.json()["items"]]
+
+    assert await eventually(listed) == list(placed)
+    later = await g.call("POST", "/api/v1/reservations", GUEST, json=body, headers=key)
+    assert later.status_code == 201 and later.json()["reservation_id"] in placed
