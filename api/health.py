@@ -84,8 +84,8 @@ class _Server(uvicorn.Server):
 class HealthServer:
     """Serves an app on host:port inside the running event loop; port 0 picks a free one."""
 
-    def __init__(self, app: Any, host: str, port: int) -> None:
-        self.host = host
+    def __init__(self, app: Any, host: str, port: int, name: str = "health server") -> None:
+        self.host, self.name = host, name
         self.socket = socket.socket(socket.AF_INET6 if ":" in host else socket.AF_INET, socket.SOCK_STREAM)
         self.socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
         try:
@@ -99,11 +99,11 @@ class HealthServer:
         self._task: asyncio.Task[None] | None = None
 
     async def start(self) -> None:
-        self._task = asyncio.create_task(self._server.serve(sockets=[self.socket]), name="health server")
+        self._task = asyncio.create_task(self._server.serve(sockets=[self.socket]), name=self.name)
         while not self._server.started:
             if self._task.done():
                 await self._task  # raises what stopped it
-                raise RuntimeError("the health server stopped at start")
+                raise RuntimeError(f"the {self.name} stopped at start")
             await asyncio.sleep(0.01)
 
     async def stop(self) -> None:

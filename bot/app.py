@@ -4,6 +4,7 @@ stops receiving updates (long polling, or a webhook with Telegram's secret-token
 from __future__ import annotations
 
 import warnings
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 from telegram import Update
@@ -82,20 +83,19 @@ def build_notifier_bot(telegram: TelegramConfig, request: BaseRequest | None = N
     )
 
 
-async def start_receiving(application: Any, settings: TelegramConfig) -> None:
+async def start_receiving(
+    application: Any, settings: TelegramConfig, before_webhook: Callable[[], Awaitable[None]] | None = None
+) -> None:
+    """Long polling; or, with a webhook URL, Telegram is told to post updates there: the process's
+    HTTP gateway receives them (`before_webhook` starts it) and hands each to the application."""
     await application.start()
     if application.post_init:
         await application.post_init(application)
     if settings.webhook_url:
-        from urllib.parse import urlparse
-
-        await application.updater.start_webhook(
-            listen=settings.webhook_listen,
-            port=settings.webhook_port,
-            url_path=urlparse(settings.webhook_url).path.lstrip("/"),
-            webhook_url=settings.webhook_url,
-            secret_token=settings.webhook_secret,
-            allowed_updates=Update.ALL_TYPES,
+        if before_webhook is not None:
+            await before_webhook()
+        await application.bot.set_webhook(
+            url=settings.webhook_url, secret_token=settings.webhook_secret, allowed_updates=Update.ALL_TYPES
         )
     else:
         await application.updater.start_polling(timeout=POLL_TIMEOUT_S, allowed_updates=Update.ALL_TYPES)

@@ -67,6 +67,8 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> int:
                     print(
                         f"{h.id}\t{h.name}\t{h.city}\t{h.timezone}\t{h.currency}\trooms={len(rooms)}\tmanagers={managers}"
                     )
+        elif args.admin == "token":
+            print(await _token(container, args.user, args.ttl, args.name))
         elif args.admin in ("outbox", "dlq"):
             from main.admin import admin_messaging
 
@@ -79,11 +81,37 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> int:
         await container.close()
 
 
+def ttl_seconds(text: str) -> int:
+    """`30d`, `12h`, `15m`, `90s` or plain seconds."""
+    units = {"d": 86_400, "h": 3_600, "m": 60, "s": 1}
+    text = text.strip().lower()
+    number, unit = (text[:-1], text[-1]) if text and text[-1] in units else (text, "s")
+    if not number.isdigit() or int(number) <= 0:
+        raise argparse.ArgumentTypeError(f"{text!r}: give a duration such as 30d, 12h, 15m or 3600")
+    return int(number) * units[unit]
+
+
+async def _token(container: Any, user_id: int, ttl_s: int, name: str) -> str:
+    """A bearer token for an integration: the user's role and hotels as the hotel context has them
+    now (each request checks them again)."""
+    from datetime import timedelta
+
+    from api.auth import Tokens
+    from api.routes.auth import role_of
+    from main.wiring import api_services
+
+    services = api_services(container)
+    role, hotels = await role_of(services, user_id)
+    tokens = Tokens(services.config.jwt_keys)
+    return tokens.issue(user_id, role, hotels, container.clock.now(), timedelta(seconds=ttl_s), name)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="hotelbot", description="Hotel booking over Telegram.")
     sub = p.add_subparsers(dest="command", required=True)
     sub.add_parser("run", help="everything in one process: bot, relay, consumers, scheduler")
     sub.add_parser("bot", help="the Telegram bot alone")
+    sub.add_parser("api", help="the HTTP gateway alone: /api/v1, /api/docs, health")
     sub.add_parser("relay", help="the outbox relay alone")
     consume = sub.add_parser("consume", help="one consumer")
     consume.add_argument("name", choices=["reservation", "hotel", "payment", "view", "notifier"])
@@ -112,6 +140,10 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--capacity", type=int, default=2)
     r.add_argument("--price", required=True, help="per night in the hotel's currency, e.g. 120000 (KRW) or 99.50 (EUR)")
     admin.add_parser("list-hotels")
+    tok = admin.add_parser("token", help="print a bearer token for the HTTP API")
+    tok.add_argument("--user", type=int, required=True, help="Telegram user id the token speaks for")
+    tok.add_argument("--ttl", type=ttl_seconds, default=ttl_seconds("30d"), help="lifetime, e.g. 30d, 12h (30d)")
+    tok.add_argument("--name", default="", help="the name shown to managers and guests")
     admin.add_parser("outbox", help="unpublished events per context")
     dlq = admin.add_parser("dlq", help="dead letters")
     dlq.add_argument("action", choices=["list", "replay"])
@@ -149,6 +181,7 @@ def main(argv: list[str] | None = None) -> int:
     runner = {
         "run": lambda: processes.run_all(settings),
         "bot": lambda: processes.run_bot(settings),
+        "api": lambda: processes.run_api(settings),
         "relay": lambda: processes.run_relay(settings),
         "consume": lambda: processes.run_consumer(settings, args.name),
         "scheduler": lambda: processes.run_scheduler(settings),

@@ -203,11 +203,11 @@ class Operability:
         self.watchdog = LoopWatchdog(s.health_max_loop_lag_s)
         self.started = False
         self.draining = False
-        app = health_app(
+        self.app = health_app(
             live=self.watchdog.problem, checks=self.checks(), draining=lambda: self.draining, metrics=self.metrics
         )
         try:
-            self.server = HealthServer(app, s.health_listen, s.health_port)
+            self.server = HealthServer(self.app, s.health_listen, s.health_port)
         except PortInUse as exc:
             raise SettingsError(
                 f"setting HEALTH_PORT: cannot listen on {exc}; one port per process on a host (0: any free one)"

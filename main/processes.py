@@ -47,6 +47,7 @@ class Runtime:
         request: BaseRequest | None = None,
         migrate: bool = True,
         relay_sweep_s: float = 5.0,
+        api: bool = False,
     ) -> None:
         self.settings = settings
         self.container = container or Container(settings)
@@ -56,6 +57,10 @@ class Runtime:
         self.request = request
         self.migrate = migrate
         self.relay_sweep_s = relay_sweep_s
+        # The HTTP gateway: asked for, or wherever the bot takes its updates through a webhook.
+        self.want_api = api or (bot and bool(settings.webhook_url))
+        self.health_routes: list[Any] = []  # /healthz /readyz /metrics, set by the process (_serve)
+        self.gateway: Any = None
         self.application: Any = None
         self.notifier: Any = None
         self.relay: OutboxRelay | None = None
@@ -127,7 +132,8 @@ class Runtime:
         if self.want_bot:
             from bot.app import start_receiving
 
-            await start_receiving(self.application, self.telegram)
+            await start_receiving(self.application, self.telegram, before_webhook=self._start_gateway)
+        await self._start_gateway()
         log.info(
             "started: bot=%s relay=%s consumers=%s broker=%s",
             self.want_bot,
@@ -148,6 +154,45 @@ class Runtime:
         self._own_state_engine = make_engine(url, self._state_turns(), self.settings.db_pre_ping)
         return self._own_state_engine
 
+    async def _start_gateway(self) -> None:
+        if not self.want_api or self.gateway is not None:
+            return
+        from api.app import build_gateway
+        from api.health import HealthServer, PortInUse
+        from api.ports import Webhook
+        from main.wiring import api_services
+
+        webhook: Webhook | None = None
+        if self.want_bot and self.settings.webhook_url:
+            if not self.settings.webhook_secret:
+                raise SettingsError(
+                    "setting WEBHOOK_SECRET: required with WEBHOOK_URL (Telegram's secret-token header)"
+                )
+            application = self.application
+
+            async def handle_update(data: dict[str, Any]) -> None:
+                from telegram import Update
+
+                update = Update.de_json(data, application.bot)
+                # Through the bot's own update processor (one user's updates in order), to the end.
+                await application.update_processor.process_update(update, application.process_update(update))
+
+            webhook = handle_update
+
+        app = build_gateway(api_services(self.container), webhook=webhook, health_routes=self.health_routes)
+        s = self.settings
+        try:
+            self.gateway = HealthServer(app, s.api_host, s.api_port, name="gateway")
+        except PortInUse as exc:
+            raise SettingsError(f"setting API_PORT: cannot listen on {exc}") from None
+        await self.gateway.start()
+        log.info(
+            "gateway on http://%s:%d (/api/v1, /api/docs%s)",
+            s.api_host,
+            self.gateway.port,
+            ", the webhook" if webhook else "",
+        )
+
     def _spawn(self, coro: Any, name: str) -> None:
         task = asyncio.create_task(coro, name=name)
         task.add_done_callback(self._crashed)
@@ -160,6 +205,9 @@ class Runtime:
 
     async def stop(self) -> None:
         """Stop taking work (updates, messages), finish what is in hand, then close."""
+        if self.gateway is not None:
+            await self.gateway.stop()  # requests in hand are answered first
+            self.gateway = None
         if self.want_bot and self.application is not None:
             from bot.app import stop_receiving
 
@@ -229,6 +277,7 @@ def settle_heap() -> None:
 
 async def _serve(runtime: Runtime) -> int:
     ops = Operability(runtime)  # /healthz /readyz /metrics, from before the start to after the stop
+    runtime.health_routes = list(ops.app.routes)  # served on the gateway's port too
     await ops.start()
     try:
         try:
@@ -251,7 +300,13 @@ async def _serve(runtime: Runtime) -> int:
 
 
 async def run_all(settings: Settings) -> int:
-    return await _serve(Runtime(settings))
+    return await _serve(Runtime(settings, api=True))
+
+
+async def run_api(settings: Settings) -> int:
+    """The HTTP gateway alone (and the relay of the events its commands commit)."""
+    _needs_broker(settings, "the API")
+    return await _serve(Runtime(settings, bot=False, consumers=(), scheduler=False, migrate=False, api=True))
 
 
 def _needs_broker(settings: Settings, what: str) -> None:

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import hashlib
+from urllib.parse import urlparse
 from uuid import UUID
 
+from api.ports import ApiConfig, ApiServices
 from bot.ports import BotConfig, BotServices, CheckoutConfig, TelegramConfig
+from bot.texts import error_text
 from infra.config import Settings, SettingsError
+from infra.db.idempotency import IdempotencyKeys
 from main.admin import Operations
 from main.bootstrap import Container, invoice_payloads
 
@@ -54,4 +59,42 @@ def telegram_config(settings: Settings) -> TelegramConfig:
         webhook_secret=settings.webhook_secret,
         webhook_listen=settings.webhook_listen,
         webhook_port=settings.webhook_port,
+    )
+
+
+def jwt_keys(settings: Settings) -> dict[str, str]:
+    """JWT_KEYS, or (zero setup) one key derived from the bot token, like the invoice payloads'."""
+    if settings.jwt_keys:
+        return dict(settings.jwt_keys)
+    if not settings.telegram_bot_token:
+        raise SettingsError("setting JWT_KEYS: required to sign API tokens when TELEGRAM_BOT_TOKEN is not set")
+    derived = hashlib.sha256(f"api-tokens:{settings.telegram_bot_token}".encode()).hexdigest()
+    return {"bot": derived}
+
+
+def api_services(container: Container) -> ApiServices:
+    s = container.settings
+    return ApiServices(
+        handle=container.handle,
+        availability=container.availability,
+        views=container.views,
+        hotels=container.hotels,
+        operations=Operations(container),
+        idempotency=IdempotencyKeys(container.engine("app")),
+        clock=container.clock,
+        config=ApiConfig(
+            admin_ids=s.admin_ids,
+            jwt_keys=jwt_keys(s),
+            token_ttl_s=s.api_token_ttl_s,
+            bot_token=s.telegram_bot_token or "",
+            init_data_max_age_s=s.api_init_data_max_age_s,
+            max_nights=s.max_nights,
+            max_days_ahead=s.max_days_ahead,
+            cors_origins=s.api_cors_origins,
+            max_body_bytes=s.api_max_body_bytes,
+            rate_per_s=s.api_rate_per_s,
+            webhook_path=urlparse(s.webhook_url).path or "/" if s.webhook_url else None,
+            webhook_secret=s.webhook_secret,
+        ),
+        describe=lambda exc: error_text("en", exc),
     )

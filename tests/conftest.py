@@ -124,7 +124,7 @@ async def hotelbot(cwd: Path, env: dict[str, str], *args: str) -> asyncio.subpro
         "main.cli",
         *args,
         cwd=cwd,
-        env={"HEALTH_PORT": "0", **env},  # a free port each: processes run side by side
+        env={"HEALTH_PORT": "0", "API_PORT": "0", **env},  # a free port each: processes run side by side
         stdout=asyncio.subprocess.PIPE,
         stderr=asyncio.subprocess.PIPE,
     )

@@ -79,8 +79,8 @@ async def test_webhook_mode_refuses_a_wrong_secret_and_processes_a_right_one(sql
         telegram_api_base_url=api.base_url,
         webhook_url=f"http://127.0.0.1:{port}/hook",
         webhook_secret="s3cret-token",
-        webhook_listen="127.0.0.1",
-        webhook_port=port,
+        api_host="127.0.0.1",
+        api_port=port,  # the gateway's one port serves the webhook
     )
     runtime = Runtime(settings, scheduler=False)
     await runtime.start()

@@ -4,7 +4,15 @@ Every name is re-exported here, so `from infra.db.tables import …` keeps worki
 
 from __future__ import annotations
 
-from infra.db.tables.app import app_metadata, bot_state, bot_users, dead_letters, notices, scheduled_runs
+from infra.db.tables.app import (
+    app_metadata,
+    bot_state,
+    bot_users,
+    dead_letters,
+    idempotency_keys,
+    notices,
+    scheduled_runs,
+)
 from infra.db.tables.common import NAMING, Messaging, Serial, Timestamp, UtcDateTime, messaging_tables
 from infra.db.tables.hotel import (
     hotel_approval_messages,
@@ -64,6 +72,7 @@ __all__ = [
     "hotel_rooms",
     "hotel_withdrawals",
     "hotels",
+    "idempotency_keys",
     "messaging_tables",
     "notices",
     "payment_messaging",

@@ -70,3 +70,15 @@ notices = Table(
     Column("sent_at", Timestamp),
     Column("message_id", BigInteger),
 )
+idempotency_keys = Table(
+    # The HTTP API's Idempotency-Key of each guest's POST that books: the first request claims the
+    # key (primary key), the answer is stored after; a repeat gets the stored answer back.
+    "app_idempotency_keys",
+    app_metadata,
+    Column("principal", String(64), primary_key=True),
+    Column("key", String(200), primary_key=True),
+    Column("request_hash", String(64), nullable=False),
+    Column("status_code", Integer),  # NULL: the first request is still being answered
+    Column("response", Text),
+    Column("created_at", Timestamp, nullable=False, index=True),
+)

@@ -1,0 +1,135 @@
+"""Managers: their hotel's rooms (add, edit, in or out of service), open requests, approve,
+reject with a reason, and the board (read from the view context only)."""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, Query
+
+from api.deps import Manager, Services, managed_hotel
+from api.routes.guest import reservation_out
+from api.schemas import (
+    MAX_PAGE,
+    Board,
+    BoardRoom,
+    Decision,
+    NewRoom,
+    Page,
+    Rejection,
+    ReservationOut,
+    RoomChange,
+    RoomOut,
+    page,
+)
+from domain.hotel.commands import ApproveReservation, CreateRoom, RejectReservation, UpdateRoom
+from domain.hotel.model import ApprovalRequest, Room
+
+router = APIRouter(prefix="/manager", tags=["manager"])
+Hotel = Annotated[int, Depends(managed_hotel)]
+Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
+Offset = Annotated[int, Query(ge=0, le=10_000)]
+
+
+def room_out(room: Room) -> RoomOut:
+    return RoomOut(
+        room_id=room.id,
+        hotel_id=room.hotel_id,
+        number=room.number,
+        room_type=room.room_type,
+        capacity=room.capacity,
+        price_per_night=room.price_per_night,
+        in_service=room.in_service,
+        revision=room.revision,
+    )
+
+
+@router.get("/hotels/{hotel_id}/rooms", response_model=Page[RoomOut], summary="The hotel's rooms")
+async def rooms(hotel_id: Hotel, svc: Services, limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
+    return page([room_out(r) for r in await svc.hotels.rooms(hotel_id)], limit, offset)
+
+
+@router.post("/hotels/{hotel_id}/rooms", status_code=201, response_model=RoomOut, summary="Add a room")
+async def add_room(hotel_id: Hotel, body: NewRoom, svc: Services, caller: Manager) -> RoomOut:
+    room = await svc.handle(
+        CreateRoom(
+            hotel_id=hotel_id,
+            number=body.number,
+            room_type=body.room_type,
+            capacity=body.capacity,
+            price_per_night=body.price_per_night,
+            actor_id=caller.user_id,
+        )
+    )
+    return room_out(room)
+
+
+@router.patch("/rooms/{room_id}", response_model=RoomOut, summary="Change a room, or take it in or out of service")
+async def change_room(room_id: UUID, body: RoomChange, svc: Services, caller: Manager) -> RoomOut:
+    room = await svc.handle(
+        UpdateRoom(
+            room_id=room_id,
+            room_type=body.room_type,
+            capacity=body.capacity,
+            price_per_night=body.price_per_night,
+            in_service=body.in_service,
+            actor_id=caller.user_id,
+        )
+    )
+    return room_out(room)
+
+
+@router.get(
+    "/hotels/{hotel_id}/requests", response_model=Page[ReservationOut], summary="Paid reservations awaiting a decision"
+)
+async def requests(hotel_id: Hotel, svc: Services, limit: Limit = 50, offset: Offset = 0) -> dict[str, Any]:
+    _, reservations = await svc.views.board(hotel_id)
+    waiting = [reservation_out(r) for r in reservations if r.status == "placed"]
+    return page(waiting, limit, offset)
+
+
+def decision(request: ApprovalRequest) -> Decision:
+    return Decision(
+        reservation_id=request.reservation_id,
+        status=str(request.status),
+        decided_by_name=request.decided_by_name,
+        reason=request.reason,
+    )
+
+
+@router.post("/requests/{reservation_id}/approve", response_model=Decision, summary="Approve a reservation")
+async def approve(reservation_id: UUID, svc: Services, caller: Manager) -> Decision:
+    name = caller.name or f"manager {caller.user_id}"
+    cmd = ApproveReservation(reservation_id=reservation_id, manager_id=caller.user_id, manager_name=name)
+    return decision(await svc.handle(cmd))
+
+
+@router.post("/requests/{reservation_id}/reject", response_model=Decision, summary="Reject, with a reason; refunded")
+async def reject(reservation_id: UUID, body: Rejection, svc: Services, caller: Manager) -> Decision:
+    name = caller.name or f"manager {caller.user_id}"
+    cmd = RejectReservation(
+        reservation_id=reservation_id, manager_id=caller.user_id, manager_name=name, reason=body.reason
+    )
+    return decision(await svc.handle(cmd))
+
+
+@router.get("/hotels/{hotel_id}/board", response_model=Board, summary="Every room and reservation of the hotel")
+async def board(hotel_id: Hotel, svc: Services) -> Board:
+    rooms, reservations = await svc.views.board(hotel_id)
+    return Board(
+        hotel_id=hotel_id,
+        rooms=[
+            BoardRoom(
+                room_id=r.room_id,
+                number=r.number,
+                room_type=r.room_type,
+                capacity=r.capacity,
+                price_per_night=r.price_per_night,
+                currency=r.currency,
+                in_service=r.in_service,
+            )
+            for r in rooms
+        ],
+        reservations=[reservation_out(r) for r in reservations],
+    )

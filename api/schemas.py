@@ -1,0 +1,195 @@
+"""What goes over the wire: request bodies and answers, in the guests' and managers' words.
+Amounts are integers in the currency's minor units (cents; won have none), as everywhere."""
+
+from __future__ import annotations
+
+from datetime import date, datetime
+from typing import Annotated, Any, Generic, TypeVar
+from uuid import UUID
+
+from fastapi import Path
+from pydantic import BaseModel, ConfigDict, Field
+
+T = TypeVar("T")
+# Hotels are numbered by the database; Telegram user ids fit in 52 bits.
+HotelId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+UserId = Annotated[int, Path(ge=1, le=2**52)]
+MAX_PAGE = 100
+MAX_MINOR = 10**12  # no stay costs more; keeps absurd numbers out before any rule sees them
+
+
+class Model(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+
+class Page(BaseModel, Generic[T]):
+    items: list[T]
+    limit: int
+    offset: int
+    next_offset: int | None = Field(None, description="Ask again from here for more; null: nothing more.")
+
+
+def page(rows: list[Any], limit: int, offset: int) -> dict[str, Any]:
+    """`rows` read with room for one more than the page holds: that one says whether more exist."""
+    items = rows[offset : offset + limit]
+    more = len(rows) > offset + limit
+    return {"items": items, "limit": limit, "offset": offset, "next_offset": offset + limit if more else None}
+
+
+# --- auth ----------------------------------------------------------------------------------------
+
+
+class TelegramLogin(Model):
+    init_data: str = Field(..., min_length=1, max_length=4096, description="Telegram.WebApp.initData, as given.")
+
+
+class TokenOut(BaseModel):
+    access_token: str
+    token_type: str = "bearer"
+    expires_in: int
+    role: str
+
+
+# --- guest ---------------------------------------------------------------------------------------
+
+
+class HotelOut(BaseModel):
+    id: int
+    name: str
+
+
+class NightPrice(BaseModel):
+    night: date
+    price: int
+
+
+class RoomOffer(BaseModel):
+    room_id: UUID
+    number: str
+    room_type: str
+    capacity: int
+    currency: str
+    price_per_night: int
+    nights: list[NightPrice]
+    total: int
+
+
+class ReservationRequest(Model):
+    room_id: UUID
+    check_in: date
+    check_out: date
+    guests: int = Field(..., ge=1, le=100)
+    total: int | None = Field(None, ge=0, le=MAX_MINOR, description="The total the guest was shown (else: any).")
+    currency: str | None = Field(None, min_length=3, max_length=3)
+
+
+class ReservationOut(BaseModel):
+    reservation_id: UUID
+    status: str
+    hotel_id: int
+    room_id: UUID | None
+    check_in: date | None
+    check_out: date | None
+    guests: int
+    total_price: int
+    currency: str
+    payment_status: str | None = None
+    hotel_name: str = ""
+    room_number: str = ""
+    guest_name: str = ""
+    reason: str | None = None
+    decided_by_name: str | None = None
+    updated_at: datetime | None = None
+
+
+# --- manager -------------------------------------------------------------------------------------
+
+
+class RoomOut(BaseModel):
+    room_id: UUID
+    hotel_id: int
+    number: str
+    room_type: str
+    capacity: int
+    price_per_night: int
+    in_service: bool
+    revision: int
+
+
+class NewRoom(Model):
+    number: str = Field(..., max_length=200)
+    room_type: str = Field("double", max_length=200)
+    capacity: int = Field(2, ge=-1000, le=1000)
+    price_per_night: int = Field(..., ge=-MAX_MINOR, le=MAX_MINOR)
+
+
+class RoomChange(Model):
+    room_type: str | None = Field(None, max_length=200)
+    capacity: int | None = Field(None, ge=-1000, le=1000)
+    price_per_night: int | None = Field(None, ge=-MAX_MINOR, le=MAX_MINOR)
+    in_service: bool | None = None
+
+
+class Rejection(Model):
+    reason: str = Field(..., max_length=2000)
+
+
+class Decision(BaseModel):
+    reservation_id: UUID
+    status: str
+    decided_by_name: str | None
+    reason: str | None
+
+
+class BoardRoom(BaseModel):
+    room_id: UUID
+    number: str
+    room_type: str
+    capacity: int
+    price_per_night: int
+    currency: str
+    in_service: bool
+
+
+class Board(BaseModel):
+    hotel_id: int
+    rooms: list[BoardRoom]
+    reservations: list[ReservationOut]
+
+
+# --- admin ---------------------------------------------------------------------------------------
+
+
+class NewHotel(Model):
+    name: str = Field(..., max_length=200)
+    city: str = Field(..., max_length=200)
+    timezone: str = Field("UTC", max_length=64)
+    currency: str = Field("EUR", max_length=8)
+
+
+class HotelDetail(BaseModel):
+    id: int
+    name: str
+    city: str
+    timezone: str
+    currency: str
+    managers: list[int]
+
+
+class ManagerChange(BaseModel):
+    hotel_id: int
+    user_id: int
+    manager: bool
+
+
+class DeadLetter(BaseModel):
+    consumer: str
+    type: str | None = None
+    event_id: str | None = None
+    attempts: int | None = None
+    error: str | None = None
+
+
+class Replayed(BaseModel):
+    consumer: str
+    replayed: int
