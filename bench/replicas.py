@@ -88,14 +88,14 @@ async def _measure(settings: Settings, replicas: int, guests: int, concurrency: 
             TELEGRAM_API_BASE_URL=api.base_url,
             WEBHOOK_URL=f"{proxy.url}/telegram",
             WEBHOOK_SECRET=SECRET,
-            WEBHOOK_LISTEN="127.0.0.1",
+            API_HOST="127.0.0.1",
             LOG_LEVEL="INFO",  # the health port is logged at INFO
             PAYMENT_LATENCY_MS=str(settings.payment_latency_ms),
             DB_POOL_SIZE="16",
         )
         for _ in range(replicas):
             port = _free_port()
-            process = await Process.start(Path.cwd(), {**env, "WEBHOOK_PORT": str(port)}, "bot")
+            process = await Process.start(Path.cwd(), {**env, "API_PORT": str(port)}, "bot")
             processes.append(process)
             await process.ready()
             proxy.upstreams.append(f"http://127.0.0.1:{port}")

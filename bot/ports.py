@@ -61,8 +61,6 @@ class TelegramConfig:
     api_base_url: str
     webhook_url: str | None = None
     webhook_secret: str | None = None
-    webhook_listen: str = "0.0.0.0"
-    webhook_port: int = 8443
 
 
 @dataclass(frozen=True)

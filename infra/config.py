@@ -42,8 +42,6 @@ class Settings(BaseSettings):
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     webhook_url: str | None = None
     webhook_secret: str | None = None
-    webhook_listen: str = "0.0.0.0"
-    webhook_port: int = 8443
 
     max_nights: int = Field(30, ge=1, le=365)
     max_days_ahead: int = Field(730, ge=1)

@@ -57,8 +57,6 @@ def telegram_config(settings: Settings) -> TelegramConfig:
         api_base_url=settings.telegram_api_base_url,
         webhook_url=settings.webhook_url,
         webhook_secret=settings.webhook_secret,
-        webhook_listen=settings.webhook_listen,
-        webhook_port=settings.webhook_port,
     )
 
 

@@ -41,11 +41,11 @@ def _free_port() -> int:
 
 
 async def start_replica(cwd: Path, env: dict[str, str]) -> tuple[Process, str]:
-    """One `hotelbot bot` replica, ready, and the base URL its webhook is served on. This is the
-    one place that knows where a replica takes updates (today PTB's own webhook server on
-    WEBHOOK_PORT; behind the gateway it would be the gateway's port)."""
+    """One `hotelbot bot` replica, ready, and the base URL its webhook is served on: in webhook
+    mode a bot takes its updates through its HTTP gateway on API_PORT, which answers only once
+    the update is handled."""
     port = _free_port()
-    process = await Process.start(cwd, {**env, "WEBHOOK_LISTEN": "127.0.0.1", "WEBHOOK_PORT": str(port)}, "bot")
+    process = await Process.start(cwd, {**env, "API_HOST": "127.0.0.1", "API_PORT": str(port)}, "bot")
     await process.ready()
     return process, f"http://127.0.0.1:{port}"
 
@@ -123,6 +123,7 @@ async def test_one_guests_updates_alternate_between_two_replicas_and_the_booking
         assert "waiting for the hotel's approval" in receipt
         assert not [m for m in guest.inbox if "went wrong" in m.text]
 
+        await _all_accepted(r)  # a replica answers 200 once an update is handled: the receipt may come first
         handled_by = [r.proxy.accepted[update_id] for update_id in sorted(r.proxy.accepted)]
         assert len(handled_by) >= 6 and set(handled_by) == set(r.proxy.upstreams)
         # every step went to the other replica than the step before, and still followed on
@@ -165,6 +166,7 @@ async def test_a_replica_stopped_while_guests_tap_loses_no_update_and_the_other_
         for guest in guests:  # each guest paid once and saw no error
             assert sum("Paid — thank you!" in m.text for m in guest.inbox) == 1, guest.inbox
             assert not [m for m in guest.inbox if "went wrong" in m.text]
+        await _all_accepted(r)
         every_update = set(range(1, _last_update(r.api) + 1))
         assert set(r.telegram.delivered) == every_update  # none lost: every one was accepted
         first_url, second_url = r.proxy.upstreams
@@ -188,6 +190,13 @@ def _message(user: User, update_id: int, text: str) -> dict[str, Any]:
             "entities": [{"type": "bot_command", "offset": 0, "length": len(text)}],
         },
     }
+
+
+async def _all_accepted(r: Replicas) -> None:
+    async def accepted() -> bool:
+        return len(r.proxy.accepted) >= _last_update(r.api)
+
+    await eventually(accepted, timeout=20)
 
 
 def _last_update(api: FakeBotApi) -> int:
