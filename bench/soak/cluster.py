@@ -17,14 +17,13 @@ import time
 from pathlib import Path
 
 
-def free_port(low: int = 20_000, high: int = 32_000) -> int:
-    """A free TCP port below the ephemeral range (RabbitMQ's listener was seen refusing one inside it),
-    with the next port free too (the node's distribution port)."""
+def free_port(low: int = 20_000, high: int = 32_000, span: int = 2) -> int:
+    """A free TCP port below the ephemeral range, with the `span - 1` ports after it free too."""
     for _ in range(200):
         port = random.randint(low, high)
-        if all(_bindable(p) for p in (port, port + 1)):
+        if all(_bindable(p) for p in range(port, port + span)):
             return port
-    raise RuntimeError("no free port pair found")
+    raise RuntimeError("no free ports found")
 
 
 def _bindable(port: int) -> bool:
@@ -94,7 +93,10 @@ class Postgres:
 class RabbitMQ:
     def __init__(self, root: Path) -> None:
         self.root = root / "rabbitmq"
-        self.port = free_port()
+        # AMQP, the node's distribution port, and 11 ports for rabbitmqctl's own short-lived nodes:
+        # by default those take the node's distribution port + 10000..10010, which for the machine's
+        # node (25672) is 35672..35682; ours stay next to our node instead, away from the shared ones.
+        self.port = free_port(span=13)
         self.node = f"soak-{os.getpid()}@localhost"
         self.url = f"amqp://guest:guest@127.0.0.1:{self.port}/"
         self.process: subprocess.Popen[bytes] | None = None
@@ -109,6 +111,8 @@ class RabbitMQ:
             "HOME": str(r),  # the Erlang cookie of this node and its rabbitmqctl
             "RABBITMQ_NODENAME": self.node,
             "RABBITMQ_DIST_PORT": str(self.port + 1),
+            "RABBITMQ_CTL_DIST_PORT_MIN": str(self.port + 2),
+            "RABBITMQ_CTL_DIST_PORT_MAX": str(self.port + 12),
             "RABBITMQ_CONF_ENV_FILE": str(r / "rabbitmq-env.conf"),  # not the machine's /etc/rabbitmq one
             "RABBITMQ_CONFIG_FILE": str(r / "rabbitmq.conf"),
             "RABBITMQ_ENABLED_PLUGINS_FILE": str(r / "enabled_plugins"),  # no management plugin
