@@ -31,6 +31,7 @@ STATUS_BY_CODE = {
     "payment_unavailable": 503,
     "payments_busy": 503,
     "payment_taken_booking_pending": 503,
+    "payment_being_settled": 503,
     "hold_expired": 409,
     "amount_outside_limits": 422,
     "currency_not_payable": 422,

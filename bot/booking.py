@@ -19,12 +19,14 @@ from bot.ui import answer, show, typed
 from domain.reservation.commands import PlaceReservation
 from domain.reservation.model import BookingPolicy, CatalogRoom, check_check_in, check_check_out
 from domain.shared.errors import (
+    AlreadyDecided,
     AmountOutsideLimits,
     CurrencyNotPayable,
     DomainError,
     GuestCountOutOfRange,
     InvalidInput,
     NotFound,
+    PaymentBeingSettled,
     PaymentDeclined,
     PaymentsBusy,
     PaymentTakenBookingPending,
@@ -409,7 +411,7 @@ async def pay(update: Update, context: BotContext) -> int:
         if room is None:
             return await _show_rooms(update, context, error_text(context.lang, exc) + "\n\n")
         return await _show_confirm(update, context, room, error_text(context.lang, exc) + "\n\n")
-    except PaymentTakenBookingPending as exc:
+    except (PaymentTakenBookingPending, PaymentBeingSettled, AlreadyDecided) as exc:
         await show(update, error_text(context.lang, exc))
         return _finished(context)
     except DomainError as exc:

@@ -20,7 +20,7 @@ from domain.reservation.commands import (
 )
 from domain.reservation.model import BookingPolicy, CatalogRoom, Reservation, ReservationStatus
 from domain.reservation.ports import PaymentGateway, ReservationUnitOfWork
-from domain.shared.errors import NotFound, PaymentTakenBookingPending
+from domain.shared.errors import AlreadyDecided, NotFound, PaymentBeingSettled, PaymentTakenBookingPending
 from domain.shared.ports import Clock
 
 log = logging.getLogger(__name__)
@@ -87,6 +87,11 @@ async def place_reservation(
     deleted and no event was ever written. A crash between the steps leaves a PENDING_PAYMENT row
     that `settle_stale_payments` completes or releases.
     """
+    if cmd.reservation_id is not None:
+        async with uow:
+            earlier = await uow.reservations.get(cmd.reservation_id)
+        if earlier is not None:
+            return _asked_again(earlier, cmd.guest_id)
     async with uow:
         # The catalog is read in the transaction that holds the nights, and the charge below is
         # this very total: the guest pays what they confirmed, or is asked again.
@@ -119,6 +124,18 @@ async def place_reservation(
         raise PaymentTakenBookingPending() from exc
     reservation.status, reservation.payment_id = ReservationStatus.PLACED, payment_id
     return reservation
+
+
+def _asked_again(earlier: Reservation, guest_id: int) -> Reservation:
+    """The same request a second time (Pay pressed again after the first press was lost with the
+    process that took it): never a second hold or charge — the booking the first one made."""
+    if earlier.guest_id != guest_id:
+        raise NotFound(what="reservation")
+    if earlier.status is ReservationStatus.PENDING_PAYMENT:
+        raise PaymentBeingSettled()
+    if earlier.status in (ReservationStatus.REJECTED, ReservationStatus.CANCELLED):
+        raise AlreadyDecided(status=earlier.status.value)
+    return earlier
 
 
 async def _forget(uow: ReservationUnitOfWork, reservation_id: UUID) -> None:

@@ -122,6 +122,14 @@ class PaymentTakenBookingPending(DomainError):
     transient = True
 
 
+class PaymentBeingSettled(DomainError):
+    """The same booking asked for again while its payment is still being settled (the process
+    that took the first press stopped half-way): the payment sweep finishes it and says how."""
+
+    code = "payment_being_settled"
+    transient = True
+
+
 class PaymentsBusy(DomainError):
     code = "payments_busy"
     transient = True

@@ -75,6 +75,7 @@ class World:
         guests: int = 2,
         guest: int = GUEST,
         room_id: UUID | None = None,
+        reservation_id: UUID | None = None,
     ) -> Reservation:
         assert self.room is not None
         cmd = PlaceReservation(
@@ -84,6 +85,7 @@ class World:
             check_in=check_in,
             check_out=check_in + timedelta(days=nights),
             guests=guests,
+            reservation_id=reservation_id,
         )
         return await reservation.place_reservation(cmd, self.reservation_uow, self.gateway, self.clock, self.policy)
 

@@ -281,3 +281,47 @@ async def test_paid_but_not_recorded_keeps_the_hold_and_the_sweep_places_it(worl
     settled = await reservation.settle_stale_payments(uow, world.gateway, world.clock.now())
     assert (len(settled.placed), len(settled.released)) == (1, 0)
     assert uow.store["reservations"][held.id].status is ReservationStatus.PLACED
+
+
+async def test_pay_pressed_again_after_a_lost_answer_is_the_same_booking_charged_once(world: World) -> None:
+    """The process that took the first press died before answering: the guest presses Pay again."""
+    rid = uuid4()
+    first = await world.place(reservation_id=rid)
+    again = await world.place(reservation_id=rid)
+    assert again.id == first.id and again.status is ReservationStatus.PLACED
+    assert world.provider.calls == 1 and nights_held(world) == 2
+    assert len(world.reservation_uow.store["reservations"]) == 1
+    with pytest.raises(errors.NotFound):  # someone else's booking is not theirs to see
+        await world.place(reservation_id=rid, guest=OTHER_GUEST)
+
+
+async def test_pay_pressed_again_while_the_first_payment_is_being_settled_charges_nothing(world: World) -> None:
+    uow = world.reservation_uow
+    original = uow.commit
+    calls = 0
+
+    async def commit_fails_once_paid() -> None:
+        nonlocal calls
+        calls += 1
+        if calls == 2:
+            raise ConnectionError("database gone")
+        await original()
+
+    uow.commit = commit_fails_once_paid  # type: ignore[method-assign]
+    rid = uuid4()
+    with pytest.raises(errors.PaymentTakenBookingPending):
+        await world.place(reservation_id=rid)
+    with pytest.raises(errors.PaymentBeingSettled):
+        await world.place(reservation_id=rid)
+    assert world.provider.calls == 1 and nights_held(world) == 2
+
+
+async def test_pay_pressed_again_after_the_booking_was_cancelled_changes_nothing(world: World) -> None:
+    rid = uuid4()
+    await world.place(reservation_id=rid)
+    await reservation.cancel_reservation(
+        CancelReservation(reservation_id=rid, guest_id=GUEST), world.reservation_uow, world.clock
+    )
+    with pytest.raises(errors.AlreadyDecided):
+        await world.place(reservation_id=rid)
+    assert world.provider.calls == 1 and nights_held(world) == 0
