@@ -106,3 +106,12 @@ async def stop_receiving(application: Any) -> None:
         await application.updater.stop()
     if application.running:
         await application.stop()
+
+
+async def handle_now(application: Any, update: Update) -> None:
+    """Handle one update that arrived some other way than PTB's updater (a webhook route that
+    answers Telegram only once the update is handled), returning when it is: through the update
+    processor, so it keeps its place in the user's lane and flood bucket and runs inside the user's
+    turn (state read before, written after). `application.process_update` alone would skip all of
+    that."""
+    await application.update_processor.process_update(update, application.process_update(update))

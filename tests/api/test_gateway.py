@@ -156,20 +156,25 @@ async def test_hotelbot_run_serves_api_webhook_and_health_on_one_port(tmp_path: 
         await api.stop()
 
 
-async def test_hotelbot_api_runs_the_gateway_alone_beside_the_other_processes(
+async def test_hotelbot_api_serves_the_api_and_with_a_webhook_url_the_bots_updates(
     tmp_path: Path, pg: str, amqp: Callable[..., dict[str, Any]]
 ) -> None:
+    api = FakeBotApi(TOKEN)
+    await api.start()
     port = _free_port()
     broker = amqp()
     env = _env(
         TELEGRAM_BOT_TOKEN=TOKEN,
+        TELEGRAM_API_BASE_URL=api.base_url,
         DATABASE_URL=pg,
         AMQP_URL=broker["amqp_url"],
         AMQP_QUEUE_PREFIX=broker["amqp_queue_prefix"],
         AMQP_EXCHANGE=broker["amqp_exchange"],
         ADMIN_IDS=str(ADMIN),
         API_PORT=str(port),
-        JWT_KEYS=",".join(f"{kid}:{secret}" for kid, secret in KEYS.items()),
+        JWT_SECRET=KEYS["k2"],  # one key, as deploy/ sets it
+        WEBHOOK_URL="https://hotel.example/tg",
+        WEBHOOK_SECRET="s3cret-token",
     )
     process = await hotelbot(tmp_path, env, "api")
     try:
@@ -179,15 +184,34 @@ async def test_hotelbot_api_runs_the_gateway_alone_beside_the_other_processes(
                     if (await http.get("/readyz")).status_code == 200:
                         break
                 await asyncio.sleep(0.1)
-            token = Tokens(KEYS).issue(ADMIN, "admin", (), datetime.now(UTC), timedelta(minutes=5))
+            token = Tokens({"main": KEYS["k2"]}).issue(ADMIN, "admin", (), datetime.now(UTC), timedelta(minutes=5))
             headers = {"Authorization": f"Bearer {token}"}
             r = await http.post("/api/v1/admin/hotels", headers=headers, json={"name": "Inn", "city": "Jeju"})
             assert r.status_code == 201, r.text
             listing = await http.get("/api/v1/admin/hotels", headers=headers)
             assert [h["name"] for h in listing.json()["items"]] == ["Inn"]
+
+            assert api.webhook_url == "https://hotel.example/tg"
+            user = api.user(78, "Hook")
+            update = {
+                "update_id": 7,
+                "message": {
+                    "message_id": 1,
+                    "date": int(time.time()),
+                    "text": "/help",
+                    "chat": {"id": 78, "type": "private", "first_name": "Hook"},
+                    "from": {"id": 78, "is_bot": False, "first_name": "Hook"},
+                    "entities": [{"type": "bot_command", "offset": 0, "length": 5}],
+                },
+            }
+            assert (await http.post("/tg", json=update)).status_code == 403
+            r = await http.post("/tg", json=update, headers={"X-Telegram-Bot-Api-Secret-Token": "s3cret-token"})
+            assert r.status_code == 200
+            await user.expect("/book")
         process.send_signal(signal.SIGTERM)
         assert await asyncio.wait_for(process.wait(), timeout=30) == 0
     finally:
         if process.returncode is None:
             process.kill()
             await process.wait()
+        await api.stop()
