@@ -173,9 +173,9 @@ class Runtime:
             async def handle_update(data: dict[str, Any]) -> None:
                 from telegram import Update
 
-                update = Update.de_json(data, application.bot)
-                # Through the bot's own update processor (one user's updates in order), to the end.
-                await application.update_processor.process_update(update, application.process_update(update))
+                from bot.app import handle_now
+
+                await handle_now(application, Update.de_json(data, application.bot))
 
             webhook = handle_update
 
