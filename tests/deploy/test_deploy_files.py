@@ -64,7 +64,6 @@ ALERTS = {
 # process -> the arguments after `hotelbot`
 PROCESSES = {
     "gateway": ["api"],
-    "bot": ["bot"],
     **{f"consumer-{name}": ["consume", name] for name in CONSUMERS},
     "scheduler": ["scheduler"],
     "relay": ["relay"],
