@@ -85,6 +85,8 @@ class Runtime:
         if self.migrate:
             await migrations.upgrade(s)
         needs_telegram = self.want_bot or self.want_scheduler or "notifier" in self.consumer_names
+        # The gateway tells guests in the chat of what they booked through it (the receipt).
+        needs_telegram = needs_telegram or (self.want_api and bool(s.telegram_bot_token))
         if needs_telegram:
             from telegram.request import HTTPXRequest
 
@@ -165,7 +167,8 @@ class Runtime:
 
             webhook = handle_update
 
-        app = build_gateway(api_services(self.container), webhook=webhook, health_routes=self.health_routes)
+        receipts = self.notifier.placed_elsewhere if self.notifier is not None else None
+        app = build_gateway(api_services(self.container, receipts), webhook=webhook, health_routes=self.health_routes)
         s = self.settings
         try:
             self.gateway = HealthServer(app, s.api_host, s.api_port, name="gateway")

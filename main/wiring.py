@@ -6,7 +6,7 @@ import hashlib
 from urllib.parse import urlparse
 from uuid import UUID
 
-from api.ports import ApiConfig, ApiServices
+from api.ports import ApiConfig, ApiServices, Receipts
 from bot.ports import BotConfig, BotServices, CheckoutConfig, TelegramConfig
 from bot.texts import error_text
 from infra.config import Settings, SettingsError
@@ -37,7 +37,12 @@ def bot_services(container: Container) -> BotServices:
         users=container.users,
         operations=Operations(container),
         clock=container.clock,
-        config=BotConfig(admin_ids=s.admin_ids, max_nights=s.max_nights, max_days_ahead=s.max_days_ahead),
+        config=BotConfig(
+            admin_ids=s.admin_ids,
+            max_nights=s.max_nights,
+            max_days_ahead=s.max_days_ahead,
+            mini_app_url=s.mini_app_url,
+        ),
         checkout=CheckoutConfig(
             provider_token=s.telegram_payment_provider_token or "",
             payloads=invoice_payloads(s),
@@ -72,7 +77,7 @@ def jwt_keys(settings: Settings) -> dict[str, str]:
     return {"bot": derived}
 
 
-def api_services(container: Container) -> ApiServices:
+def api_services(container: Container, receipts: Receipts | None = None) -> ApiServices:
     s = container.settings
     return ApiServices(
         handle=container.handle,
@@ -82,6 +87,8 @@ def api_services(container: Container) -> ApiServices:
         operations=Operations(container),
         idempotency=IdempotencyKeys(container.engine("app")),
         clock=container.clock,
+        occupancy=container.availability,
+        receipts=receipts,
         config=ApiConfig(
             admin_ids=s.admin_ids,
             jwt_keys=jwt_keys(s),

@@ -5,8 +5,9 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
@@ -14,13 +15,27 @@ from fastapi import APIRouter, Header, Query
 from fastapi.responses import JSONResponse
 
 from api.deps import Caller, Services
+from api.occupancy import calendar as night_calendar
+from api.occupancy import days, held_map
+from api.ports import ApiServices
 from api.problems import MEDIA_TYPE, domain_problem, problem
-from api.schemas import MAX_PAGE, HotelId, HotelOut, Page, ReservationOut, ReservationRequest, RoomOffer, page
+from api.schemas import (
+    MAX_PAGE,
+    HotelCalendar,
+    HotelId,
+    HotelOut,
+    Page,
+    ReservationOut,
+    ReservationRequest,
+    RoomOffer,
+    page,
+)
 from domain.reservation.commands import CancelReservation, PlaceReservation
 from domain.reservation.model import BookingPolicy, check_check_in, nights_between
 from domain.shared.errors import CheckOutNotAfterCheckIn, DomainError, NotFound, StayTooLong
 from domain.view.model import ReservationView
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["guest"])
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 Offset = Annotated[int, Query(ge=0, le=10_000)]
@@ -74,6 +89,40 @@ async def availability(
     return page(offers, limit, offset)
 
 
+@router.get(
+    "/hotels/{hotel_id}/calendar",
+    response_model=HotelCalendar,
+    summary="Night by night: each room in service, free or not, and its price (the Mini App's calendar)",
+)
+async def calendar(
+    hotel_id: HotelId,
+    svc: Services,
+    _: Caller,
+    start: date | None = None,
+    count: Annotated[int, Query(alias="days", ge=1, le=62)] = 42,
+) -> HotelCalendar:
+    timezone = await svc.availability.hotel_timezone(hotel_id)
+    if timezone is None:
+        raise NotFound(what="hotel")
+    from zoneinfo import ZoneInfo
+
+    today = svc.clock.now().astimezone(ZoneInfo(timezone)).date()
+    first = start or today
+    nights = days(first, count)
+    rooms = await svc.occupancy.hotel_rooms(hotel_id)
+    held = held_map(await svc.occupancy.held_nights(hotel_id, first, first + timedelta(days=count)))
+    last = today + timedelta(days=svc.config.max_days_ahead)
+    return HotelCalendar(
+        hotel_id=hotel_id,
+        timezone=timezone,
+        today=today,
+        start=first,
+        days=count,
+        max_nights=svc.config.max_nights,
+        rooms=night_calendar(rooms, held, nights, today, last),
+    )
+
+
 def reservation_out(row: ReservationView) -> ReservationOut:
     return ReservationOut(
         reservation_id=row.reservation_id,
@@ -111,6 +160,17 @@ def _placed(reservation: Any) -> dict[str, Any]:
     ).model_dump(mode="json")
 
 
+async def _receipt(svc: ApiServices, reservation: Any) -> None:
+    """The guest gets the same receipt in the chat as for a booking made there (once: a replayed
+    answer sends none). Placed is placed: a receipt that cannot be sent now is only logged."""
+    if svc.receipts is None:
+        return
+    try:
+        await svc.receipts(reservation)
+    except Exception:
+        log.exception("receipt of %s not sent to the chat", reservation.id)
+
+
 @router.post(
     "/reservations",
     status_code=201,
@@ -136,6 +196,7 @@ async def place(
     )
     if idempotency_key is None:
         reservation = await svc.handle(command)
+        await _receipt(svc, reservation)
         return JSONResponse(_placed(reservation), status_code=201)
     principal = str(caller.user_id)
     digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
@@ -174,6 +235,7 @@ async def place(
     except BaseException:
         await svc.idempotency.release(principal, idempotency_key)
         raise
+    await _receipt(svc, reservation)
     body_out = _placed(reservation)
     await svc.idempotency.answer(principal, idempotency_key, 201, json.dumps(body_out))
     return JSONResponse(body_out, status_code=201)
