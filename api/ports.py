@@ -22,6 +22,9 @@ CommandBus = Callable[[Any], Awaitable[Any]]
 Webhook = Callable[[dict[str, Any]], Awaitable[None]]  # one Telegram update, handled to the end
 # Tells a guest in the chat what the API just did for them (the receipt of a booking placed here).
 Receipts = Callable[[Any], Awaitable[None]]
+# Telegram Payments: holds the nights (StartCheckout) and sends the invoice to the guest's chat,
+# where the guest pays as for a booking made there; returns the Checkout.
+ChatCheckout = Callable[[Any], Awaitable[Any]]
 
 
 class Occupancy(Protocol):
@@ -79,6 +82,7 @@ class ApiConfig:
     rate_per_s: float = 20.0
     webhook_path: str | None = None  # "/<secret path>" from WEBHOOK_URL, when the bot takes webhooks
     webhook_secret: str | None = None
+    payments_in_chat: bool = False  # PAYMENT_PROVIDER=telegram: guests pay an invoice in the chat
 
 
 @dataclass(frozen=True)
@@ -95,3 +99,4 @@ class ApiServices:
     # The sentence a person reads for a domain error (the bot's catalog, English).
     describe: Callable[[DomainError], str] = field(default=lambda exc: exc.code.replace("_", " "))
     receipts: Receipts | None = None  # None: the process has no bot to tell the guest through
+    checkout_in_chat: ChatCheckout | None = None  # None: no bot in this process to send invoices

@@ -221,7 +221,18 @@ class HotelCalendar(BaseModel):
     start: date
     days: int
     max_nights: int
+    checkout: str = Field(
+        ..., description="page: POST /reservations takes the payment; chat: POST /checkouts sends an invoice there"
+    )
     rooms: list[RoomCalendar]
+
+
+class CheckoutOut(BaseModel):
+    reservation_id: UUID
+    status: str = Field("held", description="The nights are held until expires_at; the invoice is in the chat.")
+    total_price: int
+    currency: str
+    expires_at: datetime
 
 
 class GridCell(BaseModel):

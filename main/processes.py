@@ -167,8 +167,12 @@ class Runtime:
 
             webhook = handle_update
 
+        from main.wiring import chat_checkout
+
         receipts = self.notifier.placed_elsewhere if self.notifier is not None else None
-        app = build_gateway(api_services(self.container, receipts), webhook=webhook, health_routes=self.health_routes)
+        checkout = chat_checkout(self.container, self.application.bot) if self.application is not None else None
+        services = api_services(self.container, receipts, checkout)
+        app = build_gateway(services, webhook=webhook, health_routes=self.health_routes)
         s = self.settings
         try:
             self.gateway = HealthServer(app, s.api_host, s.api_port, name="gateway")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 from urllib.parse import urlparse
 from uuid import UUID
 
-from api.ports import ApiConfig, ApiServices, Receipts
+from api.ports import ApiConfig, ApiServices, ChatCheckout, Receipts
 from bot.ports import BotConfig, BotServices, CheckoutConfig, TelegramConfig
 from bot.texts import error_text
 from infra.config import Settings, SettingsError
@@ -77,7 +78,23 @@ def jwt_keys(settings: Settings) -> dict[str, str]:
     return {"bot": derived}
 
 
-def api_services(container: Container, receipts: Receipts | None = None) -> ApiServices:
+def chat_checkout(container: Container, bot: Any) -> ChatCheckout:
+    """Telegram Payments from the Mini App: the chat's own checkout (hold, invoice in the chat)."""
+    from bot.checkout import invoice_in_chat
+
+    services = bot_services(container)
+
+    async def checkout(cmd: Any) -> Any:
+        lang = await container.users.language(cmd.guest_id) or "en"
+        room = await container.availability.room(cmd.room_id)
+        return await invoice_in_chat(bot, services, cmd.guest_id, lang, cmd, room.timezone if room else "UTC")
+
+    return checkout
+
+
+def api_services(
+    container: Container, receipts: Receipts | None = None, checkout: ChatCheckout | None = None
+) -> ApiServices:
     s = container.settings
     return ApiServices(
         handle=container.handle,
@@ -89,6 +106,7 @@ def api_services(container: Container, receipts: Receipts | None = None) -> ApiS
         clock=container.clock,
         occupancy=container.availability,
         receipts=receipts,
+        checkout_in_chat=checkout if s.payment_provider == "telegram" else None,
         config=ApiConfig(
             admin_ids=s.admin_ids,
             jwt_keys=jwt_keys(s),
@@ -102,6 +120,7 @@ def api_services(container: Container, receipts: Receipts | None = None) -> ApiS
             rate_per_s=s.api_rate_per_s,
             webhook_path=urlparse(s.webhook_url).path or "/" if s.webhook_url else None,
             webhook_secret=s.webhook_secret,
+            payments_in_chat=s.payment_provider == "telegram",
         ),
         describe=lambda exc: error_text("en", exc),
     )

@@ -11,7 +11,7 @@ from datetime import date, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, HTTPException, Query
 from fastapi.responses import JSONResponse
 
 from api.deps import Caller, Services
@@ -21,6 +21,7 @@ from api.ports import ApiServices
 from api.problems import MEDIA_TYPE, domain_problem, problem
 from api.schemas import (
     MAX_PAGE,
+    CheckoutOut,
     HotelCalendar,
     HotelId,
     HotelOut,
@@ -30,6 +31,7 @@ from api.schemas import (
     RoomOffer,
     page,
 )
+from domain.reservation.checkout import StartCheckout
 from domain.reservation.commands import CancelReservation, PlaceReservation
 from domain.reservation.model import BookingPolicy, check_check_in, nights_between
 from domain.shared.errors import CheckOutNotAfterCheckIn, DomainError, NotFound, StayTooLong
@@ -119,6 +121,7 @@ async def calendar(
         start=first,
         days=count,
         max_nights=svc.config.max_nights,
+        checkout="chat" if svc.config.payments_in_chat else "page",
         rooms=night_calendar(rooms, held, nights, today, last),
     )
 
@@ -239,6 +242,44 @@ async def place(
     body_out = _placed(reservation)
     await svc.idempotency.answer(principal, idempotency_key, 201, json.dumps(body_out))
     return JSONResponse(body_out, status_code=201)
+
+
+@router.post(
+    "/checkouts",
+    status_code=201,
+    response_model=CheckoutOut,
+    summary="Telegram Payments: hold the nights and send the invoice to the guest's chat, to pay there",
+    responses={409: {"description": "Taken meanwhile"}, 503: {"description": "No bot here to send the invoice"}},
+)
+async def checkout_in_chat(
+    body: ReservationRequest,
+    svc: Services,
+    caller: Caller,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> CheckoutOut:
+    if not svc.config.payments_in_chat:
+        raise HTTPException(409, "Payments are taken here: POST /api/v1/reservations.")
+    if svc.checkout_in_chat is None:
+        raise HTTPException(503, "Invoices cannot be sent from here now.", headers={"Retry-After": "60"})
+    # The same key names the same checkout: asked again, the invoice already sent is not sent twice.
+    key = f"{caller.user_id}:{idempotency_key}" if idempotency_key else uuid.uuid4().hex
+    cmd = StartCheckout(
+        guest_id=caller.user_id,
+        guest_name=caller.name or f"guest {caller.user_id}",
+        room_id=body.room_id,
+        check_in=body.check_in,
+        check_out=body.check_out,
+        guests=body.guests,
+        reservation_id=uuid.uuid5(KEYED, f"checkout:{key}"),
+    )
+    checkout = await svc.checkout_in_chat(cmd)
+    return CheckoutOut(
+        reservation_id=checkout.reservation_id,
+        status="held",
+        total_price=checkout.total_price,
+        currency=checkout.currency,
+        expires_at=checkout.expires_at,
+    )
 
 
 @router.get("/reservations", response_model=Page[ReservationOut], summary="My reservations, newest first")
