@@ -5,6 +5,7 @@ parameters in the fragment, `tgWebAppData` signed here with the bot token as Tel
 
 from __future__ import annotations
 
+import contextlib
 import json
 import time
 import uuid
@@ -135,16 +136,13 @@ async def _hotel(g: Gateway, name: str, manager: int, rooms: tuple[str, ...]) ->
     return hotel_id, found
 
 
-@pytest.fixture(scope="module")
-async def mini_app(pg_url: str, amqp_vhost: str) -> AsyncIterator[MiniApp]:
-    """One live hotelbot for the module: Seaside Inn (rooms 101-103, managed by Mia) and Harbor
-    House (no rooms, managed by Olga); the browser launched once."""
+@contextlib.asynccontextmanager
+async def live_mini_app(**settings: Any) -> AsyncIterator[MiniApp]:
+    """A live hotelbot with Seaside Inn (rooms 101-103, managed by Mia) and Harbor House (no rooms,
+    managed by Olga), MINI_APP_URL set, and Chromium launched."""
     from playwright.async_api import async_playwright
 
-    await truncate_all(pg_url)
-    prefix = f"m{uuid.uuid4().hex[:8]}"
-    amqp = {"amqp_url": amqp_vhost, "amqp_queue_prefix": prefix, "amqp_exchange": f"{prefix}.events"}
-    async with running_gateway(database_url=pg_url, mini_app_url=PUBLIC, **amqp) as g:
+    async with running_gateway(mini_app_url=PUBLIC, **settings) as g:
         hotel_id, rooms = await _hotel(g, "Seaside Inn", MANAGER, ("101", "102", "103"))
         other_hotel_id, _ = await _hotel(g, "Harbor House", OTHER_MANAGER, ())
 
@@ -160,6 +158,16 @@ async def mini_app(pg_url: str, amqp_vhost: str) -> AsyncIterator[MiniApp]:
         finally:
             await browser.close()
             await playwright.stop()
+
+
+@pytest.fixture(scope="module")
+async def mini_app(pg_url: str, amqp_vhost: str) -> AsyncIterator[MiniApp]:
+    """One live hotelbot for the module, on PostgreSQL with RabbitMQ, the sandbox provider."""
+    await truncate_all(pg_url)
+    prefix = f"m{uuid.uuid4().hex[:8]}"
+    amqp = {"amqp_url": amqp_vhost, "amqp_queue_prefix": prefix, "amqp_exchange": f"{prefix}.events"}
+    async with live_mini_app(database_url=pg_url, **amqp) as app:
+        yield app
 
 
 def seoul_today() -> date:
@@ -187,6 +195,10 @@ async def book_in_chat(app: MiniApp, guest: User, check_in: date, nights: int, r
 
 async def show_day(page: Any, day: date) -> Any:
     """The calendar's button for `day`, turning months until it shows."""
+    from playwright.async_api import expect
+
+    await expect(page.locator("#content")).to_be_visible()
+    await expect(page.locator("#calendar .day").first).to_be_attached()
     cell = page.locator(f'#calendar [data-day="{day.isoformat()}"]')
     for _ in range(3):
         if await cell.count():

@@ -190,7 +190,12 @@
     $("book").disabled = !chosen || state.busy;
   }
 
+  function bookLabel() {
+    return t(state.calendar && state.calendar.checkout === "chat" ? "pay_in_chat" : "book");
+  }
+
   function render() {
+    $("book").textContent = state.busy ? t("booking") : bookLabel();
     renderCalendar();
     renderChoice();
   }
@@ -223,10 +228,11 @@
     $("book").textContent = t("booking");
     $("book").disabled = true;
     const key = window.crypto && crypto.randomUUID ? crypto.randomUUID() : `${Date.now()}-${Math.random()}`;
+    const inChat = state.calendar.checkout === "chat";
     try {
       const placed = await api(
         "POST",
-        "/reservations",
+        inChat ? "/checkouts" : "/reservations",
         {
           room_id: offer.room.room_id,
           check_in: state.checkIn,
@@ -237,9 +243,20 @@
         },
         { "Idempotency-Key": key },
       );
-      show(t("booked", { code: App.code(placed.reservation_id) }), "ok");
       App.haptic("success");
       state.checkIn = state.checkOut = state.room = null;
+      if (inChat) {
+        // Telegram Payments: the invoice waits in the chat; the page hands over to it.
+        const until = new Date(placed.expires_at).toLocaleTimeString(App.locale, {
+          hour: "2-digit",
+          minute: "2-digit",
+          timeZone: state.calendar.timezone,
+        });
+        show(t("invoice_sent", { until, code: App.code(placed.reservation_id) }), "ok");
+        setTimeout(() => App.close(), 2500);
+      } else {
+        show(t("booked", { code: App.code(placed.reservation_id) }), "ok");
+      }
     } catch (error) {
       App.haptic("error");
       if (error.code === "room_taken") show(t("err_room_taken"), "error");
@@ -251,7 +268,7 @@
       if (error.code === "room_taken") state.room = null;
     } finally {
       state.busy = false;
-      $("book").textContent = t("book");
+      $("book").textContent = bookLabel();
     }
     try {
       await reload();

@@ -168,9 +168,13 @@ const App = (() => {
     postEvent("web_app_expand");
   }
 
+  function close() {
+    postEvent("web_app_close");
+  }
+
   function haptic(type) {
     postEvent("web_app_trigger_haptic_feedback", { type: "notification", notification_type: type });
   }
 
-  return { lang, locale, user, query, t, translate, money, moneyShort, code, iso, parseDay, addDays, dayLabel, api, login, start, haptic, ApiError };
+  return { lang, locale, user, query, t, translate, money, moneyShort, code, iso, parseDay, addDays, dayLabel, api, login, start, haptic, close, ApiError };
 })();
