@@ -66,6 +66,27 @@ async def test_the_grid_shows_chat_bookings_and_approving_there_tells_the_guest_
     await page.context.close()
 
 
+async def test_the_grid_shows_rooms_out_of_service_and_moves_by_thirty_days(mini_app: MiniApp) -> None:
+    g = mini_app.gateway
+    room = f"/api/v1/manager/rooms/{mini_app.rooms['103']}"
+    r = await g.call("PATCH", room, MANAGER, "manager", json={"in_service": False})
+    assert r.status_code == 200, r.text
+    page = await mini_app.open(f"https://hotel.example/app/grid.html?hotel={mini_app.hotel_id}", (MANAGER, "Mia"))
+    out = page.locator('#grid tr[data-room="103"] td[data-state="out_of_service"]')
+    await expect(out).to_have_count(30, timeout=20_000)  # the catalog hears of it through an event
+    today = seoul_today()
+    await page.click("#later")
+    await expect(page.locator("#grid thead th[data-night]").first).to_have_attribute(
+        "data-night", str(today + timedelta(days=30))
+    )
+    await expect(page.locator("#grid thead th.today")).to_have_count(0)
+    await page.click("#earlier")
+    await expect(page.locator("#grid thead th.today")).to_have_count(1)
+    r = await g.call("PATCH", room, MANAGER, "manager", json={"in_service": True})
+    assert r.status_code == 200, r.text
+    await page.context.close()
+
+
 LOOKS = [("en", DARK, "dark"), ("ko", LIGHT, "light"), ("ko", DARK, "dark")]
 
 

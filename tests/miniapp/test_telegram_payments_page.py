@@ -56,9 +56,19 @@ async def test_with_telegram_payments_the_page_hands_over_to_the_invoice_in_the_
             await expect(page.locator('#rooms [data-room="102"]')).to_be_visible()
             await expect(page.locator('#rooms [data-room="101"]')).to_have_count(0)
 
+            # The managers' grid shows those nights as held while the guest pays.
+            grid = await app.open(f"{PUBLIC}grid.html?hotel={app.hotel_id}", (MANAGER, "Mia"))
+            cell = grid.locator(f'#grid tr[data-room="101"] td[data-night="{check_in}"]')
+            await expect(cell).to_have_attribute("data-state", "held")
+            await cell.locator("button").click()
+            await expect(grid.locator("#sheet-note")).to_contain_text("held while the guest pays")
+            await expect(grid.locator("#decide")).to_be_hidden()
+
             _, _, receipt = await pay(guest, invoice)
             assert code in receipt.text and "Seaside Inn" in receipt.text
             await manager.expect(f"New reservation {code}", timeout=20)
+            await expect(cell).to_have_attribute("data-state", "awaiting", timeout=20_000)  # it polls
             await page.context.close()
+            await grid.context.close()
     finally:
         await stripe.stop()
