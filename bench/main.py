@@ -1,4 +1,4 @@
-"""`hotelbot bench <raw|booking|events|contention|drain|all> [--sqlite] [--guests N] [--concurrency N]`."""
+"""`hotelbot bench <raw|booking|events|contention|drain|api|all> [--sqlite] [--guests N] [--concurrency N]`."""
 
 from __future__ import annotations
 
@@ -41,6 +41,10 @@ async def _main(name: str, args: argparse.Namespace) -> None:
             settings = await bench_settings(backend, tmp)
             print(f"\nsettings: {describe(settings)}")
             await flows.contention(settings, args.contenders, args.split)
+        if name == "api":
+            from bench import api
+
+            await api.run(backend, args.seconds)
         if name == "drain":
             settings = await bench_settings("pg", tmp)
             print(f"\nsettings: {describe(settings)}")
@@ -64,8 +68,8 @@ def run(name: str, rest: list[str]) -> int:
     )
     parser.add_argument("--split", action="store_true", help="run the consumers as processes of their own")
     args = parser.parse_args(rest)
-    if name not in ("raw", "booking", "events", "contention", "drain", "all"):
-        parser.error("pick one of raw, booking, events, contention, drain, all")
+    if name not in ("raw", "booking", "events", "contention", "drain", "api", "all"):
+        parser.error("pick one of raw, booking, events, contention, drain, api, all")
     logging.getLogger().setLevel(logging.WARNING)
     eventloop.run(_main(name, args), load_settings(_env_file=None).event_loop)
     return 0

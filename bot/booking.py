@@ -19,6 +19,8 @@ from bot.ui import answer, show, typed
 from domain.reservation.commands import PlaceReservation
 from domain.reservation.model import BookingPolicy, CatalogRoom, check_check_in, check_check_out
 from domain.shared.errors import (
+    AmountOutsideLimits,
+    CurrencyNotPayable,
     DomainError,
     GuestCountOutOfRange,
     InvalidInput,
@@ -392,38 +394,24 @@ async def pay(update: Update, context: BotContext) -> int:
         await answer(update, context.t("stale_button"), alert=True)
         return CONFIRM
     room_id = UUID(hex=draft["room_id"])
-    if context.services.checkout is not None:  # Telegram Payments: hold the nights, send an invoice
-        return await checkout.start(update, context, draft, room_id)
-    await show(update, context.t("paying"))
-    user = update.effective_user
-    assert user is not None
-    cmd = PlaceReservation(
-        guest_id=user.id,
-        guest_name=user.full_name,
-        room_id=room_id,
-        check_in=_day(draft["check_in"]),
-        check_out=_day(draft["check_out"]),
-        guests=draft["guests"],
-        reservation_id=UUID(hex=draft["reservation_id"]),
-        total=draft.get("total"),
-        currency=draft.get("currency"),
-    )
     try:
-        reservation = await context.services.handle(cmd)
+        if context.services.checkout is not None:  # Telegram Payments: hold the nights, send an invoice
+            await checkout.invoice(update, context, draft, room_id)
+            return _finished(context)
+        await show(update, context.t("paying"))
+        reservation = await context.services.handle(_place(update, draft, room_id))
     except RoomTaken as exc:
         return await _show_rooms(update, context, error_text(context.lang, exc) + "\n\n")
     except (QuoteChanged, RoomOutOfService, GuestCountOutOfRange, NotFound):
         return await _terms_changed(update, context, room_id)
-    except (PaymentsBusy, PaymentUnavailable, PaymentDeclined) as exc:
+    except (PaymentsBusy, PaymentUnavailable, PaymentDeclined, AmountOutsideLimits, CurrencyNotPayable) as exc:
         room = await context.services.availability.room(room_id)
         if room is None:
             return await _show_rooms(update, context, error_text(context.lang, exc) + "\n\n")
         return await _show_confirm(update, context, room, error_text(context.lang, exc) + "\n\n")
     except PaymentTakenBookingPending as exc:
         await show(update, error_text(context.lang, exc))
-        assert context.user_data is not None
-        context.user_data.pop("booking", None)
-        return END
+        return _finished(context)
     except DomainError as exc:
         draft.pop("check_in", None)
         return await _show_check_in(update, context, error_text(context.lang, exc) + "\n\n")
@@ -442,6 +430,27 @@ async def pay(update: Update, context: BotContext) -> int:
             total=format_money(reservation.total_price, reservation.currency),
         ),
     )
+    return _finished(context)
+
+
+def _place(update: Update, draft: dict[str, Any], room_id: UUID) -> PlaceReservation:
+    user = update.effective_user
+    assert user is not None
+    return PlaceReservation(
+        guest_id=user.id,
+        guest_name=user.full_name,
+        room_id=room_id,
+        check_in=_day(draft["check_in"]),
+        check_out=_day(draft["check_out"]),
+        guests=draft["guests"],
+        reservation_id=UUID(hex=draft["reservation_id"]),
+        total=draft.get("total"),
+        currency=draft.get("currency"),
+    )
+
+
+def _finished(context: BotContext) -> int:
+    """The booking is out of the guest's hands (a receipt, an invoice, a payment being settled)."""
     assert context.user_data is not None
     context.user_data.pop("booking", None)
     return END

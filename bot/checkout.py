@@ -34,11 +34,7 @@ from domain.reservation.checkout import (
     StartCheckout,
 )
 from domain.shared.errors import (
-    AmountOutsideLimits,
-    CurrencyNotPayable,
     DomainError,
-    PaymentsBusy,
-    RoomTaken,
 )
 from domain.shared.money import format_money
 
@@ -120,12 +116,10 @@ async def invoice_in_chat(
     return checkout
 
 
-async def start(update: Update, context: BotContext, draft: dict[str, Any], room_id: UUID) -> int:
+async def invoice(update: Update, context: BotContext, draft: dict[str, Any], room_id: UUID) -> None:
     """The confirm screen's Pay with Telegram Payments: hold the nights, send the invoice. A reason
-    not to (payments failing, an amount Telegram does not take, the room gone) is shown at once,
-    before anything is held or sent."""
-    from bot import booking  # the booking screens to go back to (booking imports this module)
-
+    not to (payments failing, an amount Telegram does not take, the room gone) is raised before
+    anything is held or sent; the booking conversation shows it on the screen it belongs to."""
     user = update.effective_user
     assert user is not None
     cmd = StartCheckout(
@@ -136,19 +130,10 @@ async def start(update: Update, context: BotContext, draft: dict[str, Any], room
         check_out=date.fromisoformat(draft["check_out"]),
         guests=draft["guests"],
         reservation_id=UUID(hex=draft["reservation_id"]),
+        total=draft.get("total"),
+        currency=draft.get("currency"),
     )
-    try:
-        checkout = await send_invoice(update, context, cmd, draft.get("tz", "UTC"))
-    except RoomTaken as exc:
-        return await booking._show_rooms(update, context, error_text(context.lang, exc) + "\n\n")
-    except (PaymentsBusy, AmountOutsideLimits, CurrencyNotPayable) as exc:
-        room = await context.services.availability.room(room_id)
-        if room is None:
-            return await booking._show_rooms(update, context, error_text(context.lang, exc) + "\n\n")
-        return await booking._show_confirm(update, context, room, error_text(context.lang, exc) + "\n\n")
-    except DomainError as exc:
-        draft.pop("check_in", None)
-        return await booking._show_check_in(update, context, error_text(context.lang, exc) + "\n\n")
+    checkout = await send_invoice(update, context, cmd, draft.get("tz", "UTC"))
     await show(
         update,
         context.t(
@@ -158,9 +143,6 @@ async def start(update: Update, context: BotContext, draft: dict[str, Any], room
             total=format_money(checkout.total_price, checkout.currency),
         ),
     )
-    assert context.user_data is not None
-    context.user_data.pop("booking", None)
-    return booking.END
 
 
 async def pre_checkout(update: Update, context: BotContext) -> None:

@@ -11,7 +11,7 @@ import time
 from collections.abc import Awaitable, Callable
 from contextvars import ContextVar
 from datetime import UTC, datetime
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Protocol
 
 from telegram import Update
 from telegram.ext import BaseUpdateProcessor, CallbackContext
@@ -29,10 +29,28 @@ from infra.observability.readiness import database_problem
 from infra.payment.guarded import PROVIDER, GuardedProvider
 
 if TYPE_CHECKING:
+    from infra.config import Settings
+    from infra.messaging.inprocess import InProcessBus
+    from infra.messaging.rabbit import RabbitConsumerRunner, RabbitPublisher
+    from infra.messaging.relay import OutboxRelay
     from main.bootstrap import Container
-    from main.processes import Runtime
 
 log = logging.getLogger(__name__)
+
+
+class Observed(Protocol):
+    """What the health server reads of a process's runtime (main.processes.Runtime)."""
+
+    settings: Settings
+    container: Container
+    want_bot: bool
+    application: Any
+    relay: OutboxRelay | None
+    bus: InProcessBus | None
+    runners: list[RabbitConsumerRunner]
+    publisher: RabbitPublisher | None
+
+
 SAMPLE_TIMEOUT_S = 3.0
 
 
@@ -179,7 +197,7 @@ class LoopWatchdog:
 class Operability:
     """The health server of one process and what it reports about the runtime."""
 
-    def __init__(self, runtime: Runtime) -> None:
+    def __init__(self, runtime: Observed) -> None:
         self.runtime = runtime
         s = runtime.settings
         self.watchdog = LoopWatchdog(s.health_max_loop_lag_s)
@@ -227,8 +245,8 @@ class Operability:
         closed = [r.consumer.name for r in rt.runners if not r.ready]
         if closed:
             return f"no open channel for consumer {', '.join(closed)}"
-        if rt._publisher is not None:
-            await rt._publisher.reachable()
+        if rt.publisher is not None:
+            await rt.publisher.reachable()
         return None
 
     async def _bot(self) -> str | None:

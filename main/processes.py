@@ -67,7 +67,7 @@ class Runtime:
         self.runners: list[RabbitConsumerRunner] = []
         self.scheduler: Any = None
         self._tasks: list[asyncio.Task[Any]] = []
-        self._publisher: RabbitPublisher | None = None
+        self.publisher: RabbitPublisher | None = None
         self._notifier_bot: Any = None
 
     @property
@@ -118,7 +118,7 @@ class Runtime:
                 runner = RabbitConsumerRunner(s.amqp_url, self.names, consumer, s.retry_delays_s, s.amqp_prefetch)
                 await runner.start()
                 self.runners.append(runner)
-            self._publisher = publisher = RabbitPublisher(s.amqp_url, self.names, TOPOLOGY, s.retry_delays_s)
+            self.publisher = publisher = RabbitPublisher(s.amqp_url, self.names, TOPOLOGY, s.retry_delays_s)
         if self.want_relay and publisher is not None:
             engines = {c: self.container.engine(c) for c in CONTEXTS}
             self.relay = OutboxRelay(engines, publisher, sweep_s=self.relay_sweep_s)
@@ -215,8 +215,8 @@ class Runtime:
         for task in self._tasks:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
-        if self._publisher is not None:
-            await self._publisher.close()
+        if self.publisher is not None:
+            await self.publisher.close()
         if self.application is not None:
             await self.application.shutdown()
         if self._notifier_bot is not None:

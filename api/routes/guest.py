@@ -3,6 +3,7 @@ reservations, cancelling. The same commands and read models as the chat."""
 
 from __future__ import annotations
 
+import dataclasses
 import hashlib
 import json
 import logging
@@ -10,6 +11,7 @@ import uuid
 from datetime import date, timedelta
 from typing import Annotated, Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Header, HTTPException, Query
 from fastapi.responses import JSONResponse
@@ -25,6 +27,7 @@ from api.schemas import (
     HotelCalendar,
     HotelId,
     HotelOut,
+    NightPrice,
     Page,
     ReservationOut,
     ReservationRequest,
@@ -70,8 +73,6 @@ async def availability(
     nights = nights_between(check_in, check_out)
     if len(nights) > svc.config.max_nights:
         raise StayTooLong(max_nights=svc.config.max_nights, nights=len(nights))
-    from zoneinfo import ZoneInfo
-
     today = svc.clock.now().astimezone(ZoneInfo(timezone)).date()
     check_check_in(check_in, today, BookingPolicy(svc.config.max_nights, svc.config.max_days_ahead))
     rooms = await svc.availability.free_rooms(hotel_id, check_in, check_out, guests)
@@ -83,7 +84,7 @@ async def availability(
             capacity=r.capacity,
             currency=r.currency,
             price_per_night=r.price_per_night,
-            nights=[{"night": n, "price": r.price_per_night} for n in nights],  # type: ignore[misc]
+            nights=[NightPrice(night=n, price=r.price_per_night) for n in nights],
             total=r.price_per_night * len(nights),
         )
         for r in rooms
@@ -203,6 +204,9 @@ async def place(
         return JSONResponse(_placed(reservation), status_code=201)
     principal = str(caller.user_id)
     digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
+    # The key names the reservation too: even a request that slipped past the claim holds the
+    # same reservation id, which the reservation context can store once only.
+    keyed_id = uuid.uuid5(KEYED, f"{principal}:{idempotency_key}")
     claim = await svc.idempotency.claim(principal, idempotency_key, digest)
     if not claim.first:
         if claim.request_hash != digest:
@@ -210,6 +214,10 @@ async def place(
                 422, "idempotency_key_reused", "idempotency key reused", "This key was used for another request."
             )
         if claim.status_code is None:
+            # Placed, but the answer was never stored (the process died in between): the view knows.
+            row = await svc.views.reservation(keyed_id)
+            if row is not None and row.guest_id == caller.user_id:
+                return JSONResponse(reservation_out(row).model_dump(mode="json"), status_code=201)
             return problem(
                 409,
                 "request_in_progress",
@@ -221,11 +229,7 @@ async def place(
         replayed = json.loads(claim.response or "{}")
         headers = {"Idempotent-Replayed": "true"}
         return JSONResponse(replayed, status_code=claim.status_code, headers=headers, media_type=media)
-    # The key names the reservation too: even a request that slipped past the claim holds the
-    # same reservation id, which the reservation context can store once only.
-    keyed = PlaceReservation(
-        **{**command.__dict__, "reservation_id": uuid.uuid5(KEYED, f"{principal}:{idempotency_key}")}
-    )
+    keyed = dataclasses.replace(command, reservation_id=keyed_id)
     try:
         reservation = await svc.handle(keyed)
     except DomainError as exc:
@@ -271,6 +275,8 @@ async def checkout_in_chat(
         check_out=body.check_out,
         guests=body.guests,
         reservation_id=uuid.uuid5(KEYED, f"checkout:{key}"),
+        total=body.total,  # the invoice is for the total the page showed, or the guest is asked again
+        currency=body.currency if body.total is not None else None,
     )
     checkout = await svc.checkout_in_chat(cmd)
     return CheckoutOut(

@@ -43,23 +43,31 @@ class RoomUpdated(RoomEvent):
 class ReservationApproved(Event):
     context: ClassVar[str] = "hotel"
     name: ClassVar[str] = "reservation_approved"
+    version: ClassVar[int] = 2  # v2 adds guest_id
 
     reservation_id: UUID
     hotel_id: int
     decided_by: int
     decided_by_name: str
+    # The guest the request is for: logs of every delivery carry it. None on events written
+    # before it was added (a rolling upgrade may still deliver those).
+    guest_id: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
 class ReservationRejectedByHotel(Event):
     context: ClassVar[str] = "hotel"
     name: ClassVar[str] = "reservation_rejected"
+    version: ClassVar[int] = 2  # v2 adds guest_id
 
     reservation_id: UUID
     hotel_id: int
     decided_by: int
     decided_by_name: str
     reason: str
+    # The guest the request is for: logs of every delivery carry it. None on events written
+    # before it was added (a rolling upgrade may still deliver those).
+    guest_id: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -68,6 +76,7 @@ class ApprovalRequested(Event):
 
     context: ClassVar[str] = "hotel"
     name: ClassVar[str] = "approval_requested"
+    version: ClassVar[int] = 2  # v2 adds guest_id
 
     reservation_id: UUID
     hotel_id: int
@@ -79,6 +88,9 @@ class ApprovalRequested(Event):
     guests: int
     total_price: int
     currency: str
+    # The guest the request is for: logs of every delivery carry it. None on events written
+    # before it was added (a rolling upgrade may still deliver those).
+    guest_id: int | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -88,7 +100,11 @@ class ApprovalWithdrawn(Event):
 
     context: ClassVar[str] = "hotel"
     name: ClassVar[str] = "approval_withdrawn"
+    version: ClassVar[int] = 2  # v2 adds guest_id
 
     reservation_id: UUID
     hotel_id: int
     previous_status: str
+    # The guest the request is for: logs of every delivery carry it. None on events written
+    # before it was added (a rolling upgrade may still deliver those).
+    guest_id: int | None = None

@@ -211,6 +211,7 @@ class ApprovalRequest:
             ReservationApproved(
                 reservation_id=self.reservation_id,
                 hotel_id=self.hotel_id,
+                guest_id=self.guest_id,
                 decided_by=manager_id,
                 decided_by_name=manager_name,
             )
@@ -230,6 +231,7 @@ class ApprovalRequest:
             ReservationRejectedByHotel(
                 reservation_id=self.reservation_id,
                 hotel_id=self.hotel_id,
+                guest_id=self.guest_id,
                 decided_by=manager_id,
                 decided_by_name=manager_name,
                 reason=reason,
@@ -243,6 +245,7 @@ class ApprovalRequest:
         self.events.append(
             ApprovalRequested(
                 reservation_id=self.reservation_id,
+                guest_id=self.guest_id,
                 hotel_id=self.hotel_id,
                 hotel_name=hotel_name,
                 room_number=self.room_number,
@@ -268,6 +271,9 @@ class ApprovalRequest:
         self.withdrawn_at = now
         self.events.append(
             ApprovalWithdrawn(
-                reservation_id=self.reservation_id, hotel_id=self.hotel_id, previous_status=previous.value
+                reservation_id=self.reservation_id,
+                hotel_id=self.hotel_id,
+                guest_id=self.guest_id,
+                previous_status=previous.value,
             )
         )

@@ -21,7 +21,7 @@ from datetime import date, datetime, timedelta
 from typing import Protocol
 from uuid import UUID
 
-from domain.reservation.handlers import _complete
+from domain.reservation.handlers import _complete, requested
 from domain.reservation.model import BookingPolicy, CatalogRoom, Reservation, ReservationStatus
 from domain.reservation.ports import ReservationUnitOfWork
 from domain.shared.currencies import telegram_currency
@@ -133,6 +133,10 @@ class StartCheckout(Command):
     check_out: date
     guests: int
     reservation_id: UUID
+    # The total the confirm screen showed, as in PlaceReservation: the invoice is sent for exactly
+    # this or not at all (QuoteChanged). None accepts the catalog's current terms.
+    total: int | None = None
+    currency: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -246,20 +250,7 @@ async def start_checkout(
         raise PaymentsBusy()
     now = clock.now()
     async with uow:
-        room = await uow.catalog.get(cmd.room_id)
-        if room is None:
-            raise NotFound(what="room")
-        reservation = Reservation.request(
-            room=room,
-            guest_id=cmd.guest_id,
-            guest_name=cmd.guest_name,
-            check_in=cmd.check_in,
-            check_out=cmd.check_out,
-            guests=cmd.guests,
-            now=now,
-            policy=policy,
-            reservation_id=cmd.reservation_id,
-        )
+        room, reservation = await requested(cmd, uow, now, policy)
         payable_total(reservation.currency, reservation.total_price)
         checkout = Checkout(
             reservation_id=reservation.id,

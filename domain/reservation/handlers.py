@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import datetime, timedelta
-from typing import NamedTuple
+from datetime import date, datetime, timedelta
+from typing import NamedTuple, Protocol
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
@@ -20,10 +20,56 @@ from domain.reservation.commands import (
 )
 from domain.reservation.model import BookingPolicy, CatalogRoom, Reservation, ReservationStatus
 from domain.reservation.ports import PaymentGateway, ReservationUnitOfWork
-from domain.shared.errors import NotFound, PaymentTakenBookingPending, QuoteChanged
+from domain.shared.errors import NotFound, PaymentTakenBookingPending
 from domain.shared.ports import Clock
 
 log = logging.getLogger(__name__)
+
+
+class Request(Protocol):
+    """What a guest asks for, by the sandbox (PlaceReservation) or an invoice (StartCheckout)."""
+
+    @property
+    def guest_id(self) -> int: ...
+    @property
+    def guest_name(self) -> str: ...
+    @property
+    def room_id(self) -> UUID: ...
+    @property
+    def check_in(self) -> date: ...
+    @property
+    def check_out(self) -> date: ...
+    @property
+    def guests(self) -> int: ...
+    @property
+    def reservation_id(self) -> UUID | None: ...
+    @property
+    def total(self) -> int | None: ...
+    @property
+    def currency(self) -> str | None: ...
+
+
+async def requested(
+    cmd: Request, uow: ReservationUnitOfWork, now: datetime, policy: BookingPolicy
+) -> tuple[CatalogRoom, Reservation]:
+    """The reservation a guest's request makes of the room as the catalog has it now, on the
+    terms they confirmed (QuoteChanged otherwise). Inside the caller's transaction."""
+    room = await uow.catalog.get(cmd.room_id)
+    if room is None:
+        raise NotFound(what="room")
+    reservation = Reservation.request(
+        room=room,
+        guest_id=cmd.guest_id,
+        guest_name=cmd.guest_name,
+        check_in=cmd.check_in,
+        check_out=cmd.check_out,
+        guests=cmd.guests,
+        now=now,
+        policy=policy,
+        reservation_id=cmd.reservation_id,
+    )
+    reservation.keep_quote(cmd.total, cmd.currency)
+    return room, reservation
 
 
 async def place_reservation(
@@ -42,24 +88,9 @@ async def place_reservation(
     that `settle_stale_payments` completes or releases.
     """
     async with uow:
-        room = await uow.catalog.get(cmd.room_id)
-        if room is None:
-            raise NotFound(what="room")
-        reservation = Reservation.request(
-            room=room,
-            guest_id=cmd.guest_id,
-            guest_name=cmd.guest_name,
-            check_in=cmd.check_in,
-            check_out=cmd.check_out,
-            guests=cmd.guests,
-            now=clock.now(),
-            policy=policy,
-            reservation_id=cmd.reservation_id,
-        )
         # The catalog is read in the transaction that holds the nights, and the charge below is
         # this very total: the guest pays what they confirmed, or is asked again.
-        if cmd.total is not None and (reservation.total_price, reservation.currency) != (cmd.total, cmd.currency):
-            raise QuoteChanged(total=reservation.total_price, currency=reservation.currency)
+        room, reservation = await requested(cmd, uow, clock.now(), policy)
         await uow.reservations.add(reservation)
         await uow.nights.hold(reservation)
         await uow.commit()

@@ -23,6 +23,7 @@ from domain.shared.errors import (
     GuestCountOutOfRange,
     IllegalTransition,
     NotFound,
+    QuoteChanged,
     RoomOutOfService,
     StayTooLong,
 )
@@ -154,6 +155,13 @@ class Reservation:
             status=ReservationStatus.PENDING_PAYMENT,
             created_at=now,
         )
+
+    def keep_quote(self, total: int | None, currency: str | None) -> None:
+        """The guest pays the total they confirmed or is asked again: a request whose terms moved
+        since the guest saw them (a new price, another currency) is refused with the new total.
+        None accepts the catalog's current terms (trusted callers that show no price first)."""
+        if total is not None and (self.total_price, self.currency) != (total, currency):
+            raise QuoteChanged(total=self.total_price, currency=self.currency)
 
     def _require(self, action: str, *allowed: ReservationStatus) -> None:
         if self.status not in allowed:

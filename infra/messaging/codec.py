@@ -45,6 +45,12 @@ def _field_types(cls: Any) -> dict[str, Any]:
     return {f.name: hints[f.name] for f in dataclasses.fields(cls)}
 
 
+@cache
+def _added_later(cls: Any) -> frozenset[str]:
+    """Fields an older version of the event may lack: those with a default."""
+    return frozenset(f.name for f in dataclasses.fields(cls) if f.default is not dataclasses.MISSING)
+
+
 def _parse(kind: Any, value: Any) -> Any:
     if kind is UUID:
         return UUID(value)
@@ -73,9 +79,17 @@ def _parse(kind: Any, value: Any) -> Any:
 def from_dict(body: dict[str, Any]) -> Event:
     try:
         cls = Event.registry[body["type"]]
-        if body.get("version") != cls.version:
-            raise UndecodableMessage(f"{body['type']} version {body.get('version')} is not {cls.version}")
-        kwargs = {name: _parse(kind, body[name]) for name, kind in _field_types(cls).items()}  # type: ignore[arg-type]
+        version = body.get("version")
+        if not isinstance(version, int) or not 1 <= version <= cls.version:
+            raise UndecodableMessage(f"{body['type']} version {version} is not one of 1..{cls.version}")
+        # An earlier version (still in flight during a rolling upgrade) lacks the fields added
+        # since; each of those has a default, which it takes.
+        optional = _added_later(cls) if version < cls.version else frozenset()  # type: ignore[arg-type]
+        kwargs = {
+            name: _parse(kind, body[name])
+            for name, kind in _field_types(cls).items()  # type: ignore[arg-type]
+            if name in body or name not in optional
+        }
         return cls(**kwargs)
     except UndecodableMessage:
         raise

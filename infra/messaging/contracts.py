@@ -27,6 +27,15 @@ _JSON_TYPES: dict[Any, dict[str, str]] = {
 }
 
 
+def _json_type(hint: Any) -> dict[str, Any]:
+    """A field's JSON type; `X | None` is X or null."""
+    args = typing.get_args(hint)
+    if type(None) in args:
+        (inner,) = [a for a in args if a is not type(None)]
+        return {"anyOf": [_JSON_TYPES[inner], {"type": "null"}]}
+    return _JSON_TYPES[hint]
+
+
 def schema_path(cls: type[Event]) -> Path:
     return SCHEMAS / f"{cls.routing_key()}.v{cls.version}.json"
 
@@ -38,7 +47,7 @@ def schema_for(cls: type[Event]) -> dict[str, Any]:
         "version": {"const": cls.version},
     }
     for f in dataclasses.fields(cls):
-        properties[f.name] = _JSON_TYPES[hints[f.name]]
+        properties[f.name] = _json_type(hints[f.name])
     return {
         "$schema": "https://json-schema.org/draft/2020-12/schema",
         "title": f"{cls.routing_key()} v{cls.version}",

@@ -4,6 +4,7 @@ bus and on PostgreSQL with RabbitMQ."""
 
 from __future__ import annotations
 
+import asyncio
 from datetime import datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
@@ -110,39 +111,49 @@ async def test_a_booking_through_the_api_reaches_the_managers_and_an_approval_in
     await eventually(refunded, timeout=20)
 
 
-async def test_a_manager_rejects_through_the_api_and_the_guest_is_told_in_telegram(gateway: Gateway) -> None:
+async def test_a_manager_decides_through_the_api_and_the_guest_is_told_in_telegram(gateway: Gateway) -> None:
     g = gateway
     guest = g.api.user(GUEST, "Gus")
     menu = await say(guest, "/start", "Pick your language")
     await tap(guest, menu, "English", "Language set")
     _, room_id = await hotel_with_room(g)
-    check_in, check_out = stay(nights=1)
-    body = {"room_id": room_id, "check_in": check_in, "check_out": check_out, "guests": 1}
-    r = await g.call("POST", "/api/v1/reservations", GUEST, json=body)
-    assert r.status_code == 201, r.text
-    reservation_id = r.json()["reservation_id"]
+    booked = []
+    for days_ahead in (3, 6):
+        check_in, check_out = stay(days_ahead=days_ahead, nights=1)
+        body = {"room_id": room_id, "check_in": check_in, "check_out": check_out, "guests": 1}
+        r = await g.call("POST", "/api/v1/reservations", GUEST, json=body)
+        assert r.status_code == 201, r.text
+        booked.append(r.json()["reservation_id"])
+    rejected_id, approved_id = booked
 
-    async def decide() -> Any:
-        r = await g.call(
-            "POST",
-            f"/api/v1/manager/requests/{reservation_id}/reject",
-            MANAGER,
-            "manager",
-            json={"reason": "Closed for repairs"},
-        )
-        return r if r.status_code != 404 else None  # the hotel records the request asynchronously
+    async def decide(reservation_id: str, action: str, **kw: Any) -> Any:
+        async def attempt() -> Any:
+            path = f"/api/v1/manager/requests/{reservation_id}/{action}"
+            r = await g.call("POST", path, MANAGER, "manager", **kw)
+            return r if r.status_code != 404 else None  # the hotel records the request asynchronously
 
-    r = await eventually(decide)
+        return await eventually(attempt)
+
+    r = await decide(rejected_id, "reject", json={"reason": "Closed for repairs"})
     assert r.status_code == 200 and r.json()["status"] == "rejected", r.text
-    again = await g.call("POST", f"/api/v1/manager/requests/{reservation_id}/approve", MANAGER, "manager")
+    again = await g.call("POST", f"/api/v1/manager/requests/{rejected_id}/approve", MANAGER, "manager")
     assert again.status_code == 409 and again.json()["code"] == "already_decided"
-    await guest.expect(f"could not accept reservation {reservation_code(reservation_id)}: Closed for repairs", 20)
+    await guest.expect(f"could not accept reservation {reservation_code(rejected_id)}: Closed for repairs", 20)
 
-    async def rejected() -> bool:
-        row = await reservation_of(g, GUEST, reservation_id)
-        return row.get("status") == "rejected" and row.get("payment_status") == "refunded"
+    r = await decide(approved_id, "approve")
+    assert r.status_code == 200 and r.json()["status"] == "approved", r.text
+    await guest.expect(f"confirmed your reservation {reservation_code(approved_id)}", 20)
 
-    await eventually(rejected, timeout=20)
+    async def settled() -> bool:
+        rejected = await reservation_of(g, GUEST, rejected_id)
+        approved = await reservation_of(g, GUEST, approved_id)
+        return (rejected.get("status"), rejected.get("payment_status"), approved.get("status")) == (
+            "rejected",
+            "refunded",
+            "confirmed",
+        )
+
+    await eventually(settled, timeout=20)
 
 
 async def test_rooms_are_added_changed_and_taken_out_of_service(gateway: Gateway) -> None:
@@ -187,3 +198,25 @@ async def test_rooms_are_added_changed_and_taken_out_of_service(gateway: Gateway
         return r.json()["items"] == []
 
     await eventually(none_free)
+
+
+async def test_the_same_idempotency_key_sent_at_once_books_and_charges_once(gateway: Gateway) -> None:
+    g = gateway
+    _, room_id = await hotel_with_room(g)
+    check_in, check_out = stay(days_ahead=4, nights=1)
+    body = {"room_id": room_id, "check_in": check_in, "check_out": check_out, "guests": 1}
+    key = {"Idempotency-Key": "retry-storm"}
+    answers = await asyncio.gather(
+        *(g.call("POST", "/api/v1/reservations", GUEST, json=body, headers=key) for _ in range(5))
+    )
+    assert {a.status_code for a in answers} <= {201, 409}, [a.text for a in answers]
+    placed = {a.json()["reservation_id"] for a in answers if a.status_code == 201}
+    assert len(placed) == 1
+
+    async def listed() -> list[str]:
+        r = await g.call("GET", "/api/v1/reservations", GUEST)
+        return [row["reservation_id"] for row in r.json()["items"]]
+
+    assert await eventually(listed) == list(placed)
+    later = await g.call("POST", "/api/v1/reservations", GUEST, json=body, headers=key)
+    assert later.status_code == 201 and later.json()["reservation_id"] in placed

@@ -5,16 +5,21 @@ by `hotelbot admin token`."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import re
 import signal
 import socket
 import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
 
+from api.auth import Tokens
 from tests.api.conftest import ADMIN, GUEST, KEYS, Gateway, running_gateway
 from tests.botapi import FakeBotApi
 from tests.conftest import TOKEN, hotelbot
@@ -149,3 +154,40 @@ async def test_hotelbot_run_serves_api_webhook_and_health_on_one_port(tmp_path: 
             process.kill()
             await process.wait()
         await api.stop()
+
+
+async def test_hotelbot_api_runs_the_gateway_alone_beside_the_other_processes(
+    tmp_path: Path, pg: str, amqp: Callable[..., dict[str, Any]]
+) -> None:
+    port = _free_port()
+    broker = amqp()
+    env = _env(
+        TELEGRAM_BOT_TOKEN=TOKEN,
+        DATABASE_URL=pg,
+        AMQP_URL=broker["amqp_url"],
+        AMQP_QUEUE_PREFIX=broker["amqp_queue_prefix"],
+        AMQP_EXCHANGE=broker["amqp_exchange"],
+        ADMIN_IDS=str(ADMIN),
+        API_PORT=str(port),
+        JWT_KEYS=",".join(f"{kid}:{secret}" for kid, secret in KEYS.items()),
+    )
+    process = await hotelbot(tmp_path, env, "api")
+    try:
+        async with httpx.AsyncClient(base_url=f"http://127.0.0.1:{port}", timeout=30) as http:
+            for _ in range(300):
+                with contextlib.suppress(httpx.TransportError):
+                    if (await http.get("/readyz")).status_code == 200:
+                        break
+                await asyncio.sleep(0.1)
+            token = Tokens(KEYS).issue(ADMIN, "admin", (), datetime.now(UTC), timedelta(minutes=5))
+            headers = {"Authorization": f"Bearer {token}"}
+            r = await http.post("/api/v1/admin/hotels", headers=headers, json={"name": "Inn", "city": "Jeju"})
+            assert r.status_code == 201, r.text
+            listing = await http.get("/api/v1/admin/hotels", headers=headers)
+            assert [h["name"] for h in listing.json()["items"]] == ["Inn"]
+        process.send_signal(signal.SIGTERM)
+        assert await asyncio.wait_for(process.wait(), timeout=30) == 0
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()

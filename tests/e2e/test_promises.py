@@ -146,7 +146,7 @@ async def test_an_edited_rejection_reason_is_noted_and_the_decision_stands(sqlit
     manager = world.api.users[MANAGER]
     code = await book(world, GUEST, "Gus", seoul_today() + timedelta(days=3), 1, "101")
     request = await manager.expect(f"New reservation {code}")
-    prompt = await tap(manager, request, "❌ Reject", "reply to this message with your own")
+    prompt = await tap(manager, request, "❌ Reject", "Pick a reason, or type your own")
     after = len(manager.inbox)
     reply = await manager.send("The pool is closed", reply_to=prompt)
     await manager.expect("Done", after=after)

@@ -197,6 +197,28 @@ async def test_forged_or_altered_invoices_are_refused_at_pre_checkout(sqlite_url
         await pay(guest, invoice)
 
 
+async def test_a_price_raised_after_the_confirm_screen_sends_no_invoice_for_another_total(sqlite_url: str) -> None:
+    """The invoice is the charge: it is sent for the total the Pay button showed, or the guest is
+    shown the new total and asked again, with nothing held meanwhile."""
+    from tests.e2e.test_promises import _set_room, _to_confirm
+
+    async with paying_world(sqlite_url) as (world, _):
+        await setup_hotel(world)
+        await catalog_ready(world, seoul_today() + timedelta(days=3))
+        guest, confirm = await _to_confirm(world)
+        await _set_room(world, "101", price_per_night=999_000)
+
+        asked = await tap(guest, confirm, "Pay", "price changed to 999,000 KRW")  # type: ignore[arg-type]
+        assert "Pay 999,000 KRW and book" in asked.buttons()
+        assert world.api.invoices(GUEST) == []
+        held = await scalar(world.settings.url_for("reservation"), "SELECT count(*) FROM reservation_nights")
+        assert held == 0
+        # Agreeing to the new total sends an invoice for exactly that.
+        await tap(guest, asked, "Pay 999,000 KRW", "pay with the invoice below")  # type: ignore[arg-type]
+        (invoice,) = world.api.invoices(GUEST)
+        assert invoice.params["prices"] == [{"label": "1 night(s) × 999,000 KRW", "amount": 999_000}]
+
+
 async def test_an_expired_hold_is_released_its_invoice_withdrawn_and_a_late_payment_placed_or_refunded(
     sqlite_url: str,
 ) -> None:

@@ -12,6 +12,7 @@ from uuid import uuid4
 
 import pytest
 
+from bot.texts import error_text
 from domain.reservation.checkout import CheckoutStatus, CompleteCheckout, Outcome, StartCheckout
 from domain.shared.errors import AmountOutsideLimits
 from infra.clock import FixedClock
@@ -165,7 +166,7 @@ async def test_a_payment_recorded_before_a_crash_is_placed_after_the_restart_onc
 async def test_an_amount_telegram_does_not_accept_is_refused_before_any_night_is_held(shop: Shop) -> None:
     with pytest.raises(AmountOutsideLimits) as refused:
         await _checkout(shop, price=10)  # 0.20 EUR for two nights: below Telegram's minimum for EUR
-    assert "between 0.84 EUR and 8,487.88 EUR" in refused.value.message
+    assert "between 0.84 EUR and 8,487.88 EUR" in error_text("en", refused.value)  # what the guest reads
     assert await shop.count("SELECT count(*) FROM reservation_nights") == 0
     assert await shop.count("SELECT count(*) FROM reservation_reservations") == 0
     assert await shop.count("SELECT count(*) FROM reservation_checkouts") == 0
