@@ -90,6 +90,7 @@ class Settings(BaseSettings):
     # kid → secret, e.g. `k2:new-secret,k1:old-secret` (or JSON): the first signs, all verify, so an
     # old key keeps working until its tokens expire. Unset: one key derived from the bot token.
     jwt_keys: Annotated[dict[str, str], NoDecode] = Field(default_factory=dict)
+    jwt_secret: str | None = Field(None, description="One signing key (kid `main`) when JWT_KEYS is not set.")
     api_token_ttl_s: int = Field(3600, ge=60, description="Lifetime of a token from the Mini App exchange.")
     api_init_data_max_age_s: int = Field(3600, ge=1, description="Oldest Mini App initData accepted.")
     api_cors_origins: Annotated[tuple[str, ...], NoDecode] = ()

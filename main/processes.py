@@ -305,9 +305,12 @@ async def run_all(settings: Settings) -> int:
 
 
 async def run_api(settings: Settings) -> int:
-    """The HTTP gateway alone (and the relay of the events its commands commit)."""
+    """The HTTP gateway (and the relay of the events its commands commit). With WEBHOOK_URL it
+    handles Telegram's updates too, the bot's handlers answering them: gateway replicas behind a
+    load balancer share the bot's work."""
     _needs_broker(settings, "the API")
-    return await _serve(Runtime(settings, bot=False, consumers=(), scheduler=False, migrate=False, api=True))
+    webhook = bool(settings.webhook_url)
+    return await _serve(Runtime(settings, bot=webhook, consumers=(), scheduler=False, migrate=False, api=True))
 
 
 def _needs_broker(settings: Settings, what: str) -> None:

@@ -69,9 +69,12 @@ def telegram_config(settings: Settings) -> TelegramConfig:
 
 
 def jwt_keys(settings: Settings) -> dict[str, str]:
-    """JWT_KEYS, or (zero setup) one key derived from the bot token, like the invoice payloads'."""
+    """JWT_KEYS; or JWT_SECRET as the one key; or (zero setup) one derived from the bot token,
+    like the invoice payloads' key."""
     if settings.jwt_keys:
         return dict(settings.jwt_keys)
+    if settings.jwt_secret:
+        return {"main": settings.jwt_secret}
     if not settings.telegram_bot_token:
         raise SettingsError("setting JWT_KEYS: required to sign API tokens when TELEGRAM_BOT_TOKEN is not set")
     derived = hashlib.sha256(f"api-tokens:{settings.telegram_bot_token}".encode()).hexdigest()

@@ -75,3 +75,12 @@ def test_init_data_is_verified_as_telegram_specifies() -> None:
         verify_init_data(data, "2:OTHER", now, 60)
     with pytest.raises(BadInitData):
         verify_init_data(data, "1:TOKEN", now + timedelta(minutes=5), 60)
+
+
+def test_one_jwt_secret_serves_when_no_key_list_is_given() -> None:
+    from main.wiring import jwt_keys
+
+    assert jwt_keys(make_settings(jwt_secret="s" * 64)) == {"main": "s" * 64}
+    assert jwt_keys(make_settings(jwt_secret="s" * 64, jwt_keys="a:x")) == {"a": "x"}
+    derived = jwt_keys(make_settings())
+    assert list(derived) == ["bot"] and len(derived["bot"]) == 64
