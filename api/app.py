@@ -1,11 +1,12 @@
 """The gateway: one ASGI application for everything that comes in over HTTP: the API under
-/api/v1 (docs at /api/docs), the Telegram webhook (secret path + secret-token header), and the
-process's /healthz /readyz /metrics."""
+/api/v1 (docs at /api/docs), the Telegram webhook (secret path + secret-token header), the Mini
+App's pages under /app/, and the process's /healthz /readyz /metrics."""
 
 from __future__ import annotations
 
 import hmac
 import logging
+from pathlib import Path
 from typing import Any
 
 from fastapi import APIRouter, Depends, FastAPI, Request
@@ -14,6 +15,7 @@ from fastapi.middleware.cors import CORSMiddleware
 from fastapi.responses import JSONResponse, Response
 from starlette.exceptions import HTTPException
 from starlette.routing import BaseRoute
+from starlette.staticfiles import StaticFiles
 
 from api.auth import Tokens
 from api.deps import principal
@@ -25,6 +27,10 @@ from domain.shared.errors import DomainError
 
 log = logging.getLogger(__name__)
 VERSION = "1.0.0"
+# The Mini App's pages (plain HTML, CSS and JS, shipped in the package): / the guest's booking
+# page, /grid.html the managers' occupancy grid. They hold no data: everything comes from /api/v1
+# with the token their Telegram initData is exchanged for.
+MINI_APP = Path(__file__).parent / "static" / "app"
 
 
 def build_gateway(
@@ -82,6 +88,7 @@ def build_gateway(
 
     for route in health_routes or []:
         app.router.routes.append(route)
+    app.mount("/app", StaticFiles(directory=MINI_APP, html=True), name="mini-app")
 
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.add_middleware(RateLimit, per_second=cfg.rate_per_s)

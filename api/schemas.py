@@ -193,3 +193,74 @@ class DeadLetter(BaseModel):
 class Replayed(BaseModel):
     consumer: str
     replayed: int
+
+
+# --- Mini App: the guest's calendar and the managers' occupancy grid ------------------------------
+
+
+class DayOffer(BaseModel):
+    night: date
+    free: bool = Field(..., description="Bookable: in service, not held, not in the past nor past the horizon.")
+    price: int
+
+
+class RoomCalendar(BaseModel):
+    room_id: UUID
+    number: str
+    room_type: str
+    capacity: int
+    currency: str
+    price_per_night: int
+    nights: list[DayOffer]
+
+
+class HotelCalendar(BaseModel):
+    hotel_id: int
+    timezone: str
+    today: date = Field(..., description="Today at the hotel.")
+    start: date
+    days: int
+    max_nights: int
+    checkout: str = Field(
+        ..., description="page: POST /reservations takes the payment; chat: POST /checkouts sends an invoice there"
+    )
+    rooms: list[RoomCalendar]
+
+
+class CheckoutOut(BaseModel):
+    reservation_id: UUID
+    status: str = Field("held", description="The nights are held until expires_at; the invoice is in the chat.")
+    total_price: int
+    currency: str
+    expires_at: datetime
+
+
+class GridCell(BaseModel):
+    night: date
+    state: str = Field(..., description="free, held (being paid), awaiting (a decision), confirmed, out_of_service")
+    reservation_id: UUID | None = None
+
+
+class GridRoom(BaseModel):
+    room_id: UUID
+    number: str
+    room_type: str
+    in_service: bool
+    cells: list[GridCell]
+
+
+class OccupancyGrid(BaseModel):
+    hotel_id: int
+    hotel_name: str
+    timezone: str
+    today: date = Field(..., description="Today at the hotel.")
+    start: date
+    days: int
+    rooms: list[GridRoom]
+    reservations: list[ReservationOut] = Field(..., description="The reservations the cells name (paid ones).")
+
+
+class ManagedHotel(BaseModel):
+    id: int
+    name: str
+    timezone: str

@@ -21,7 +21,7 @@ from telegram.ext import ApplicationHandlerStop, BaseHandler, CommandHandler, Me
 from telegram.ext import filters as tg_filters
 
 from bot.context import BotContext
-from bot.ports import CheckoutConfig
+from bot.ports import BotServices, CheckoutConfig
 from bot.texts import DEFAULT, LANGUAGES, error_text, reservation_code, t
 from bot.ui import show
 from domain.reservation.checkout import (
@@ -65,16 +65,23 @@ def _until(at: datetime, timezone: str) -> str:
 async def send_invoice(update: Update, context: BotContext, cmd: StartCheckout, timezone: str) -> Checkout:
     """Hold the nights (StartCheckout) and send the invoice. Domain errors reach the caller
     before anything was held or sent."""
-    config = _config(context)
-    checkout: Checkout = await context.services.handle(cmd)
     chat = update.effective_chat
     assert chat is not None
+    return await invoice_in_chat(context.bot, context.services, chat.id, context.lang, cmd, timezone)
+
+
+async def invoice_in_chat(
+    bot: Any, services: BotServices, chat_id: int, lang: str, cmd: StartCheckout, timezone: str
+) -> Checkout:
+    """The same, from anywhere the bot is at hand (the chat's confirm screen, the Mini App)."""
+    config = services.checkout
+    assert config is not None
+    checkout: Checkout = await services.handle(cmd)
     if checkout.invoice_message_id is not None:
         return checkout  # the same confirm screen's Pay again: its invoice is already in the chat
-    lang = context.lang
     total = format_money(checkout.total_price, checkout.currency)
-    invoice = await context.bot.send_invoice(
-        chat_id=chat.id,
+    invoice = await bot.send_invoice(
+        chat_id=chat_id,
         title=t(lang, "inv_title", number=checkout.room_number, hotel=checkout.hotel_name)[:32],
         description=t(
             lang,
@@ -102,8 +109,8 @@ async def send_invoice(update: Update, context: BotContext, cmd: StartCheckout, 
             )
         ],
     )
-    await context.services.handle(
-        RecordInvoice(reservation_id=checkout.reservation_id, chat_id=chat.id, message_id=invoice.message_id)
+    await services.handle(
+        RecordInvoice(reservation_id=checkout.reservation_id, chat_id=chat_id, message_id=invoice.message_id)
     )
     log.info("invoice for %s sent (%s)", checkout.reservation_id, total)
     return checkout

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault
+from telegram import BotCommand, BotCommandScopeChat, BotCommandScopeDefault, MenuButtonWebApp, WebAppInfo
 from telegram.error import TelegramError
 
 from bot.texts import LANGUAGES, t
@@ -29,8 +29,24 @@ async def set_default_commands(application: Any) -> None:
         await bot.set_my_commands(
             _menu(lang, False, False), scope=BotCommandScopeDefault(), language_code=None if lang == "en" else lang
         )
-    for admin_id in application.bot_data["services"].config.admin_ids:
+    config = application.bot_data["services"].config
+    for admin_id in config.admin_ids:
         await refresh_commands(application, admin_id)
+    if config.mini_app_url:
+        # The menu button next to the text field opens the guest's booking page (the Mini App).
+        button = MenuButtonWebApp(t("en", "menu_app"), WebAppInfo(mini_app_page(config.mini_app_url)))
+        try:
+            await bot.set_chat_menu_button(menu_button=button)
+        except TelegramError as exc:  # e.g. not https: the chat works without it
+            log.warning("menu button not set to the Mini App (%s): %s", config.mini_app_url, exc)
+
+
+def mini_app_page(base_url: str, page: str = "", **query: object) -> str:
+    """The address of one of the Mini App's pages: "" the guest's booking page, "grid.html" the grid."""
+    from urllib.parse import urlencode
+
+    url = base_url if base_url.endswith("/") else base_url + "/"
+    return url + page + (f"?{urlencode(query)}" if query else "")
 
 
 async def refresh_commands(application: Any, user_id: int) -> None:

@@ -366,6 +366,27 @@ class Notifier:
         facts = await self._guest_facts(reservation_id)
         await self.send(guest_id, t(await self._lang(guest_id), "n_check_in_tomorrow", **facts))
 
+    async def placed_elsewhere(self, reservation: Reservation) -> None:
+        """A booking placed outside the chat (the Mini App, the API): the guest gets the same
+        receipt in the chat as for a booking made there."""
+        room = await self.hotels.room(reservation.room_id)
+        hotel = await self.hotels.hotel(reservation.hotel_id)
+        await self.send(
+            reservation.guest_id,
+            t(
+                await self._lang(reservation.guest_id),
+                "receipt",
+                code=reservation_code(reservation.id),
+                hotel=hotel.name if hotel else "",
+                number=room.number if room else "",
+                check_in=reservation.check_in,
+                check_out=reservation.check_out,
+                nights=(reservation.check_out - reservation.check_in).days,
+                guests=reservation.guests,
+                total=format_money(reservation.total_price, reservation.currency),
+            ),
+        )
+
     async def payment_settled(self, reservation: Reservation, placed: bool) -> None:
         """The payment sweep settled a booking its guest last saw at "Taking the payment…":
         placed (the receipt) or released (nothing was charged)."""

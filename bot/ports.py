@@ -53,6 +53,7 @@ class BotConfig:
     admin_ids: frozenset[int]
     max_nights: int
     max_days_ahead: int
+    mini_app_url: str | None = None  # the Mini App's /app/, public (https); None: no Mini App buttons
 
 
 @dataclass(frozen=True)

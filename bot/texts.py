@@ -128,6 +128,8 @@ EN: dict[str, str] = {
     "btn_prev": "‹ Prev",
     "btn_next": "Next ›",
     "btn_refresh": "↻ Refresh",
+    "btn_grid": "📅 Occupancy grid",
+    "menu_app": "Book",
     # --- admin --------------------------------------------------------------------------------
     "addhotel_usage": "Usage: /addhotel Name | City | Timezone | Currency\ne.g. /addhotel Seaside Inn | Busan | Asia/Seoul | KRW",
     "hotel_added": "Hotel {id} added: {name}, {city} ({timezone}, {currency}).",
@@ -340,6 +342,8 @@ KO: dict[str, str] = {
     "btn_prev": "‹ 이전",
     "btn_next": "다음 ›",
     "btn_refresh": "↻ 새로고침",
+    "btn_grid": "📅 객실 현황표",
+    "menu_app": "예약",
     "addhotel_usage": "사용법: /addhotel 이름 | 도시 | 시간대 | 통화\n예: /addhotel 바닷가 여관 | 부산 | Asia/Seoul | KRW",
     "hotel_added": "호텔 {id} 추가됨: {name}, {city} ({timezone}, {currency}).",
     "grant_usage": "사용법: /grant <사용자 id> <호텔 id>",

@@ -42,6 +42,9 @@ class Settings(BaseSettings):
     admin_ids: Annotated[frozenset[int], NoDecode] = frozenset()
     webhook_url: str | None = None
     webhook_secret: str | None = None
+    # The Mini App: the public https address of the gateway's /app/ (e.g. https://hotel.example/app/).
+    # Set, the bot's menu button opens the guest's booking page and /board offers the occupancy grid.
+    mini_app_url: str | None = Field(None, description="Public https URL of the gateway's /app/ (the Mini App).")
 
     max_nights: int = Field(30, ge=1, le=365)
     max_days_ahead: int = Field(730, ge=1)

@@ -179,7 +179,24 @@ class Runtime:
 
             webhook = handle_update
 
-        app = build_gateway(api_services(self.container), webhook=webhook, health_routes=self.health_routes)
+        from main.wiring import chat_checkout
+
+        s = self.settings
+        if self.notifier is None and s.telegram_bot_token:
+            # A gateway without a bot (`hotelbot api`) still sends guests their receipts and invoices,
+            # through a bot of its own that asks nothing of Telegram at start (it may be unreachable).
+            from telegram.request import HTTPXRequest
+
+            from bot.app import build_notifier_bot
+            from infra.observability.telegram import CountingRequest
+
+            self._notifier_bot = build_notifier_bot(telegram_config(s), CountingRequest(self.request or HTTPXRequest()))
+            self.notifier = notifier(self._notifier_bot, self.container)
+        receipts = self.notifier.placed_elsewhere if self.notifier is not None else None
+        bot = self.application.bot if self.application is not None else self._notifier_bot
+        checkout = chat_checkout(self.container, bot) if bot is not None else None
+        services = api_services(self.container, receipts, checkout)
+        app = build_gateway(services, webhook=webhook, health_routes=self.health_routes)
         s = self.settings
         try:
             self.gateway = HealthServer(app, s.api_host, s.api_port, name="gateway")

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import hashlib
+from typing import Any
 from urllib.parse import urlparse
 from uuid import UUID
 
-from api.ports import ApiConfig, ApiServices
+from api.ports import ApiConfig, ApiServices, ChatCheckout, Receipts
 from bot.ports import BotConfig, BotServices, CheckoutConfig, TelegramConfig
 from bot.texts import error_text
 from infra.config import Settings, SettingsError
@@ -37,7 +38,12 @@ def bot_services(container: Container) -> BotServices:
         users=container.users,
         operations=Operations(container),
         clock=container.clock,
-        config=BotConfig(admin_ids=s.admin_ids, max_nights=s.max_nights, max_days_ahead=s.max_days_ahead),
+        config=BotConfig(
+            admin_ids=s.admin_ids,
+            max_nights=s.max_nights,
+            max_days_ahead=s.max_days_ahead,
+            mini_app_url=s.mini_app_url,
+        ),
         checkout=CheckoutConfig(
             provider_token=s.telegram_payment_provider_token or "",
             payloads=invoice_payloads(s),
@@ -73,7 +79,23 @@ def jwt_keys(settings: Settings) -> dict[str, str]:
     return {"bot": derived}
 
 
-def api_services(container: Container) -> ApiServices:
+def chat_checkout(container: Container, bot: Any) -> ChatCheckout:
+    """Telegram Payments from the Mini App: the chat's own checkout (hold, invoice in the chat)."""
+    from bot.checkout import invoice_in_chat
+
+    services = bot_services(container)
+
+    async def checkout(cmd: Any) -> Any:
+        lang = await container.users.language(cmd.guest_id) or "en"
+        room = await container.availability.room(cmd.room_id)
+        return await invoice_in_chat(bot, services, cmd.guest_id, lang, cmd, room.timezone if room else "UTC")
+
+    return checkout
+
+
+def api_services(
+    container: Container, receipts: Receipts | None = None, checkout: ChatCheckout | None = None
+) -> ApiServices:
     s = container.settings
     return ApiServices(
         handle=container.handle,
@@ -83,6 +105,9 @@ def api_services(container: Container) -> ApiServices:
         operations=Operations(container),
         idempotency=IdempotencyKeys(container.engine("app")),
         clock=container.clock,
+        occupancy=container.availability,
+        receipts=receipts,
+        checkout_in_chat=checkout if s.payment_provider == "telegram" else None,
         config=ApiConfig(
             admin_ids=s.admin_ids,
             jwt_keys=jwt_keys(s),
@@ -96,6 +121,7 @@ def api_services(container: Container) -> ApiServices:
             rate_per_s=s.api_rate_per_s,
             webhook_path=urlparse(s.webhook_url).path or "/" if s.webhook_url else None,
             webhook_secret=s.webhook_secret,
+            payments_in_chat=s.payment_provider == "telegram",
         ),
         describe=lambda exc: error_text("en", exc),
     )

@@ -455,6 +455,8 @@ class FakeBotApi:
         self.blocked: set[int] = set()
         self.users: dict[int, User] = {}
         self.webhook_url = ""
+        # setChatMenuButton: chat id (None: the default for every chat) -> the menu button
+        self.menu_buttons: dict[int | None, JSONDict] = {}
 
         self._pending: list[JSONDict] = []  # updates not yet confirmed by a getUpdates offset
         self._next_update_id = 1
@@ -481,6 +483,8 @@ class FakeBotApi:
                 "setWebhook": self._set_webhook,
                 "getWebhookInfo": self._get_webhook_info,
                 "setMyCommands": self._set_my_commands,
+                "setChatMenuButton": self._set_chat_menu_button,
+                "getChatMenuButton": self._get_chat_menu_button,
                 "deleteMyCommands": self._delete_my_commands,
                 "getMyCommands": self._get_my_commands,
                 "sendMessage": self._send_message,
@@ -709,6 +713,9 @@ class FakeBotApi:
             data = button.get("callback_data")
             if data is not None and not 1 <= len(str(data).encode()) <= _MAX_CALLBACK_DATA_BYTES:
                 raise ApiError(400, "Bad Request: BUTTON_DATA_INVALID")
+            web_app = button.get("web_app")
+            if web_app is not None and not str((web_app or {}).get("url", "")).startswith("https://"):
+                raise ApiError(400, "Bad Request: BUTTON_URL_INVALID")  # Telegram opens Mini Apps over https only
         return markup
 
     def _message_to_edit(self, params: JSONDict) -> Message:
@@ -774,6 +781,23 @@ class FakeBotApi:
 
     async def _get_webhook_info(self, params: JSONDict) -> JSONDict:
         return {"url": self.webhook_url, "has_custom_certificate": False, "pending_update_count": len(self._pending)}
+
+    async def _set_chat_menu_button(self, params: JSONDict) -> bool:
+        button = params.get("menu_button") or {"type": "default"}
+        if not isinstance(button, dict) or button.get("type") not in ("commands", "web_app", "default"):
+            raise ApiError(400, "Bad Request: can't parse menu button")
+        if button["type"] == "web_app":
+            url = str((button.get("web_app") or {}).get("url", ""))
+            if not button.get("text") or not url.startswith("https://"):
+                raise ApiError(400, "Bad Request: BUTTON_URL_INVALID")
+        chat_id = params.get("chat_id")
+        self.menu_buttons[int(chat_id) if chat_id not in (None, "") else None] = button
+        return True
+
+    async def _get_chat_menu_button(self, params: JSONDict) -> JSONDict:
+        chat_id = params.get("chat_id")
+        key = int(chat_id) if chat_id not in (None, "") else None
+        return self.menu_buttons.get(key) or self.menu_buttons.get(None) or {"type": "commands"}
 
     async def _set_my_commands(self, params: JSONDict) -> bool:
         commands = params.get("commands")

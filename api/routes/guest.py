@@ -6,19 +6,25 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import logging
 import uuid
-from datetime import date
+from datetime import date, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from fastapi import APIRouter, Header, Query
+from fastapi import APIRouter, Header, HTTPException, Query
 from fastapi.responses import JSONResponse
 
 from api.deps import Caller, Services
+from api.occupancy import calendar as night_calendar
+from api.occupancy import days, held_map
+from api.ports import ApiServices
 from api.problems import MEDIA_TYPE, domain_problem, problem
 from api.schemas import (
     MAX_PAGE,
+    CheckoutOut,
+    HotelCalendar,
     HotelId,
     HotelOut,
     NightPrice,
@@ -28,11 +34,13 @@ from api.schemas import (
     RoomOffer,
     page,
 )
+from domain.reservation.checkout import StartCheckout
 from domain.reservation.commands import CancelReservation, PlaceReservation
 from domain.reservation.model import BookingPolicy, check_check_in, nights_between
 from domain.shared.errors import CheckOutNotAfterCheckIn, DomainError, NotFound, StayTooLong
 from domain.view.model import ReservationView
 
+log = logging.getLogger(__name__)
 router = APIRouter(tags=["guest"])
 Limit = Annotated[int, Query(ge=1, le=MAX_PAGE)]
 Offset = Annotated[int, Query(ge=0, le=10_000)]
@@ -84,6 +92,41 @@ async def availability(
     return page(offers, limit, offset)
 
 
+@router.get(
+    "/hotels/{hotel_id}/calendar",
+    response_model=HotelCalendar,
+    summary="Night by night: each room in service, free or not, and its price (the Mini App's calendar)",
+)
+async def calendar(
+    hotel_id: HotelId,
+    svc: Services,
+    _: Caller,
+    start: date | None = None,
+    count: Annotated[int, Query(alias="days", ge=1, le=62)] = 42,
+) -> HotelCalendar:
+    timezone = await svc.availability.hotel_timezone(hotel_id)
+    if timezone is None:
+        raise NotFound(what="hotel")
+    from zoneinfo import ZoneInfo
+
+    today = svc.clock.now().astimezone(ZoneInfo(timezone)).date()
+    first = start or today
+    nights = days(first, count)
+    rooms = await svc.occupancy.hotel_rooms(hotel_id)
+    held = held_map(await svc.occupancy.held_nights(hotel_id, first, first + timedelta(days=count)))
+    last = today + timedelta(days=svc.config.max_days_ahead)
+    return HotelCalendar(
+        hotel_id=hotel_id,
+        timezone=timezone,
+        today=today,
+        start=first,
+        days=count,
+        max_nights=svc.config.max_nights,
+        checkout="chat" if svc.config.payments_in_chat else "page",
+        rooms=night_calendar(rooms, held, nights, today, last),
+    )
+
+
 def reservation_out(row: ReservationView) -> ReservationOut:
     return ReservationOut(
         reservation_id=row.reservation_id,
@@ -121,6 +164,17 @@ def _placed(reservation: Any) -> dict[str, Any]:
     ).model_dump(mode="json")
 
 
+async def _receipt(svc: ApiServices, reservation: Any) -> None:
+    """The guest gets the same receipt in the chat as for a booking made there (once: a replayed
+    answer sends none). Placed is placed: a receipt that cannot be sent now is only logged."""
+    if svc.receipts is None:
+        return
+    try:
+        await svc.receipts(reservation)
+    except Exception:
+        log.exception("receipt of %s not sent to the chat", reservation.id)
+
+
 @router.post(
     "/reservations",
     status_code=201,
@@ -146,6 +200,7 @@ async def place(
     )
     if idempotency_key is None:
         reservation = await svc.handle(command)
+        await _receipt(svc, reservation)
         return JSONResponse(_placed(reservation), status_code=201)
     principal = str(caller.user_id)
     digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
@@ -187,9 +242,50 @@ async def place(
     except BaseException:
         await svc.idempotency.release(principal, idempotency_key)
         raise
+    await _receipt(svc, reservation)
     body_out = _placed(reservation)
     await svc.idempotency.answer(principal, idempotency_key, 201, json.dumps(body_out))
     return JSONResponse(body_out, status_code=201)
+
+
+@router.post(
+    "/checkouts",
+    status_code=201,
+    response_model=CheckoutOut,
+    summary="Telegram Payments: hold the nights and send the invoice to the guest's chat, to pay there",
+    responses={409: {"description": "Taken meanwhile"}, 503: {"description": "No bot here to send the invoice"}},
+)
+async def checkout_in_chat(
+    body: ReservationRequest,
+    svc: Services,
+    caller: Caller,
+    idempotency_key: Annotated[str | None, Header(max_length=200)] = None,
+) -> CheckoutOut:
+    if not svc.config.payments_in_chat:
+        raise HTTPException(409, "Payments are taken here: POST /api/v1/reservations.")
+    if svc.checkout_in_chat is None:
+        raise HTTPException(503, "Invoices cannot be sent from here now.", headers={"Retry-After": "60"})
+    # The same key names the same checkout: asked again, the invoice already sent is not sent twice.
+    key = f"{caller.user_id}:{idempotency_key}" if idempotency_key else uuid.uuid4().hex
+    cmd = StartCheckout(
+        guest_id=caller.user_id,
+        guest_name=caller.name or f"guest {caller.user_id}",
+        room_id=body.room_id,
+        check_in=body.check_in,
+        check_out=body.check_out,
+        guests=body.guests,
+        reservation_id=uuid.uuid5(KEYED, f"checkout:{key}"),
+        total=body.total,  # the invoice is for the total the page showed, or the guest is asked again
+        currency=body.currency if body.total is not None else None,
+    )
+    checkout = await svc.checkout_in_chat(cmd)
+    return CheckoutOut(
+        reservation_id=checkout.reservation_id,
+        status="held",
+        total_price=checkout.total_price,
+        currency=checkout.currency,
+        expires_at=checkout.expires_at,
+    )
 
 
 @router.get("/reservations", response_model=Page[ReservationOut], summary="My reservations, newest first")

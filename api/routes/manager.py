@@ -3,19 +3,23 @@ reject with a reason, and the board (read from the view context only)."""
 
 from __future__ import annotations
 
+from datetime import date, timedelta
 from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, Query
 
 from api.deps import Manager, Services, managed_hotel
+from api.occupancy import days, grid, held_map
 from api.routes.guest import reservation_out
 from api.schemas import (
     MAX_PAGE,
     Board,
     BoardRoom,
     Decision,
+    ManagedHotel,
     NewRoom,
+    OccupancyGrid,
     Page,
     Rejection,
     ReservationOut,
@@ -25,6 +29,7 @@ from api.schemas import (
 )
 from domain.hotel.commands import ApproveReservation, CreateRoom, RejectReservation, UpdateRoom
 from domain.hotel.model import ApprovalRequest, Room
+from domain.shared.errors import NotFound
 
 router = APIRouter(prefix="/manager", tags=["manager"])
 Hotel = Annotated[int, Depends(managed_hotel)]
@@ -132,4 +137,44 @@ async def board(hotel_id: Hotel, svc: Services) -> Board:
             for r in rooms
         ],
         reservations=[reservation_out(r) for r in reservations],
+    )
+
+
+@router.get("/hotels", response_model=list[ManagedHotel], summary="The hotels I manage")
+async def my_hotels(svc: Services, caller: Manager) -> list[ManagedHotel]:
+    hotels = await svc.hotels.managed_by(caller.user_id)
+    return [ManagedHotel(id=h.id or 0, name=h.name, timezone=h.timezone) for h in hotels]
+
+
+@router.get(
+    "/hotels/{hotel_id}/occupancy",
+    response_model=OccupancyGrid,
+    summary="Rooms × nights, each night's state and the reservation holding it (the Mini App's grid)",
+)
+async def occupancy(
+    hotel_id: Hotel,
+    svc: Services,
+    start: date | None = None,
+    count: Annotated[int, Query(alias="days", ge=1, le=62)] = 30,
+) -> OccupancyGrid:
+    hotel = await svc.hotels.hotel(hotel_id)
+    if hotel is None:
+        raise NotFound(what="hotel")
+    from zoneinfo import ZoneInfo
+
+    today = svc.clock.now().astimezone(ZoneInfo(hotel.timezone)).date()
+    first = start or today
+    rooms = await svc.occupancy.hotel_rooms(hotel_id)
+    held = held_map(await svc.occupancy.held_nights(hotel_id, first, first + timedelta(days=count)))
+    named = {reservation_id for reservation_id, _ in held.values()}
+    _, reservations = await svc.views.board(hotel_id)
+    return OccupancyGrid(
+        hotel_id=hotel_id,
+        hotel_name=hotel.name,
+        timezone=hotel.timezone,
+        today=today,
+        start=first,
+        days=count,
+        rooms=grid(rooms, held, days(first, count)),
+        reservations=[reservation_out(r) for r in reservations if r.reservation_id in named],
     )

@@ -5,10 +5,11 @@ from __future__ import annotations
 import math
 from typing import Any
 
-from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update, WebAppInfo
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot import callbacks as cb
+from bot.commands import mini_app_page
 from bot.context import BotContext
 from bot.manager.shared import hotel_picker, managed, user_of
 from bot.texts import reservation_code
@@ -85,7 +86,12 @@ async def _render_board(update: Update, context: BotContext, hotel: Hotel, page:
     nav.append(InlineKeyboardButton(context.t("btn_refresh"), callback_data=cb.pack(cb.BOARD, hotel.id, page)))
     if page < pages - 1:
         nav.append(InlineKeyboardButton(context.t("btn_next"), callback_data=cb.pack(cb.BOARD, hotel.id, page + 1)))
-    await show(update, "\n".join(lines)[:4000], InlineKeyboardMarkup([nav]))
+    rows = [nav]
+    base = context.services.config.mini_app_url
+    if base:  # the same hotel, a month at a glance, in the Mini App
+        url = mini_app_page(base, "grid.html", hotel=hotel.id, lang=context.lang)
+        rows.append([InlineKeyboardButton(context.t("btn_grid"), web_app=WebAppInfo(url))])
+    await show(update, "\n".join(lines)[:4000], InlineKeyboardMarkup(rows))
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:

@@ -83,6 +83,23 @@ _FULL_NIGHTS = (
 )
 
 
+_HOTEL_ROOMS = (
+    select(catalog_rooms)
+    .where(catalog_rooms.c.hotel_id == bindparam("b_hotel"))
+    .order_by(catalog_rooms.c.number, catalog_rooms.c.room_id)
+)
+_HELD_IN_RANGE = (
+    select(held_nights.c.room_id, held_nights.c.night, held_nights.c.reservation_id, reservations.c.status)
+    .join(catalog_rooms, catalog_rooms.c.room_id == held_nights.c.room_id)
+    .join(reservations, reservations.c.id == held_nights.c.reservation_id)
+    .where(
+        catalog_rooms.c.hotel_id == bindparam("b_hotel"),
+        held_nights.c.night >= bindparam("b_from"),
+        held_nights.c.night < bindparam("b_to"),
+    )
+)
+
+
 def _catalog_room(row) -> CatalogRoom:  # type: ignore[no-untyped-def]
     return CatalogRoom(**row._asdict())
 
@@ -278,6 +295,17 @@ class AvailabilityQueries:
         """Nights in [start, end) on which every room in service is held (one round trip)."""
         async with self.engine.connect() as conn:
             return set((await conn.scalars(_FULL_NIGHTS, {"b_hotel": hotel_id, "b_from": start, "b_to": end})).all())
+
+    async def hotel_rooms(self, hotel_id: int) -> list[CatalogRoom]:
+        """Every room of the hotel in the catalog, in service or not (for calendars and grids)."""
+        async with self.engine.connect() as conn:
+            return [_catalog_room(r) for r in await conn.execute(_HOTEL_ROOMS, {"b_hotel": hotel_id})]
+
+    async def held_nights(self, hotel_id: int, start: date, end: date) -> list[tuple[UUID, date, UUID, str]]:
+        """(room, night, reservation, its status) of every night in [start, end) held in the hotel."""
+        params = {"b_hotel": hotel_id, "b_from": start, "b_to": end}
+        async with self.engine.connect() as conn:
+            return [(r[0], r[1], r[2], str(r[3])) for r in await conn.execute(_HELD_IN_RANGE, params)]
 
 
 class ReservationStateQueries:
