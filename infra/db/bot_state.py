@@ -17,17 +17,21 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
 
+import asyncpg
 from sqlalchemy import Insert, and_, bindparam, delete, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from infra.db.tables import bot_state
+
+log = logging.getLogger(__name__)
 
 _PG_LOAD = (
     "SELECT kind, key, data FROM app_bot_state"
@@ -82,24 +86,39 @@ def _begin_and_lock(user_id: int) -> str:
     return f"BEGIN; SELECT pg_advisory_xact_lock(hashtextextended('hotelbot.bot.user:{int(user_id)}', 0))"
 
 
+# What a restarted or failed-over database does to a connection in use: the turn is done again,
+# once, on a fresh connection (opening one waits out a server that is coming back).
+LOST = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.exceptions.OperatorInterventionError)
+
+
+async def _locked_write(raw: Any, changed: dict[tuple[str, str], Any]) -> None:
+    gone = [row for row, data in changed.items() if data is None]
+    kept = {row: json.dumps(data, default=str) for row, data in changed.items() if data is not None}
+    if gone:
+        await raw.execute(_PG_DELETE, [kind for kind, _ in gone], [key for _, key in gone])
+    if kept:
+        kinds, keys = [kind for kind, _ in kept], [key for _, key in kept]
+        await raw.execute(_PG_UPSERT, kinds, keys, list(kept.values()), datetime.now(UTC))
+
+
 class _LockedLane:
     """PostgreSQL: the user's rows, read and written inside the transaction that holds their lock."""
 
     def __init__(self, raw: Any) -> None:
         self.raw = raw  # asyncpg's connection
+        self.changed: dict[tuple[str, str], Any] | None = None  # what this turn writes
+        self.lost = False
 
     async def load(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
         rows = await self.raw.fetch(_PG_LOAD, [kind for kind, _ in keys], [key for _, key in keys])
         return {(kind, key): json.loads(data) for kind, key, data in rows}
 
     async def save(self, changed: dict[tuple[str, str], Any]) -> None:
-        gone = [row for row, data in changed.items() if data is None]
-        kept = {row: json.dumps(data, default=str) for row, data in changed.items() if data is not None}
-        if gone:
-            await self.raw.execute(_PG_DELETE, [kind for kind, _ in gone], [key for _, key in gone])
-        if kept:
-            kinds, keys = [kind for kind, _ in kept], [key for _, key in kept]
-            await self.raw.execute(_PG_UPSERT, kinds, keys, list(kept.values()), datetime.now(UTC))
+        self.changed = changed
+        try:
+            await _locked_write(self.raw, changed)
+        except LOST:  # the connection went away: written again, on another, once the turn ends
+            self.lost = True
 
 
 class _PlainLane:
@@ -133,15 +152,58 @@ class SqlBotState:
         if not self.locking:
             yield _PlainLane(self.engine)
             return
-        async with self._turns, self.engine.connect() as conn:
-            raw: Any = (await conn.get_raw_connection()).driver_connection
-            await raw.execute(_begin_and_lock(user_id))
+        async with self._turns:
+            conn, raw = await self._begin(user_id)
+            lane = _LockedLane(raw)
             try:
-                yield _LockedLane(raw)
-            except BaseException:
                 try:
-                    await raw.execute("ROLLBACK")
+                    yield lane
                 except BaseException:
-                    await conn.invalidate()  # never back to the pool inside a transaction
+                    try:
+                        await raw.execute("ROLLBACK")
+                    except BaseException:
+                        await conn.invalidate()  # never back to the pool inside a transaction
+                    raise
+                try:
+                    if not lane.lost:
+                        await raw.execute("COMMIT")
+                except LOST:
+                    lane.lost = True
+                if lane.lost:
+                    # The handler has answered the user: what it left them at must not be lost
+                    # with the connection (their next update would find the conversation a step back).
+                    await conn.invalidate()
+                    if lane.changed:
+                        log.warning("user %s: state written again after a lost connection", user_id)
+                        await self._write_again(user_id, lane.changed)
+            finally:
+                await conn.close()
+
+    async def _begin(self, user_id: int) -> tuple[AsyncConnection, Any]:
+        """A connection holding the user's lock; a pooled one found dead is replaced once."""
+        for attempt in (1, 2):
+            conn = await self.engine.connect()
+            try:
+                raw: Any = (await conn.get_raw_connection()).driver_connection
+                await raw.execute(_begin_and_lock(user_id))
+                return conn, raw
+            except LOST:
+                await conn.invalidate()
+                await conn.close()
+                if attempt == 2:
+                    raise
+            except BaseException:
+                await conn.close()
                 raise
+        raise AssertionError("unreachable")
+
+    async def _write_again(self, user_id: int, changed: dict[tuple[str, str], Any]) -> None:
+        conn, raw = await self._begin(user_id)
+        try:
+            await _locked_write(raw, changed)
             await raw.execute("COMMIT")
+        except BaseException:
+            await conn.invalidate()
+            raise
+        finally:
+            await conn.close()
