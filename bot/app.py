@@ -1,5 +1,6 @@
 """The composition root of the bot: builds the Application, registers the handlers, starts and
-stops receiving updates (long polling, or a webhook with Telegram's secret-token header)."""
+stops receiving updates (long polling that confirms an update once handled, bot/polling.py; or a
+webhook with Telegram's secret-token header)."""
 
 from __future__ import annotations
 
@@ -15,11 +16,13 @@ from telegram.warnings import PTBUserWarning
 from bot import admin, booking, checkout, common, guest, manager
 from bot.commands import set_default_commands
 from bot.context import BotContext
+from bot.polling import ConfirmingPoller
 from bot.ports import BotServices, BotStateStore, TelegramConfig
 from bot.processor import PerUserUpdateProcessor
 from bot.state import NothingAtStart, PerUpdateState
 
 POLL_TIMEOUT_S = 10
+_POLLERS: dict[int, ConfirmingPoller] = {}  # by id(application): what stop_receiving stops
 # The conversations track one user in one chat on purpose (per_message=False): a guest may
 # type a date instead of pressing the calendar. PTB warns about that combination; it is intended.
 warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
@@ -55,6 +58,7 @@ def build_application(
         builder = builder.request(request).get_updates_request(request)
     else:
         builder = builder.get_updates_read_timeout(POLL_TIMEOUT_S + 5).connection_pool_size(64)
+    builder = builder.updater(None)  # polling is bot.polling's: it confirms an update once handled
     application: Application[Any, Any, Any, Any, Any, Any] = builder.build()
     application.bot_data["services"] = services
     for group, handler in (*checkout.first_handlers(), *common.first_handlers(), *manager.first_handlers()):
@@ -98,12 +102,16 @@ async def start_receiving(
             url=settings.webhook_url, secret_token=settings.webhook_secret, allowed_updates=Update.ALL_TYPES
         )
     else:
-        await application.updater.start_polling(timeout=POLL_TIMEOUT_S, allowed_updates=Update.ALL_TYPES)
+        poller = _POLLERS[id(application)] = ConfirmingPoller(
+            application.bot, lambda update: handle_now(application, update), POLL_TIMEOUT_S
+        )
+        await poller.start()
 
 
 async def stop_receiving(application: Any) -> None:
-    if application.updater is not None and application.updater.running:
-        await application.updater.stop()
+    """Stop taking updates, finish those in hand, stop the application."""
+    if (poller := _POLLERS.pop(id(application), None)) is not None:
+        await poller.stop()
     if application.running:
         await application.stop()
 
