@@ -14,10 +14,10 @@ from contextvars import ContextVar
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import event
-from sqlalchemy.engine import make_url
-from sqlalchemy.exc import DisconnectionError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy import Executable, event
+from sqlalchemy.engine import CursorResult, ExceptionContext, make_url
+from sqlalchemy.exc import DBAPIError, DisconnectionError
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, create_async_engine
 from sqlalchemy.util import await_only
 
 log = logging.getLogger(__name__)
@@ -69,6 +69,7 @@ def make_engine(url: str, pool_size: int = 10, pre_ping: bool = False) -> AsyncE
     )
     event.listen(engine.sync_engine, "checkout", _drop_if_closed)
     event.listen(engine.sync_engine, "do_connect", _connect_patiently)
+    event.listen(engine.sync_engine, "handle_error", _throw_away_if_left_busy)
     return engine
 
 
@@ -108,6 +109,62 @@ def _drop_if_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
         raise DisconnectionError("the server closed this connection")
 
 
+# What asyncpg says on a connection an interrupted operation left busy (seen after a database
+# restart): every later use of it fails the same way, so it must never go back to the pool.
+_LEFT_BUSY = ("another operation", 'protocol is in the "failed" state')
+
+
+def _throw_away_if_left_busy(context: ExceptionContext) -> None:
+    """Treat a connection stuck in the middle of another operation as lost: SQLAlchemy then
+    invalidates it (closes it instead of pooling it) and marks the error `connection_invalidated`,
+    so a read is asked again on a fresh one. Only this connection: the others are fine."""
+    if any(phrase in str(context.original_exception) for phrase in _LEFT_BUSY):
+        context.is_disconnect = True
+        context.invalidate_pool_on_disconnect = False
+
+
+def lost_connection(exc: BaseException) -> bool:
+    """The statement failed because its connection is gone (the server ended the session, the
+    socket broke, or the connection was left unusable), not because of the statement."""
+    if isinstance(exc, DBAPIError):
+        return exc.connection_invalidated
+    return isinstance(exc, OSError)
+
+
+class ReadConnection(AsyncConnection):
+    """A connection of the read side: a read whose connection is lost under it (a database
+    restart, a failover, a killed backend) is asked once more on a fresh connection, so the guest
+    gets an answer instead of an error. Safe because reads change nothing and run in autocommit:
+    each statement stands alone, so nothing of an earlier statement is lost with the connection.
+    Writes are never asked again here (the unit of work handles them)."""
+
+    async def execute(
+        self,
+        statement: Executable,
+        parameters: Any = None,
+        *,
+        execution_options: Any = None,
+    ) -> CursorResult[Any]:
+        try:
+            return await super().execute(statement, parameters, execution_options=execution_options)
+        except (DBAPIError, OSError) as exc:
+            if getattr(statement, "is_dml", False) or not lost_connection(exc):
+                raise
+            log.info("a read lost its connection (%s); asking again on a fresh one", type(exc).__name__)
+        # Thrown away (if SQLAlchemy has not already), then the next statement checks out a fresh
+        # connection. That one runs its reads in a transaction (the isolation level is not set
+        # again on it): as correct, one round trip slower, and only until this connection closes.
+        await self.invalidate()
+        await self.rollback()
+        return await super().execute(statement, parameters, execution_options=execution_options)
+
+
+class ReadEngine(AsyncEngine):
+    """An engine whose connections are `ReadConnection`s: the one place reads are retried."""
+
+    _connection_cls = ReadConnection
+
+
 class Engines:
     def __init__(self, pool_size: int = 10, pre_ping: bool = False) -> None:
         self._engines: dict[str, AsyncEngine] = {}
@@ -123,9 +180,10 @@ class Engines:
         """The same pool, for reads that need no transaction: in autocommit a read is one round
         trip instead of BEGIN, SELECT, ROLLBACK (measured: 554 → 330 µs a read). Each statement
         still sees one consistent snapshot, which is all READ COMMITTED gives a transaction.
-        SQLite's driver begins no transaction for a SELECT anyway, so it keeps the engine as is."""
-        engine = self.get(url)
-        return engine if is_sqlite(url) else engine.execution_options(isolation_level="AUTOCOMMIT")
+        SQLite's driver begins no transaction for a SELECT anyway, so it keeps its isolation level.
+        A read that loses its connection is asked again once (`ReadConnection`)."""
+        engine = self.get(url).sync_engine
+        return ReadEngine(engine if is_sqlite(url) else engine.execution_options(isolation_level="AUTOCOMMIT"))
 
     async def dispose(self) -> None:
         for engine in self._engines.values():
