@@ -22,7 +22,6 @@ from bot.processor import PerUserUpdateProcessor
 from bot.state import NothingAtStart, PerUpdateState
 
 POLL_TIMEOUT_S = 10
-_POLLERS: dict[int, ConfirmingPoller] = {}  # by id(application): what stop_receiving stops
 # The conversations track one user in one chat on purpose (per_message=False): a guest may
 # type a date instead of pressing the calendar. PTB warns about that combination; it is intended.
 warnings.filterwarnings("ignore", message="If 'per_message=False'", category=PTBUserWarning)
@@ -89,9 +88,10 @@ def build_notifier_bot(telegram: TelegramConfig, request: BaseRequest | None = N
 
 async def start_receiving(
     application: Any, settings: TelegramConfig, before_webhook: Callable[[], Awaitable[None]] | None = None
-) -> None:
-    """Long polling; or, with a webhook URL, Telegram is told to post updates there: the process's
-    HTTP gateway receives them (`before_webhook` starts it) and hands each to the application."""
+) -> ConfirmingPoller | None:
+    """Long polling (the poller is returned, for stop_receiving); or, with a webhook URL, Telegram
+    is told to post updates there: the process's HTTP gateway receives them (`before_webhook`
+    starts it) and hands each to the application."""
     await application.start()
     if application.post_init:
         await application.post_init(application)
@@ -101,16 +101,15 @@ async def start_receiving(
         await application.bot.set_webhook(
             url=settings.webhook_url, secret_token=settings.webhook_secret, allowed_updates=Update.ALL_TYPES
         )
-    else:
-        poller = _POLLERS[id(application)] = ConfirmingPoller(
-            application.bot, lambda update: handle_now(application, update), POLL_TIMEOUT_S
-        )
-        await poller.start()
+        return None
+    poller = ConfirmingPoller(application.bot, lambda update: handle_now(application, update), POLL_TIMEOUT_S)
+    await poller.start()
+    return poller
 
 
-async def stop_receiving(application: Any) -> None:
+async def stop_receiving(application: Any, poller: ConfirmingPoller | None) -> None:
     """Stop taking updates, finish those in hand, stop the application."""
-    if (poller := _POLLERS.pop(id(application), None)) is not None:
+    if poller is not None:
         await poller.stop()
     if application.running:
         await application.stop()

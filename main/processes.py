@@ -62,6 +62,7 @@ class Runtime:
         self.health_routes: list[Any] = []  # /healthz /readyz /metrics, set by the process (_serve)
         self.gateway: Any = None
         self.application: Any = None
+        self.poller: Any = None  # long polling's, when the bot polls
         self.notifier: Any = None
         self.relay: OutboxRelay | None = None
         self.bus: InProcessBus | None = None
@@ -132,7 +133,7 @@ class Runtime:
         if self.want_bot:
             from bot.app import start_receiving
 
-            await start_receiving(self.application, self.telegram, before_webhook=self._start_gateway)
+            self.poller = await start_receiving(self.application, self.telegram, before_webhook=self._start_gateway)
         await self._start_gateway()
         log.info(
             "started: bot=%s relay=%s consumers=%s broker=%s",
@@ -228,7 +229,8 @@ class Runtime:
         if self.want_bot and self.application is not None:
             from bot.app import stop_receiving
 
-            await stop_receiving(self.application)
+            await stop_receiving(self.application, self.poller)
+            self.poller = None
         for runner in self.runners:
             await runner.stop()
         if self.scheduler is not None:

@@ -107,8 +107,6 @@ async def calendar(
     timezone = await svc.availability.hotel_timezone(hotel_id)
     if timezone is None:
         raise NotFound(what="hotel")
-    from zoneinfo import ZoneInfo
-
     today = svc.clock.now().astimezone(ZoneInfo(timezone)).date()
     first = start or today
     nights = days(first, count)
@@ -148,20 +146,25 @@ def reservation_out(row: ReservationView) -> ReservationOut:
     )
 
 
-def _placed(reservation: Any) -> dict[str, Any]:
+def made_out(r: Any, payment_status: str | None = None) -> ReservationOut:
+    """A reservation as a command just left it (the view may not have it yet)."""
     return ReservationOut(
-        reservation_id=reservation.id,
-        status=str(reservation.status),
-        hotel_id=reservation.hotel_id,
-        room_id=reservation.room_id,
-        check_in=reservation.check_in,
-        check_out=reservation.check_out,
-        guests=reservation.guests,
-        total_price=reservation.total_price,
-        currency=reservation.currency,
-        payment_status="approved",
-        guest_name=reservation.guest_name,
-    ).model_dump(mode="json")
+        reservation_id=r.id,
+        status=str(r.status),
+        hotel_id=r.hotel_id,
+        room_id=r.room_id,
+        check_in=r.check_in,
+        check_out=r.check_out,
+        guests=r.guests,
+        total_price=r.total_price,
+        currency=r.currency,
+        payment_status=payment_status,
+        guest_name=r.guest_name,
+    )
+
+
+def _placed(reservation: Any) -> dict[str, Any]:
+    return made_out(reservation, payment_status="approved").model_dump(mode="json")
 
 
 async def _receipt(svc: ApiServices, reservation: Any) -> None:
@@ -305,15 +308,4 @@ async def one(reservation_id: UUID, svc: Services, caller: Caller) -> Reservatio
 @router.post("/reservations/{reservation_id}/cancel", response_model=ReservationOut, summary="Cancel; refunded")
 async def cancel(reservation_id: UUID, svc: Services, caller: Caller) -> ReservationOut:
     r = await svc.handle(CancelReservation(reservation_id=reservation_id, guest_id=caller.user_id))
-    return ReservationOut(
-        reservation_id=r.id,
-        status=str(r.status),
-        hotel_id=r.hotel_id,
-        room_id=r.room_id,
-        check_in=r.check_in,
-        check_out=r.check_out,
-        guests=r.guests,
-        total_price=r.total_price,
-        currency=r.currency,
-        guest_name=r.guest_name,
-    )
+    return made_out(r)

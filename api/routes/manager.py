@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from typing import Annotated, Any
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from fastapi import APIRouter, Depends, Query
 
@@ -160,8 +161,6 @@ async def occupancy(
     hotel = await svc.hotels.hotel(hotel_id)
     if hotel is None:
         raise NotFound(what="hotel")
-    from zoneinfo import ZoneInfo
-
     today = svc.clock.now().astimezone(ZoneInfo(hotel.timezone)).date()
     first = start or today
     rooms = await svc.occupancy.hotel_rooms(hotel_id)
