@@ -5,6 +5,7 @@ from datetime import date, datetime
 from uuid import UUID
 
 from domain.shared.events import Command
+from domain.shared.terms import CancellationPolicy, HotelTerms
 
 # `actor_id` is the Telegram user asking; None means a trusted caller that already checked the
 # admin role (the admin CLI, an admin command of the bot).
@@ -120,3 +121,49 @@ class RejectOverdueRequests(Command):
 
     requested_before: datetime
     reason: str
+
+
+# --- the hotel's terms and the stay ------------------------------------------------------------
+
+
+@dataclass(frozen=True, kw_only=True)
+class ChangeTerms(Command):
+    """Replace the hotel's terms with `terms` (built from the current ones with HotelTerms'
+    helpers). `expected_revision` is the revision they were built from: a manager who edited a
+    copy another manager changed meanwhile is refused (InvalidTerms rule "stale"), not overwritten."""
+
+    hotel_id: int
+    terms: HotelTerms
+    expected_revision: int
+    actor_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class SetDefaultPolicy(Command):
+    """Admins: the cancellation policy a hotel added from now on starts with."""
+
+    policy: CancellationPolicy
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckInGuest(Command):
+    reservation_id: UUID
+    manager_id: int
+    manager_name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class CheckOutGuest(Command):
+    reservation_id: UUID
+    manager_id: int
+    manager_name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class MarkNoShows(Command):
+    """Timed: approved stays not checked in by `hour` (hotel-local) the day after arrival become
+    no-shows, each once (under its row lock, so a check-in a moment earlier wins, and two
+    scheduler replicas mark it once)."""
+
+    now: datetime
+    hour: int

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import ClassVar
+from typing import Any, ClassVar
 from uuid import UUID
 
 from domain.shared.events import Event
@@ -108,3 +108,58 @@ class ApprovalWithdrawn(Event):
     # The guest the request is for: logs of every delivery carry it. None on events written
     # before it was added (a rolling upgrade may still deliver those).
     guest_id: int | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class HotelTermsChanged(Event):
+    """The hotel's terms as they are now, whole (domain.shared.terms.HotelTerms.to_dict):
+    prices, stay limits, times, cancellation policy. `revision` grows with every change; an older
+    copy never overwrites a newer one."""
+
+    context: ClassVar[str] = "hotel"
+    name: ClassVar[str] = "terms_changed"
+    correlation_field: ClassVar[str] = "hotel_id"
+
+    hotel_id: int
+    revision: int
+    terms: dict[str, Any]
+
+
+@dataclass(frozen=True, kw_only=True)
+class GuestCheckedIn(Event):
+    context: ClassVar[str] = "hotel"
+    name: ClassVar[str] = "guest_checked_in"
+
+    reservation_id: UUID
+    hotel_id: int
+    guest_id: int
+    on: date  # the hotel-local day
+    by: int
+    by_name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class GuestCheckedOut(Event):
+    context: ClassVar[str] = "hotel"
+    name: ClassVar[str] = "guest_checked_out"
+
+    reservation_id: UUID
+    hotel_id: int
+    guest_id: int
+    on: date  # the hotel-local day the guest left; before the booked check-out: an early departure
+    by: int
+    by_name: str
+
+
+@dataclass(frozen=True, kw_only=True)
+class GuestNoShow(Event):
+    """A confirmed guest was not checked in by the hotel's no-show hour the day after arrival."""
+
+    context: ClassVar[str] = "hotel"
+    name: ClassVar[str] = "guest_no_show"
+
+    reservation_id: UUID
+    hotel_id: int
+    guest_id: int
+    check_in: date
+    on: date  # the hotel-local day it was marked: the nights from then on are free again

@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import logging
 from uuid import UUID
+from zoneinfo import ZoneInfo
 
 from domain.hotel import commands as c
+from domain.hotel.events import HotelTermsChanged
 from domain.hotel.model import ApprovalRequest, Hotel, Room
 from domain.hotel.ports import HotelUnitOfWork
-from domain.shared.errors import AlreadyDecided, NotAllowed, NotFound, RoomNumberTaken
+from domain.shared.errors import AlreadyDecided, InvalidTerms, NotAllowed, NotFound, RoomNumberTaken
 from domain.shared.ports import Clock
+from domain.shared.terms import HotelTerms
 
 log = logging.getLogger(__name__)
 
@@ -29,8 +32,39 @@ def _ensure_manager(hotel: Hotel, actor_id: int | None) -> None:
 async def add_hotel(cmd: c.AddHotel, uow: HotelUnitOfWork) -> Hotel:
     async with uow:
         hotel = await uow.hotels.add(Hotel.create(cmd.name, cmd.city, cmd.timezone, cmd.currency))
+        default = await uow.terms.default_policy()
+        if default is not None:  # the admins' default cancellation policy for new hotels
+            await _store_terms(uow, hotel.id or 0, HotelTerms(policy=default), 0)
         await uow.commit()
     return hotel
+
+
+async def _store_terms(uow: HotelUnitOfWork, hotel_id: int, terms: HotelTerms, expected: int) -> HotelTerms:
+    stored = terms.with_changes(revision=expected + 1)
+    if not await uow.terms.save(hotel_id, stored, expected):
+        raise InvalidTerms(rule="stale", limit=None)
+    uow.emit(HotelTermsChanged(hotel_id=hotel_id, revision=stored.revision, terms=stored.to_dict()))
+    return stored
+
+
+async def change_terms(cmd: c.ChangeTerms, uow: HotelUnitOfWork) -> HotelTerms:
+    """A manager's (or an admin's) change to the hotel's prices, stay limits, times or policy.
+    Every rule naming a room names one of this hotel's rooms."""
+    async with uow:
+        hotel = await _hotel(uow, cmd.hotel_id)
+        _ensure_manager(hotel, cmd.actor_id)
+        rooms = {room.id for room in await uow.rooms.of_hotel(cmd.hotel_id)}
+        if not cmd.terms.rooms_named() <= rooms:
+            raise NotFound(what="room")
+        stored = await _store_terms(uow, cmd.hotel_id, cmd.terms, cmd.expected_revision)
+        await uow.commit()
+    return stored
+
+
+async def set_default_policy(cmd: c.SetDefaultPolicy, uow: HotelUnitOfWork) -> None:
+    async with uow:
+        await uow.terms.set_default_policy(cmd.policy)
+        await uow.commit()
 
 
 async def grant_manager(cmd: c.GrantManager, uow: HotelUnitOfWork) -> Hotel:
@@ -107,6 +141,57 @@ async def reject_reservation(cmd: c.RejectReservation, uow: HotelUnitOfWork, clo
         await uow.approvals.save(request)
         await uow.commit()
     return request
+
+
+async def _stay(uow: HotelUnitOfWork, cmd: c.CheckInGuest | c.CheckOutGuest) -> tuple[ApprovalRequest, Hotel]:
+    request = await uow.approvals.get(cmd.reservation_id, for_update=True)
+    if request is None:
+        raise NotFound(what="reservation")
+    hotel = await _hotel(uow, request.hotel_id)
+    _ensure_manager(hotel, cmd.manager_id)
+    return request, hotel
+
+
+async def check_in_guest(cmd: c.CheckInGuest, uow: HotelUnitOfWork, clock: Clock) -> ApprovalRequest:
+    async with uow:
+        request, hotel = await _stay(uow, cmd)
+        request.mark_checked_in(cmd.manager_id, cmd.manager_name, hotel.today(clock.now()))
+        await uow.approvals.save(request)
+        await uow.commit()
+    return request
+
+
+async def check_out_guest(cmd: c.CheckOutGuest, uow: HotelUnitOfWork, clock: Clock) -> ApprovalRequest:
+    async with uow:
+        request, hotel = await _stay(uow, cmd)
+        request.mark_checked_out(cmd.manager_id, cmd.manager_name, hotel.today(clock.now()))
+        await uow.approvals.save(request)
+        await uow.commit()
+    return request
+
+
+async def mark_no_shows(cmd: c.MarkNoShows, uow: HotelUnitOfWork) -> list[UUID]:
+    """Hotel by hotel in its own time zone: from `hour` on, stays that were to begin yesterday or
+    earlier and were never checked in are no-shows. Each under its row lock, once."""
+    marked: list[UUID] = []
+    async with uow:
+        hotels = await uow.hotels.all()
+    for hotel in hotels:
+        local = cmd.now.astimezone(ZoneInfo(hotel.timezone))
+        if local.hour < cmd.hour:
+            continue
+        today = local.date()
+        async with uow:
+            due = await uow.approvals.expected_arriving_by(hotel.id or 0, today)
+        for reservation_id in due:
+            async with uow:
+                request = await uow.approvals.get(reservation_id, for_update=True)
+                if request is None or request.check_in >= today or not request.mark_no_show(today):
+                    continue  # checked in a moment ago, or marked by another replica
+                await uow.approvals.save(request)
+                await uow.commit()
+            marked.append(reservation_id)
+    return marked
 
 
 # --- asked by the hotel's consumer, inside its unit of work (see consumers/hotel.py) ----------

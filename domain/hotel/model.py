@@ -5,13 +5,16 @@ from __future__ import annotations
 import enum
 import zoneinfo
 from dataclasses import dataclass, field
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import TypeVar
 from uuid import UUID, uuid4
 
 from domain.hotel.events import (
     ApprovalRequested,
     ApprovalWithdrawn,
+    GuestCheckedIn,
+    GuestCheckedOut,
+    GuestNoShow,
     ReservationApproved,
     ReservationRejectedByHotel,
     RoomCreated,
@@ -20,6 +23,7 @@ from domain.hotel.events import (
 )
 from domain.shared.errors import (
     AlreadyDecided,
+    NotStaying,
     RoomCapacityOutOfRange,
     RoomPriceNotPositive,
     RoomPriceTooHigh,
@@ -98,6 +102,9 @@ class Hotel:
     def is_manager(self, user_id: int) -> bool:
         return user_id in self.managers
 
+    def today(self, now: datetime) -> date:
+        return now.astimezone(zoneinfo.ZoneInfo(self.timezone)).date()
+
 
 @dataclass
 class Room:
@@ -162,6 +169,15 @@ class Room:
         )
 
 
+class StayStatus(enum.StrEnum):
+    """Where an approved stay is, as the hotel's managers mark it (or the no-show sweep)."""
+
+    EXPECTED = "expected"
+    CHECKED_IN = "checked_in"
+    CHECKED_OUT = "checked_out"
+    NO_SHOW = "no_show"
+
+
 class ApprovalStatus(enum.StrEnum):
     PENDING = "pending"
     APPROVED = "approved"
@@ -193,6 +209,8 @@ class ApprovalRequest:
     reason: str | None = None
     reminded_at: datetime | None = None
     withdrawn_at: datetime | None = None
+    stay: StayStatus = StayStatus.EXPECTED
+    stay_changed_on: date | None = None  # the hotel-local day of the last check-in/out or no-show
     events: list[Event] = field(default_factory=list, repr=False, compare=False)
 
     def _ensure_pending(self) -> None:
@@ -277,3 +295,61 @@ class ApprovalRequest:
                 previous_status=previous.value,
             )
         )
+
+    # --- the stay --------------------------------------------------------------------------------
+
+    def _ensure_stay(self, *allowed: StayStatus) -> None:
+        if self.status is not ApprovalStatus.APPROVED:
+            raise NotStaying(status=self.status.value)
+        if self.stay not in allowed:
+            raise NotStaying(status=self.stay.value)
+
+    def mark_checked_in(self, manager_id: int, manager_name: str, today: date) -> None:
+        """From the arrival day until the last night (hotel-local): a guest arriving late is
+        still checked in, until the no-show sweep has marked them."""
+        self._ensure_stay(StayStatus.EXPECTED)
+        if not self.check_in <= today < self.check_out:
+            raise NotStaying(status="not_today")
+        self.stay, self.stay_changed_on = StayStatus.CHECKED_IN, today
+        self.events.append(
+            GuestCheckedIn(
+                reservation_id=self.reservation_id,
+                hotel_id=self.hotel_id,
+                guest_id=self.guest_id,
+                on=today,
+                by=manager_id,
+                by_name=manager_name,
+            )
+        )
+
+    def mark_checked_out(self, manager_id: int, manager_name: str, today: date) -> None:
+        """The guest leaves: on the booked day, or earlier (the remaining nights are freed)."""
+        self._ensure_stay(StayStatus.CHECKED_IN)
+        departure = min(max(today, (self.stay_changed_on or self.check_in) + timedelta(days=1)), self.check_out)
+        self.stay, self.stay_changed_on = StayStatus.CHECKED_OUT, departure
+        self.events.append(
+            GuestCheckedOut(
+                reservation_id=self.reservation_id,
+                hotel_id=self.hotel_id,
+                guest_id=self.guest_id,
+                on=departure,
+                by=manager_id,
+                by_name=manager_name,
+            )
+        )
+
+    def mark_no_show(self, today: date) -> bool:
+        """The sweep's mark; False when the guest was checked in (or the stay ended) meanwhile."""
+        if self.status is not ApprovalStatus.APPROVED or self.stay is not StayStatus.EXPECTED:
+            return False
+        self.stay, self.stay_changed_on = StayStatus.NO_SHOW, today
+        self.events.append(
+            GuestNoShow(
+                reservation_id=self.reservation_id,
+                hotel_id=self.hotel_id,
+                guest_id=self.guest_id,
+                check_in=self.check_in,
+                on=today,
+            )
+        )
+        return True

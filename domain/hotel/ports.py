@@ -1,11 +1,12 @@
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 from uuid import UUID
 
 from domain.hotel.model import ApprovalRequest, Hotel, Room
 from domain.shared.ports import UnitOfWork
+from domain.shared.terms import CancellationPolicy, HotelTerms
 
 
 class Hotels(Protocol):
@@ -47,6 +48,25 @@ class Approvals(Protocol):
 
     async def pending_before(self, requested_before: datetime) -> list[UUID]: ...
 
+    async def expected_arriving_by(self, hotel_id: int, check_in_before: date) -> list[UUID]:
+        """Approved stays of the hotel, not checked in, whose check-in day is before that day."""
+        ...
+
+
+class Terms(Protocol):
+    async def get(self, hotel_id: int) -> HotelTerms | None:
+        """The hotel's terms; None while they were never set (the defaults apply)."""
+        ...
+
+    async def save(self, hotel_id: int, terms: HotelTerms, expected_revision: int) -> bool:
+        """Store `terms` if the stored revision is still `expected_revision` (0: none stored);
+        False when another change came first."""
+        ...
+
+    async def default_policy(self) -> CancellationPolicy | None: ...
+
+    async def set_default_policy(self, policy: CancellationPolicy) -> None: ...
+
 
 class HotelUnitOfWork(UnitOfWork, Protocol):
     @property
@@ -57,6 +77,9 @@ class HotelUnitOfWork(UnitOfWork, Protocol):
 
     @property
     def approvals(self) -> Approvals: ...
+
+    @property
+    def terms(self) -> Terms: ...
 
 
 class HotelReader(Protocol):
@@ -77,3 +100,7 @@ class HotelReader(Protocol):
     async def approval_messages(self, reservation_id: UUID) -> list[tuple[int, int]]: ...
 
     async def pending_count(self) -> int: ...
+
+    async def terms(self, hotel_id: int) -> HotelTerms:
+        """The hotel's terms now (the defaults when never set)."""
+        ...

@@ -23,9 +23,11 @@ class PaymentApproved(Event):
 class PaymentRefunded(Event):
     context: ClassVar[str] = "payment"
     name: ClassVar[str] = "refunded"
+    version: ClassVar[int] = 2  # v2: `amount` is what went back, `kept` what the hotel kept
 
     reservation_id: UUID
     payment_id: UUID
     guest_id: int
-    amount: int
+    amount: int  # given back
     currency: str
+    kept: int = 0  # kept under the cancellation policy (v1 events: nothing was kept)

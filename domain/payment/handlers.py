@@ -30,6 +30,9 @@ class RefundPayment(Command):
 
     reservation_id: UUID
     event_id: UUID
+    # What goes back, in the payment's currency; None: everything (a rejection, a v1 cancellation).
+    # A cancellation fee or a no-show keeps the rest; 0 gives nothing back (non-refundable).
+    amount: int | None = None
 
 
 async def charge(cmd: ChargePayment, uow: PaymentUnitOfWork, provider: PaymentProvider, clock: Clock) -> Payment:
@@ -91,7 +94,8 @@ async def refund_for(
     provider: PaymentProvider,
     clock: Clock,
 ) -> Payment | None:
-    """Policy: a cancelled or rejected reservation is refunded, once.
+    """Policy: a cancelled or rejected reservation, or a no-show, is refunded once: in full, or
+    what the cancellation policy gives back (a part of the payment goes the same way as all of it).
 
     The provider is called between two short transactions, never inside one (a slow provider
     must not hold a database connection); the refund is idempotent on the payment's refund key,
@@ -101,11 +105,14 @@ async def refund_for(
             return None
         payment = await uow.payments.by_reservation(event.reservation_id)
     refund_ref = None
+    amount = 0
     if payment is not None and payment.status is PaymentStatus.APPROVED:
+        amount = payment.amount if event.amount is None else max(0, min(event.amount, payment.amount))
+    if payment is not None and amount > 0:
         refund_ref = await provider.refund(
             key=payment.refund_key,
             charge_ref=payment.provider_ref,
-            amount=payment.amount,
+            amount=amount,
             currency=payment.currency,
         )
     async with uow:
@@ -114,7 +121,7 @@ async def refund_for(
             return None
         current = await uow.payments.by_reservation(event.reservation_id, for_update=True)
         if refund_ref is not None and current is not None and current.status is PaymentStatus.APPROVED:
-            current.refunded(refund_ref, clock.now())
+            current.refunded(refund_ref, clock.now(), amount)
             await uow.payments.save(current)
         await uow.commit()
     return current if refund_ref is not None else None

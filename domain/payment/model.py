@@ -28,6 +28,7 @@ class Payment:
     created_at: datetime
     refund_ref: str | None = None
     refunded_at: datetime | None = None
+    refunded_amount: int | None = None  # what went back (the policy may keep a fee)
     # Telegram Payments: Telegram's own id of the charge (provider_ref is the provider's).
     telegram_charge_id: str | None = None
     events: list[Event] = field(default_factory=list, repr=False, compare=False)
@@ -71,16 +72,20 @@ class Payment:
     def refund_key(self) -> str:
         return f"refund:{self.id}"
 
-    def refunded(self, refund_ref: str, now: datetime) -> None:
+    def refunded(self, refund_ref: str, now: datetime, amount: int | None = None) -> None:
+        """`amount` went back (None: all of it); the rest is kept under the cancellation policy."""
         if self.status is not PaymentStatus.APPROVED:
             raise IllegalTransition(status=self.status.value, action="refunded")
+        given = self.amount if amount is None else amount
         self.status, self.refund_ref, self.refunded_at = PaymentStatus.REFUNDED, refund_ref, now
+        self.refunded_amount = given
         self.events.append(
             PaymentRefunded(
                 reservation_id=self.reservation_id,
                 payment_id=self.id,
                 guest_id=self.guest_id,
-                amount=self.amount,
+                amount=given,
                 currency=self.currency,
+                kept=self.amount - given,
             )
         )

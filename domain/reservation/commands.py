@@ -6,6 +6,7 @@ from uuid import UUID
 
 from domain.reservation.model import CatalogRoom
 from domain.shared.events import Command
+from domain.shared.terms import HotelTerms
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -50,6 +51,38 @@ class SyncCatalogRoom(Command):
     """A newer snapshot of a room for the reservation context's own catalog."""
 
     room: CatalogRoom
+
+
+@dataclass(frozen=True, kw_only=True)
+class SyncHotelTerms(Command):
+    hotel_id: int
+    terms: HotelTerms
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordCheckIn(Command):
+    reservation_id: UUID
+    on: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordCheckOut(Command):
+    reservation_id: UUID
+    on: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class RecordNoShow(Command):
+    reservation_id: UUID
+    on: date
+
+
+@dataclass(frozen=True, kw_only=True)
+class QuoteCancellation(Command):
+    """A question: what cancelling now would keep and give back (shown before the guest confirms)."""
+
+    reservation_id: UUID
+    guest_id: int
 
 
 # --- timed work --------------------------------------------------------------------------------

@@ -14,13 +14,25 @@ from domain.reservation.commands import (
     ConfirmReservation,
     FindCheckInReminders,
     PlaceReservation,
+    QuoteCancellation,
+    RecordCheckIn,
+    RecordCheckOut,
+    RecordNoShow,
     RejectReservation,
     SettleStalePayments,
     SyncCatalogRoom,
+    SyncHotelTerms,
 )
 from domain.reservation.model import BookingPolicy, CatalogRoom, Reservation, ReservationStatus
 from domain.reservation.ports import PaymentGateway, ReservationUnitOfWork
-from domain.shared.errors import AlreadyDecided, NotFound, PaymentBeingSettled, PaymentTakenBookingPending
+from domain.shared.errors import (
+    AlreadyDecided,
+    CancelTooLate,
+    IllegalTransition,
+    NotFound,
+    PaymentBeingSettled,
+    PaymentTakenBookingPending,
+)
 from domain.shared.ports import Clock
 
 log = logging.getLogger(__name__)
@@ -57,6 +69,7 @@ async def requested(
     room = await uow.catalog.get(cmd.room_id)
     if room is None:
         raise NotFound(what="room")
+    terms = await uow.catalog.terms(room.hotel_id)
     reservation = Reservation.request(
         room=room,
         guest_id=cmd.guest_id,
@@ -67,6 +80,7 @@ async def requested(
         now=now,
         policy=policy,
         reservation_id=cmd.reservation_id,
+        terms=terms,
     )
     reservation.keep_quote(cmd.total, cmd.currency)
     return room, reservation
@@ -206,11 +220,73 @@ async def cancel_reservation(cmd: CancelReservation, uow: ReservationUnitOfWork,
     return reservation
 
 
+class CancellationQuote(NamedTuple):
+    fee: int
+    refund: int
+    currency: str
+    last_free_day: date | None
+
+
+async def quote_cancellation(cmd: QuoteCancellation, uow: ReservationUnitOfWork, clock: Clock) -> CancellationQuote:
+    """What cancelling now would keep and give back, by the same rule `cancel` applies."""
+    async with uow:
+        reservation = await uow.reservations.get(cmd.reservation_id)
+        if reservation is None or reservation.guest_id != cmd.guest_id:
+            raise NotFound(what="reservation")
+        room = await uow.catalog.get(reservation.room_id)
+    today = clock.now().astimezone(ZoneInfo(room.timezone if room else "UTC")).date()
+    if reservation.status not in (ReservationStatus.PLACED, ReservationStatus.CONFIRMED):
+        raise IllegalTransition(status=reservation.status.value, action="cancelled")
+    if today >= reservation.check_in:
+        raise CancelTooLate()
+    if reservation.status is ReservationStatus.PLACED:
+        fee, refund = 0, reservation.total_price
+    else:
+        fee, refund = reservation.cancellation_terms(today)
+    return CancellationQuote(fee, refund, reservation.currency, reservation.policy.last_free_day(reservation.check_in))
+
+
 # --- asked by the reservation context's consumer, inside its unit of work ----------------------
 
 
 async def sync_catalog_room(cmd: SyncCatalogRoom, uow: ReservationUnitOfWork) -> None:
     await uow.catalog.upsert(cmd.room)
+
+
+async def sync_hotel_terms(cmd: SyncHotelTerms, uow: ReservationUnitOfWork) -> None:
+    await uow.catalog.upsert_terms(cmd.hotel_id, cmd.terms)
+
+
+async def _staying(uow: ReservationUnitOfWork, reservation_id: UUID, *allowed: ReservationStatus) -> Reservation | None:
+    reservation = await uow.reservations.get(reservation_id, for_update=True)
+    if reservation is None or reservation.status not in allowed:
+        # Cancelled meanwhile, or a repeated delivery: the stay's record stands as it is.
+        log.info("stay event on %s ignored: reservation is %s", reservation_id, reservation and reservation.status)
+        return None
+    return reservation
+
+
+async def record_check_in(cmd: RecordCheckIn, uow: ReservationUnitOfWork) -> None:
+    reservation = await _staying(uow, cmd.reservation_id, ReservationStatus.CONFIRMED)
+    if reservation is not None:
+        reservation.check_in_guest(cmd.on)
+        await uow.reservations.save(reservation)
+
+
+async def record_check_out(cmd: RecordCheckOut, uow: ReservationUnitOfWork) -> None:
+    reservation = await _staying(uow, cmd.reservation_id, ReservationStatus.CHECKED_IN)
+    if reservation is not None:
+        if reservation.check_out_guest(cmd.on):
+            await uow.nights.release_from(reservation.id, cmd.on)
+        await uow.reservations.save(reservation)
+
+
+async def record_no_show(cmd: RecordNoShow, uow: ReservationUnitOfWork) -> None:
+    reservation = await _staying(uow, cmd.reservation_id, ReservationStatus.CONFIRMED)
+    if reservation is not None:
+        reservation.no_show()
+        await uow.nights.release_from(reservation.id, cmd.on)
+        await uow.reservations.save(reservation)
 
 
 async def _decided(uow: ReservationUnitOfWork, reservation_id: UUID) -> Reservation | None:

@@ -11,7 +11,10 @@ from zoneinfo import ZoneInfo
 
 from domain.reservation.events import (
     ReservationCancelled,
+    ReservationCheckedIn,
+    ReservationCheckedOut,
     ReservationConfirmed,
+    ReservationNoShow,
     ReservationPlaced,
     ReservationRejected,
 )
@@ -28,6 +31,7 @@ from domain.shared.errors import (
     StayTooLong,
 )
 from domain.shared.events import Event
+from domain.shared.terms import CancellationPolicy, HotelTerms, Quote
 
 
 @dataclass(frozen=True)
@@ -62,10 +66,14 @@ class ReservationStatus(enum.StrEnum):
     CONFIRMED = "confirmed"
     REJECTED = "rejected"
     CANCELLED = "cancelled"
+    CHECKED_IN = "checked_in"  # the guest arrived (marked by a manager)
+    CHECKED_OUT = "checked_out"  # the guest left; nights after the departure day are free again
+    NO_SHOW = "no_show"  # not checked in by the hotel's no-show hour the day after arrival
 
     @property
     def live(self) -> bool:
-        return self in (self.PENDING_PAYMENT, self.PLACED, self.CONFIRMED)
+        """Holding its nights now."""
+        return self in (self.PENDING_PAYMENT, self.PLACED, self.CONFIRMED, self.CHECKED_IN)
 
 
 def nights_between(check_in: date, check_out: date) -> list[date]:
@@ -91,13 +99,21 @@ def check_check_out(check_in: date, check_out: date, policy: BookingPolicy) -> i
 
 
 def validate_stay(
-    room: CatalogRoom, check_in: date, check_out: date, guests: int, now: datetime, policy: BookingPolicy
+    room: CatalogRoom,
+    check_in: date,
+    check_out: date,
+    guests: int,
+    now: datetime,
+    policy: BookingPolicy,
+    terms: HotelTerms | None = None,
 ) -> None:
-    """Every rule a stay must meet before any night is held, with the guest's own reasons."""
+    """Every rule a stay must meet before any night is held, with the guest's own reasons: the
+    system's (booking horizon, longest stay) and the hotel's (its minimum and maximum nights)."""
     if check_out <= check_in:
         raise CheckOutNotAfterCheckIn()
     check_check_in(check_in, room.today(now), policy)
     check_check_out(check_in, check_out, policy)
+    (terms or HotelTerms()).check_stay(room.room_id, check_in, check_out, policy.max_nights)
     if not 1 <= guests <= room.capacity:
         raise GuestCountOutOfRange(capacity=room.capacity, guests=guests)
     if not room.in_service:
@@ -120,11 +136,30 @@ class Reservation:
     created_at: datetime
     payment_id: UUID | None = None
     reason: str | None = None
+    # The price lines and the cancellation policy the stay was booked under: rules changed later
+    # change neither. A reservation from before price rules: one flat line, the default policy.
+    quote: Quote | None = None
+    policy: CancellationPolicy = field(default_factory=CancellationPolicy)
+    fee: int | None = None  # kept by the hotel (cancelled or no-show)
+    refund_amount: int | None = None  # given back (cancelled or no-show)
+    left_on: date | None = None  # the day a checked-out guest left
     events: list[Event] = field(default_factory=list, repr=False, compare=False)
 
     @property
     def nights(self) -> list[date]:
         return nights_between(self.check_in, self.check_out)
+
+    @property
+    def price_lines(self) -> Quote:
+        if self.quote is not None:
+            return self.quote
+        count = (self.check_out - self.check_in).days
+        return Quote.flat(count, self.total_price // max(count, 1))
+
+    def cancellation_terms(self, today: date) -> tuple[int, int]:
+        """(fee, refund) if the guest cancelled on the hotel-local `today`."""
+        fee = self.policy.fee_for(self.price_lines, self.check_in, today)
+        return fee, self.total_price - fee
 
     @staticmethod
     def request(
@@ -138,9 +173,11 @@ class Reservation:
         now: datetime,
         policy: BookingPolicy,
         reservation_id: UUID | None = None,
+        terms: HotelTerms | None = None,
     ) -> Reservation:
-        validate_stay(room, check_in, check_out, guests, now, policy)
-        nights = (check_out - check_in).days
+        terms = terms or HotelTerms()
+        validate_stay(room, check_in, check_out, guests, now, policy, terms)
+        quote = terms.quote(room.room_id, room.price_per_night, check_in, check_out, guests)
         return Reservation(
             id=reservation_id or uuid4(),
             guest_id=guest_id,
@@ -150,10 +187,12 @@ class Reservation:
             check_in=check_in,
             check_out=check_out,
             guests=guests,
-            total_price=nights * room.price_per_night,
+            total_price=quote.total,
             currency=room.currency,
             status=ReservationStatus.PENDING_PAYMENT,
             created_at=now,
+            quote=quote,
+            policy=terms.policy,
         )
 
     def keep_quote(self, total: int | None, currency: str | None) -> None:
@@ -185,6 +224,8 @@ class Reservation:
                 total_price=self.total_price,
                 currency=self.currency,
                 payment_id=payment_id,
+                price_lines=self.price_lines.to_dicts(),
+                policy=self.policy.to_dict(),
             )
         )
 
@@ -212,7 +253,62 @@ class Reservation:
             # Someone else's reservation: say nothing about it.
             raise NotFound(what="reservation")
         self._require("cancelled", ReservationStatus.PLACED, ReservationStatus.CONFIRMED)
-        if now.astimezone(ZoneInfo(timezone)).date() >= self.check_in:
+        today = now.astimezone(ZoneInfo(timezone)).date()
+        if today >= self.check_in:
             raise CancelTooLate()
-        self.status = ReservationStatus.CANCELLED
-        self.events.append(ReservationCancelled(reservation_id=self.id, guest_id=self.guest_id, hotel_id=self.hotel_id))
+        if self.status is ReservationStatus.PLACED:
+            # Not accepted by the hotel yet: the guest withdraws the request, and pays nothing for it.
+            fee, refund = 0, self.total_price
+        else:
+            fee, refund = self.cancellation_terms(today)
+        self.status, self.fee, self.refund_amount = ReservationStatus.CANCELLED, fee, refund
+        self.events.append(
+            ReservationCancelled(
+                reservation_id=self.id,
+                guest_id=self.guest_id,
+                hotel_id=self.hotel_id,
+                fee=fee,
+                refund_amount=refund,
+                currency=self.currency,
+            )
+        )
+
+    # --- the stay, as the hotel marks it (from the hotel's events) ------------------------------
+
+    def check_in_guest(self, on: date) -> None:
+        self._require("checked_in", ReservationStatus.CONFIRMED)
+        self.status = ReservationStatus.CHECKED_IN
+        self.events.append(
+            ReservationCheckedIn(reservation_id=self.id, guest_id=self.guest_id, hotel_id=self.hotel_id, on=on)
+        )
+
+    def check_out_guest(self, on: date) -> list[date]:
+        """The guest left on `on`: the nights from then on that were booked are free again (returned)."""
+        self._require("checked_out", ReservationStatus.CHECKED_IN)
+        self.status, self.left_on = ReservationStatus.CHECKED_OUT, on
+        self.events.append(
+            ReservationCheckedOut(
+                reservation_id=self.id,
+                guest_id=self.guest_id,
+                hotel_id=self.hotel_id,
+                on=on,
+                early=on < self.check_out,
+            )
+        )
+        return [night for night in self.nights if night >= on]
+
+    def no_show(self) -> None:
+        """Not arrived: the policy's fee as on the check-in day is kept, the rest goes back."""
+        self._require("no_show", ReservationStatus.CONFIRMED)
+        fee, refund = self.cancellation_terms(self.check_in)
+        self.status, self.fee, self.refund_amount = ReservationStatus.NO_SHOW, fee, refund
+        self.events.append(
+            ReservationNoShow(
+                reservation_id=self.id,
+                guest_id=self.guest_id,
+                hotel_id=self.hotel_id,
+                fee=fee,
+                refund_amount=refund,
+                currency=self.currency,
+            )
+        )

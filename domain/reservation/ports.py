@@ -6,6 +6,7 @@ from uuid import UUID
 
 from domain.reservation.model import CatalogRoom, Reservation, ReservationStatus
 from domain.shared.ports import UnitOfWork
+from domain.shared.terms import HotelTerms
 
 
 class Catalog(Protocol):
@@ -16,6 +17,14 @@ class Catalog(Protocol):
 
     async def hotel_timezones(self) -> list[tuple[int, str]]:
         """(hotel id, timezone) of every hotel with a room in the catalog."""
+        ...
+
+    async def terms(self, hotel_id: int) -> HotelTerms:
+        """The copy of the hotel's terms (the defaults while the hotel never set any)."""
+        ...
+
+    async def upsert_terms(self, hotel_id: int, terms: HotelTerms) -> bool:
+        """Store the hotel's terms unless a newer revision is already stored."""
         ...
 
 
@@ -34,6 +43,10 @@ class HeldNights(Protocol):
         ...
 
     async def release(self, reservation_id: UUID) -> None: ...
+
+    async def release_from(self, reservation_id: UUID, day: date) -> None:
+        """Free the reservation's nights from `day` on (an early departure, a no-show)."""
+        ...
 
 
 class ReservationUnitOfWork(UnitOfWork, Protocol):
@@ -72,6 +85,8 @@ class Availability(Protocol):
     async def free_rooms(self, hotel_id: int, check_in: date, check_out: date, guests: int) -> list[CatalogRoom]: ...
 
     async def full_nights(self, hotel_id: int, start: date, end: date) -> set[date]: ...
+
+    async def terms(self, hotel_id: int) -> HotelTerms: ...
 
 
 class ReservationStates(Protocol):

@@ -81,6 +81,14 @@ class StayTooLong(InvalidInput):
     fields = ("max_nights", "nights")
 
 
+class StayTooShort(InvalidInput):
+    """Shorter than the hotel's minimum for this arrival: `arrival_weekday` (0 = Monday) or the
+    arrival range (`first_day`..`last_day`, ISO dates) says which rule, both None the hotel's own."""
+
+    code = "stay_too_short"
+    fields = ("min_nights", "arrival_weekday", "first_day", "last_day")
+
+
 class GuestCountOutOfRange(InvalidInput):
     code = "guest_count_out_of_range"
     fields = ("capacity", "guests")
@@ -102,6 +110,23 @@ class IllegalTransition(DomainError):
 
 class CancelTooLate(DomainError):
     code = "cancel_too_late"
+
+
+class NotStaying(DomainError):
+    """Check-in or check-out asked of a stay that is not at that point (not confirmed yet, not
+    arrived yet, already left, a no-show), or on a day outside the stay."""
+
+    code = "not_staying"
+    fields = ("status",)
+
+
+class InvalidTerms(InvalidInput):
+    """A price rule, stay limit or cancellation policy that breaks a rule: `rule` names which
+    (amount, percent, season_order, season_length, name, min_nights, max_nights, free_days,
+    fee_percent, time, weekday, too_many, no_such_rule, stale), `limit` the bound when it has one."""
+
+    code = "invalid_terms"
+    fields = ("rule", "limit")
 
 
 # --- payment -----------------------------------------------------------------------------------

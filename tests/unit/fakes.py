@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 import copy
-from datetime import datetime
+from datetime import date, datetime
 from types import TracebackType
 from typing import Any
 from uuid import UUID
 
-from domain.hotel.model import ApprovalRequest, Hotel, Room
+from domain.hotel.model import ApprovalRequest, ApprovalStatus, Hotel, Room, StayStatus
 from domain.payment.model import Payment
 from domain.reservation.model import CatalogRoom, Reservation, ReservationStatus
 from domain.shared.errors import PaymentDeclined, PaymentUnavailable, RoomTaken
 from domain.shared.events import Event
+from domain.shared.terms import CancellationPolicy, HotelTerms
 
 
 class FakeUnitOfWork:
@@ -167,15 +168,47 @@ class FakeApprovals:
     async def withdrawn_at(self, reservation_id: UUID) -> datetime | None:
         return self.s["withdrawals"].get(reservation_id)  # type: ignore[no-any-return]
 
+    async def expected_arriving_by(self, hotel_id: int, check_in_before: date) -> list[UUID]:
+        return [
+            r.reservation_id
+            for r in self.s["approvals"].values()
+            if r.hotel_id == hotel_id
+            and r.status is ApprovalStatus.APPROVED
+            and r.stay is StayStatus.EXPECTED
+            and r.check_in < check_in_before
+        ]
+
+
+class FakeTerms:
+    def __init__(self, s: dict[str, Any]) -> None:
+        self.s = s
+
+    async def get(self, hotel_id: int) -> HotelTerms | None:
+        return self.s["terms"].get(hotel_id)  # type: ignore[no-any-return]
+
+    async def save(self, hotel_id: int, terms: HotelTerms, expected_revision: int) -> bool:
+        current = self.s["terms"].get(hotel_id)
+        if (current.revision if current else 0) != expected_revision:
+            return False
+        self.s["terms"][hotel_id] = terms
+        return True
+
+    async def default_policy(self) -> CancellationPolicy | None:
+        return self.s["defaults"].get("policy")  # type: ignore[no-any-return]
+
+    async def set_default_policy(self, policy: CancellationPolicy) -> None:
+        self.s["defaults"]["policy"] = policy
+
 
 class FakeHotelUoW(FakeUnitOfWork):
     def empty(self) -> dict[str, Any]:
-        return {"hotels": {}, "rooms": {}, "approvals": {}, "withdrawals": {}}
+        return {"hotels": {}, "rooms": {}, "approvals": {}, "withdrawals": {}, "terms": {}, "defaults": {}}
 
     def _bind(self) -> None:
         self.hotels = FakeHotels(self._working)
         self.rooms = FakeRooms(self._working, self)
         self.approvals = FakeApprovals(self._working, self)
+        self.terms = FakeTerms(self._working)
 
 
 # --- reservation -------------------------------------------------------------------------------
@@ -191,6 +224,19 @@ class FakeCatalog:
         if current is not None and current.revision >= room.revision:
             return False
         self.s["catalog"][room.room_id] = copy.deepcopy(room)
+        return True
+
+    async def hotel_timezones(self) -> list[tuple[int, str]]:
+        return sorted({(r.hotel_id, r.timezone) for r in self.s["catalog"].values()})
+
+    async def terms(self, hotel_id: int) -> HotelTerms:
+        return self.s["terms"].get(hotel_id) or HotelTerms()  # type: ignore[no-any-return]
+
+    async def upsert_terms(self, hotel_id: int, terms: HotelTerms) -> bool:
+        current = self.s["terms"].get(hotel_id)
+        if current is not None and current.revision >= terms.revision:
+            return False
+        self.s["terms"][hotel_id] = terms
         return True
 
 
@@ -236,10 +282,14 @@ class FakeNights:
         for k in [k for k, v in self.s["nights"].items() if v == reservation_id]:
             del self.s["nights"][k]
 
+    async def release_from(self, reservation_id: UUID, day: date) -> None:
+        for k in [k for k, v in self.s["nights"].items() if v == reservation_id and k[1] >= day]:
+            del self.s["nights"][k]
+
 
 class FakeReservationUoW(FakeUnitOfWork):
     def empty(self) -> dict[str, Any]:
-        return {"catalog": {}, "reservations": {}, "nights": {}}
+        return {"catalog": {}, "reservations": {}, "nights": {}, "terms": {}}
 
     def _bind(self) -> None:
         self.catalog = FakeCatalog(self._working)

@@ -4,7 +4,7 @@ from uuid import uuid4
 
 import pytest
 
-from domain.payment import handlers as payment
+from consumers.payment import refund
 from domain.payment.events import PaymentRefunded
 from domain.payment.model import PaymentStatus
 from domain.reservation.events import ReservationCancelled, ReservationRejected
@@ -28,7 +28,7 @@ async def test_a_cancelled_or_rejected_reservation_is_refunded_once(world: World
         kwargs = {"reservation_id": rid, "guest_id": GUEST, "hotel_id": 1}
         event = event_type(**kwargs, reason="x") if event_type is ReservationRejected else event_type(**kwargs)
         for _ in range(2):
-            await payment.refund_for(event, "payment", world.payment_uow, world.provider, world.clock)  # type: ignore[arg-type]
+            await refund(event, world.payment_uow, world.provider, world.clock)
         stored = world.payment_uow.store["payments"][rid]
         assert stored.status is PaymentStatus.REFUNDED
         refunds = [e for e in world.payment_uow.outbox if isinstance(e, PaymentRefunded) and e.reservation_id == rid]
@@ -37,14 +37,38 @@ async def test_a_cancelled_or_rejected_reservation_is_refunded_once(world: World
 
 
 async def test_no_payment_no_refund(world: World) -> None:
-    result = await payment.refund_for(
+    await refund(
         ReservationCancelled(reservation_id=uuid4(), guest_id=GUEST, hotel_id=1),
-        "payment",
         world.payment_uow,
         world.provider,
         world.clock,
     )
-    assert result is None and world.provider.calls == 0
+    assert world.provider.calls == 0
+
+
+async def test_a_cancellation_fee_keeps_part_and_refunds_the_rest_through_the_same_path(world: World) -> None:
+    rid = uuid4()
+    await world.gateway.charge(reservation_id=rid, guest_id=GUEST, amount=700, currency="KRW")
+    cancelled = ReservationCancelled(
+        reservation_id=rid, guest_id=GUEST, hotel_id=1, fee=200, refund_amount=500, currency="KRW"
+    )
+    for _ in range(2):
+        await refund(cancelled, world.payment_uow, world.provider, world.clock)
+    assert list(world.provider.refunded.values()) == [500]
+    refunds = [e for e in world.payment_uow.outbox if isinstance(e, PaymentRefunded)]
+    assert [(e.amount, e.kept) for e in refunds] == [(500, 200)]
+    assert world.payment_uow.store["payments"][rid].refunded_amount == 500
+
+
+async def test_a_non_refundable_cancellation_gives_nothing_back_and_calls_no_provider(world: World) -> None:
+    rid = uuid4()
+    await world.gateway.charge(reservation_id=rid, guest_id=GUEST, amount=700, currency="KRW")
+    cancelled = ReservationCancelled(
+        reservation_id=rid, guest_id=GUEST, hotel_id=1, fee=700, refund_amount=0, currency="KRW"
+    )
+    await refund(cancelled, world.payment_uow, world.provider, world.clock)
+    assert world.provider.refunded == {}
+    assert world.payment_uow.store["payments"][rid].status is PaymentStatus.APPROVED
 
 
 async def test_a_charge_whose_answer_was_lost_is_reversed_so_nothing_stays_charged(world: World) -> None:
