@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from domain.shared.errors import DomainError
@@ -54,12 +56,12 @@ EN: dict[str, str] = {
     "no_free_rooms": "No room is free for every night from {check_in} to {check_out} for {guests} guest(s). Please pick other dates.",
     "pick_room": "Free from {check_in} to {check_out} ({nights} night(s)), {guests} guest(s):",
     "room_button": "{number} · {type} · {price}/night · {total}",
-    "confirm": "Please check:\n{hotel}, room {number} ({type})\n{check_in} → {check_out}, {nights} night(s)\n{guests} guest(s)\nTotal: {total}\n\nThe payment is taken when you confirm.",
+    "confirm": "Please check:\n{hotel}, room {number} ({type})\n{check_in} → {check_out}, {nights} night(s)\n{guests} guest(s)\n{breakdown}\nTotal: {total}\n{times}\n{policy}\n\nThe payment is taken when you confirm.",
     "btn_pay": "Pay {total} and book",
     "btn_back": "« Back",
     "btn_stop": "Stop",
     "paying": "Taking the payment…",
-    "receipt": "✅ Paid — thank you!\nReservation {code}\n{hotel}, room {number}\n{check_in} → {check_out}, {nights} night(s), {guests} guest(s)\nPaid: {total}\nStatus: waiting for the hotel's approval. I will tell you as soon as they decide.",
+    "receipt": "✅ Paid — thank you!\nReservation {code}\n{hotel}, room {number}\n{check_in} → {check_out}, {nights} night(s), {guests} guest(s)\n{breakdown}\nPaid: {total}\n{policy}\nStatus: waiting for the hotel's approval. I will tell you as soon as they decide.",
     # --- my reservations ----------------------------------------------------------------------
     "my_none": "You have no reservations yet. /book to make one.",
     "my_header": "Your reservations:",
@@ -205,7 +207,7 @@ EN: dict[str, str] = {
     "edited_ignored": "I saw you edited a message; I only read new ones. Please send the answer again as a new message.",
     "private_only": "I work in a private chat only. Tap below to open one and book there.",
     "btn_open_private": "Open a private chat",
-    "n_settled_placed": "✅ Your payment went through and your booking is made.\nReservation {code}\n{hotel}, room {number}\n{check_in} → {check_out}, {guests} guest(s)\nPaid: {total}\nStatus: waiting for the hotel's approval. I will tell you as soon as they decide.",
+    "n_settled_placed": "✅ Your payment went through and your booking is made.\nReservation {code}\n{hotel}, room {number}\n{check_in} → {check_out}, {guests} guest(s)\n{breakdown}\nPaid: {total}\n{policy}\nStatus: waiting for the hotel's approval. I will tell you as soon as they decide.",
     "n_settled_released": "😔 Your booking of {hotel}, room {number}, {check_in} → {check_out} did not go through. Nothing was charged. /book to try again.",
     "day_past": "That day has already passed. Please pick a later day.",
     # --- checkout with Telegram Payments -------------------------------------------------------
@@ -215,19 +217,62 @@ EN: dict[str, str] = {
     "pay_invoice_sent": "The room is held for you until {until} (hotel time). Reservation {code}, total {total}: pay with the invoice below.",
     "pay_forged": "This invoice is not valid for any booking. Nothing was charged.",
     "pay_try_again": "We could not check this booking just now. Nothing was charged; please try again in a moment.",
-    "pay_receipt": "✅ Paid — thank you!\nReservation {code}\n{hotel}, room {number}\n{check_in} → {check_out}, {guests} guest(s)\nPaid: {total}\nPayment reference: {reference}\nStatus: waiting for the hotel's approval. I will tell you as soon as they decide.",
+    "pay_receipt": "✅ Paid — thank you!\nReservation {code}\n{hotel}, room {number}\n{check_in} → {check_out}, {guests} guest(s)\n{breakdown}\nPaid: {total}\n{policy}\nPayment reference: {reference}\nStatus: waiting for the hotel's approval. I will tell you as soon as they decide.",
     "pay_late_refunded": "😔 We are sorry: your payment arrived after the hold on reservation {code} ran out, and the room was taken meanwhile. {amount} has been refunded to your card (reference {reference}). Please book again with /book.",
     "pay_late_refund_pending": "😔 We are sorry: your payment arrived after the hold on reservation {code} ran out, and the room was taken meanwhile. {amount} will be refunded to your card shortly (reference {reference}); I will tell you when it is done.",
     "pay_pending": "Your payment went through (reference {reference}); we are still confirming the reservation. It will appear in /my within a few minutes.",
     "pay_unknown": "We received a payment we cannot match to a booking (reference {reference}). Please write to /paysupport; it will be refunded.",
     "pay_hold_expired": "⌛ The hold on reservation {code} ran out before it was paid, so the room was released and nothing was charged. Book again any time with /book.",
-    "paysupport": "Payments and refunds: you pay in Telegram's own payment form; the hotel's payment provider takes the payment. If the hotel rejects your booking, or you cancel it before check-in day, the full amount is refunded to the same card automatically (it can take 5–10 business days to show). For any question about a payment or a dispute, reply here with your reservation code and payment reference.",
+    "paysupport": "Payments and refunds: you pay in Telegram's own payment form; the hotel's payment provider takes the payment. If the hotel rejects your booking, the full amount is refunded to the same card automatically; if you cancel, what the hotel's cancellation policy gives back (shown before you pay, on your receipt and in /my) is refunded the same way (it can take 5–10 business days to show). For any question about a payment or a dispute, reply here with your reservation code and payment reference.",
     "e_amount_outside_limits": "Telegram accepts a payment only between {min} and {max}; this stay costs {total}. Please pick fewer nights or another room.",
     "e_currency_not_payable": "Payments in {currency} cannot be taken in Telegram. Nothing was booked or charged.",
     "e_hold_expired": "This hold expired and the room was released. Please book again with /book.",
     "e_invoice_not_valid": "This invoice is not valid for any booking. Nothing was charged.",
     "e_invoice_amount_changed": "This invoice no longer matches the booking's price. Please book again with /book.",
     "stats_refunds": "Refunds pending: {count}",
+    # --- hotel rules: guest -------------------------------------------------------------------
+    "months_short": "Jan,Feb,Mar,Apr,May,Jun,Jul,Aug,Sep,Oct,Nov,Dec",
+    "date_short": "{day} {month}",
+    "weekdays_short": "Mon,Tue,Wed,Thu,Fri,Sat,Sun",
+    "weekdays_long": "Monday,Tuesday,Wednesday,Thursday,Friday,Saturday,Sunday",
+    "q_line": "{nights} × {price}",
+    "q_line_why": "{nights} × {price} ({why})",
+    "q_extra_guests": "{extra} extra guest(s)",
+    "inv_price_line_why": "{nights} night(s) × {price} ({why})",
+    "room_button_varied": "{number} · {type} · {total}",
+    "stay_times": "Check-in from {check_in}, check-out by {check_out} (hotel time).",
+    "policy_free_first_night": "Free cancellation until {day}; after that the first night ({fee}) is kept.",
+    "policy_free_percent": "Free cancellation until {day}; after that {percent}% of the total ({fee}) is kept.",
+    "policy_fee_first_night": "If you cancel, the first night ({fee}) is kept.",
+    "policy_fee_percent": "If you cancel, {percent}% of the total ({fee}) is kept.",
+    "policy_free": "Free cancellation until {day}.",
+    "policy_non_refundable": "Non-refundable: once the hotel accepts the booking, nothing is refunded if you cancel.",
+    "stay_when_weekday": " for {weekday} arrivals",
+    "stay_when_dates": " for arrivals {first} – {last}",
+    "stay_minimum": "At least {min_nights} nights{when}.",
+    "e_stay_too_short": "This stay is too short: at least {min_nights} nights{when}.",
+    "e_not_staying": "This reservation is {status}; its guest cannot be checked in or out now.",
+    "p_status_checked_in": "checked in",
+    "p_status_checked_out": "checked out",
+    "p_status_no_show": "a no-show",
+    "p_action_checked_in": "checked in",
+    "p_action_checked_out": "checked out",
+    "p_action_no_show": "marked as a no-show",
+    "status_checked_in": "🏨 checked in",
+    "status_checked_out": "👋 checked out",
+    "status_no_show": "🚷 no-show",
+    "my_kept": "Kept under the cancellation policy: {fee} · refunded: {refund}",
+    "cancel_question_fee": "Cancel reservation {code} ({check_in} → {check_out})? Under the hotel's cancellation policy {fee} is kept; {refund} will be refunded.",
+    "cancel_question_nothing": "Cancel reservation {code} ({check_in} → {check_out})? Under the hotel's cancellation policy the whole {fee} is kept; nothing will be refunded.",
+    "cancel_question_non_refundable": "Cancel reservation {code} ({check_in} → {check_out})? This booking is non-refundable: the whole {fee} is kept and nothing will be refunded.",
+    "cancel_done_fee": "Reservation {code} is cancelled. {fee} is kept under the cancellation policy; the refund of {refund} is on its way.",
+    "cancel_done_nothing": "Reservation {code} is cancelled. {fee} is kept under the cancellation policy; nothing is refunded.",
+    "n_refunded_part": "💸 {amount} has been refunded for reservation {code}; {kept} was kept under the cancellation policy.",
+    "n_no_show": "🚷 You were not checked in for reservation {code} ({hotel}, {check_in} → {check_out}), so it is closed as a no-show. Under the cancellation policy {fee} is kept; {refund} will be refunded.",
+    "n_no_show_nothing": "🚷 You were not checked in for reservation {code} ({hotel}, {check_in} → {check_out}), so it is closed as a no-show. Under the cancellation policy {fee} is kept; nothing is refunded.",
+    "m_no_show": "🚷 No-show: reservation {code} (room {number}, {check_in} → {check_out}, {guest}) was not checked in. Kept: {fee}; refunded to the guest: {refund}. Its nights from today are free again.",
+    "n_checked_in": "🏨 Welcome to {hotel}! You are checked in to room {number} (reservation {code}). Check-out on {check_out} by {time}.",
+    "n_checked_out": "👋 You are checked out of {hotel} (reservation {code}). Thank you for staying with us!",
 }
 
 KO: dict[str, str] = {
@@ -271,12 +316,12 @@ KO: dict[str, str] = {
     "no_free_rooms": "{check_in}부터 {check_out}까지 {guests}명이 묵을 수 있는 빈 객실이 없습니다. 다른 날짜를 선택해 주세요.",
     "pick_room": "{check_in} → {check_out} ({nights}박), {guests}명 이용 가능한 객실:",
     "room_button": "{number} · {type} · 1박 {price} · 총 {total}",
-    "confirm": "확인해 주세요:\n{hotel}, {number}호 ({type})\n{check_in} → {check_out}, {nights}박\n{guests}명\n합계: {total}\n\n확인하면 결제가 진행됩니다.",
+    "confirm": "확인해 주세요:\n{hotel}, {number}호 ({type})\n{check_in} → {check_out}, {nights}박\n{guests}명\n{breakdown}\n합계: {total}\n{times}\n{policy}\n\n확인하면 결제가 진행됩니다.",
     "btn_pay": "{total} 결제하고 예약",
     "btn_back": "« 뒤로",
     "btn_stop": "중단",
     "paying": "결제 중…",
-    "receipt": "✅ 결제 완료 — 감사합니다!\n예약 번호 {code}\n{hotel}, {number}호\n{check_in} → {check_out}, {nights}박, {guests}명\n결제 금액: {total}\n상태: 호텔 승인 대기 중. 호텔이 결정하면 바로 알려 드릴게요.",
+    "receipt": "✅ 결제 완료 — 감사합니다!\n예약 번호 {code}\n{hotel}, {number}호\n{check_in} → {check_out}, {nights}박, {guests}명\n{breakdown}\n결제 금액: {total}\n{policy}\n상태: 호텔 승인 대기 중. 호텔이 결정하면 바로 알려 드릴게요.",
     "my_none": "아직 예약이 없습니다. /book 으로 예약하세요.",
     "my_header": "내 예약:",
     "my_line": "{code} · {hotel}, {number}호\n{check_in} → {check_out} · {total}\n{status} · {payment}",
@@ -416,7 +461,7 @@ KO: dict[str, str] = {
     "edited_ignored": "메시지를 수정하신 것을 확인했습니다. 저는 새 메시지만 읽습니다. 답을 새 메시지로 다시 보내 주세요.",
     "private_only": "저는 개인 채팅에서만 동작합니다. 아래 버튼으로 개인 채팅을 열어 예약해 주세요.",
     "btn_open_private": "개인 채팅 열기",
-    "n_settled_placed": "✅ 결제가 완료되어 예약이 접수되었습니다.\n예약 {code}\n{hotel}, {number}호\n{check_in} → {check_out}, {guests}명\n결제 금액: {total}\n상태: 호텔의 승인을 기다리는 중입니다. 결정되는 대로 알려 드릴게요.",
+    "n_settled_placed": "✅ 결제가 완료되어 예약이 접수되었습니다.\n예약 {code}\n{hotel}, {number}호\n{check_in} → {check_out}, {guests}명\n{breakdown}\n결제 금액: {total}\n{policy}\n상태: 호텔의 승인을 기다리는 중입니다. 결정되는 대로 알려 드릴게요.",
     "n_settled_released": "😔 {hotel} {number}호 {check_in} → {check_out} 예약이 완료되지 않았습니다. 결제된 금액은 없습니다. /book 으로 다시 시도해 주세요.",
     "day_past": "이미 지난 날짜입니다. 이후 날짜를 선택해 주세요.",
     # --- 텔레그램 결제 -------------------------------------------------------------------------
@@ -426,19 +471,62 @@ KO: dict[str, str] = {
     "pay_invoice_sent": "{until}(호텔 현지 시각)까지 객실을 잡아 두었습니다. 예약 {code}, 합계 {total}: 아래 청구서로 결제해 주세요.",
     "pay_forged": "이 청구서는 어떤 예약에도 유효하지 않습니다. 결제되지 않았습니다.",
     "pay_try_again": "지금은 예약을 확인할 수 없습니다. 결제되지 않았습니다. 잠시 후 다시 시도해 주세요.",
-    "pay_receipt": "✅ 결제 완료 — 감사합니다!\n예약 번호 {code}\n{hotel}, {number}호\n{check_in} → {check_out}, {guests}명\n결제 금액: {total}\n결제 참조 번호: {reference}\n상태: 호텔 승인 대기 중. 호텔이 결정하면 바로 알려 드릴게요.",
+    "pay_receipt": "✅ 결제 완료 — 감사합니다!\n예약 번호 {code}\n{hotel}, {number}호\n{check_in} → {check_out}, {guests}명\n{breakdown}\n결제 금액: {total}\n{policy}\n결제 참조 번호: {reference}\n상태: 호텔 승인 대기 중. 호텔이 결정하면 바로 알려 드릴게요.",
     "pay_late_refunded": "😔 죄송합니다. 예약 {code}의 객실 보류 시간이 지난 뒤에 결제가 도착했고, 그사이 객실이 예약되었습니다. {amount}을(를) 카드로 환불했습니다 (참조 번호 {reference}). /book 으로 다시 예약해 주세요.",
     "pay_late_refund_pending": "😔 죄송합니다. 예약 {code}의 객실 보류 시간이 지난 뒤에 결제가 도착했고, 그사이 객실이 예약되었습니다. {amount}은(는) 곧 카드로 환불됩니다 (참조 번호 {reference}). 완료되면 알려 드릴게요.",
     "pay_pending": "결제가 완료되었습니다 (참조 번호 {reference}). 예약을 확정하는 중이며 몇 분 안에 /my 에 표시됩니다.",
     "pay_unknown": "어떤 예약과도 맞지 않는 결제를 받았습니다 (참조 번호 {reference}). /paysupport 로 문의해 주시면 환불해 드립니다.",
     "pay_hold_expired": "⌛ 예약 {code}의 결제 전에 보류 시간이 지나 객실이 해제되었습니다. 결제되지 않았습니다. 언제든 /book 으로 다시 예약하세요.",
-    "paysupport": "결제와 환불 안내: 결제는 텔레그램 결제 화면에서 하며, 호텔의 결제 대행사가 처리합니다. 호텔이 예약을 거절하거나 체크인 전날까지 예약을 취소하면 같은 카드로 전액이 자동 환불됩니다 (카드사에 따라 영업일 기준 5–10일 걸릴 수 있습니다). 결제나 이의 제기에 관한 문의는 예약 번호와 결제 참조 번호를 적어 여기에 답장해 주세요.",
+    "paysupport": "결제와 환불 안내: 결제는 텔레그램 결제 화면에서 하며, 호텔의 결제 대행사가 처리합니다. 호텔이 예약을 거절하면 같은 카드로 전액이 자동 환불되고, 고객이 취소하면 호텔의 취소 규정에 따른 금액(결제 전, 영수증과 /my 에 안내)이 같은 방법으로 환불됩니다 (카드사에 따라 영업일 기준 5–10일 걸릴 수 있습니다). 결제나 이의 제기에 관한 문의는 예약 번호와 결제 참조 번호를 적어 여기에 답장해 주세요.",
     "e_amount_outside_limits": "텔레그램은 {min}부터 {max}까지의 결제만 받습니다. 이 숙박은 {total}입니다. 숙박 일수를 줄이거나 다른 객실을 선택해 주세요.",
     "e_currency_not_payable": "{currency} 통화는 텔레그램에서 결제할 수 없습니다. 예약이나 결제는 이루어지지 않았습니다.",
     "e_hold_expired": "객실 보류 시간이 지나 객실이 해제되었습니다. /book 으로 다시 예약해 주세요.",
     "e_invoice_not_valid": "이 청구서는 어떤 예약에도 유효하지 않습니다. 결제되지 않았습니다.",
     "e_invoice_amount_changed": "이 청구서가 더 이상 예약 금액과 맞지 않습니다. /book 으로 다시 예약해 주세요.",
     "stats_refunds": "환불 대기: {count}",
+    # --- hotel rules: guest -------------------------------------------------------------------
+    "months_short": "1,2,3,4,5,6,7,8,9,10,11,12",
+    "date_short": "{month}월 {day}일",
+    "weekdays_short": "월,화,수,목,금,토,일",
+    "weekdays_long": "월요일,화요일,수요일,목요일,금요일,토요일,일요일",
+    "q_line": "{nights}박 × {price}",
+    "q_line_why": "{nights}박 × {price} ({why})",
+    "q_extra_guests": "추가 인원 {extra}명",
+    "inv_price_line_why": "{nights}박 × {price} ({why})",
+    "room_button_varied": "{number} · {type} · 총 {total}",
+    "stay_times": "체크인 {check_in}부터, 체크아웃 {check_out}까지 (호텔 현지 시각).",
+    "policy_free_first_night": "{day}까지 무료 취소, 이후에는 첫 1박 요금({fee})이 부과됩니다.",
+    "policy_free_percent": "{day}까지 무료 취소, 이후에는 총액의 {percent}%({fee})가 부과됩니다.",
+    "policy_fee_first_night": "취소하면 첫 1박 요금({fee})이 부과됩니다.",
+    "policy_fee_percent": "취소하면 총액의 {percent}%({fee})가 부과됩니다.",
+    "policy_free": "{day}까지 무료 취소.",
+    "policy_non_refundable": "환불 불가: 호텔이 예약을 승인한 후에는 취소해도 환불되지 않습니다.",
+    "stay_when_weekday": "{weekday} 도착은 ",
+    "stay_when_dates": "{first} – {last} 도착은 ",
+    "stay_minimum": "{when}최소 {min_nights}박 이상 묵으셔야 합니다.",
+    "e_stay_too_short": "숙박 기간이 너무 짧습니다: {when}최소 {min_nights}박 이상이어야 합니다.",
+    "e_not_staying": "이 예약은 {status} 상태라서 지금은 체크인이나 체크아웃을 할 수 없습니다.",
+    "p_status_checked_in": "체크인",
+    "p_status_checked_out": "체크아웃",
+    "p_status_no_show": "노쇼",
+    "p_action_checked_in": "체크인",
+    "p_action_checked_out": "체크아웃",
+    "p_action_no_show": "노쇼",
+    "status_checked_in": "🏨 체크인",
+    "status_checked_out": "👋 체크아웃",
+    "status_no_show": "🚷 노쇼",
+    "my_kept": "취소 규정에 따른 수수료: {fee} · 환불: {refund}",
+    "cancel_question_fee": "예약 {code} ({check_in} → {check_out})을(를) 취소할까요? 호텔 취소 규정에 따라 {fee}이(가) 부과되고 {refund}이(가) 환불됩니다.",
+    "cancel_question_nothing": "예약 {code} ({check_in} → {check_out})을(를) 취소할까요? 호텔 취소 규정에 따라 전액 {fee}이(가) 부과되어 환불되는 금액이 없습니다.",
+    "cancel_question_non_refundable": "예약 {code} ({check_in} → {check_out})을(를) 취소할까요? 환불 불가 예약이라 전액 {fee}이(가) 부과되고 환불되는 금액이 없습니다.",
+    "cancel_done_fee": "예약 {code}이(가) 취소되었습니다. 취소 규정에 따라 {fee}이(가) 부과되었고, {refund} 환불이 진행 중입니다.",
+    "cancel_done_nothing": "예약 {code}이(가) 취소되었습니다. 취소 규정에 따라 {fee}이(가) 부과되어 환불되는 금액이 없습니다.",
+    "n_refunded_part": "💸 예약 {code}에 대해 {amount}이(가) 환불되었습니다. 취소 규정에 따라 {kept}은(는) 환불되지 않았습니다.",
+    "n_no_show": "🚷 예약 {code} ({hotel}, {check_in} → {check_out})에 체크인하지 않으셔서 노쇼로 처리되었습니다. 취소 규정에 따라 {fee}이(가) 부과되고 {refund}이(가) 환불됩니다.",
+    "n_no_show_nothing": "🚷 예약 {code} ({hotel}, {check_in} → {check_out})에 체크인하지 않으셔서 노쇼로 처리되었습니다. 취소 규정에 따라 {fee}이(가) 부과되어 환불되는 금액이 없습니다.",
+    "m_no_show": "🚷 노쇼: 예약 {code} ({number}호, {check_in} → {check_out}, {guest})에 체크인이 없었습니다. 부과: {fee} · 고객 환불: {refund}. 오늘부터의 날짜는 다시 예약할 수 있습니다.",
+    "n_checked_in": "🏨 {hotel}에 오신 것을 환영합니다! {number}호에 체크인되었습니다 (예약 {code}). 체크아웃: {check_out} {time}까지.",
+    "n_checked_out": "👋 {hotel}에서 체크아웃되었습니다 (예약 {code}). 이용해 주셔서 감사합니다!",
 }
 
 CATALOG = {"en": EN, "ko": KO}
@@ -455,8 +543,13 @@ def t(lang: str | None, key: str, **params: Any) -> str:
 
 def error_params(lang: str | None, error: DomainError) -> dict[str, Any]:
     """An error's parameters as a reader sees them: amounts of money written out in their
-    currency, and words such as a status or a field name in the reader's language."""
+    currency, words such as a status or a field name in the reader's language, and parameters
+    that together say one thing as that phrase (PHRASED)."""
     params = dict(error.params)
+    phrased = PHRASED.get(error.code)
+    if phrased is not None:
+        names, placeholder, phrase = phrased
+        params[placeholder] = phrase(lang, *(params.pop(name) for name in names))
     for amount, currency in error.money.items():
         params[amount] = format_money(params[amount], error.params[currency])
     for currency in set(error.money.values()):  # written with each amount, not on its own
@@ -494,3 +587,34 @@ def reason_text(lang: str | None, reason: str | None) -> str:
 
 def reservation_code(reservation_id: object) -> str:
     return "R-" + str(reservation_id).replace("-", "")[:8].upper()
+
+
+# --- dates and stay limits in the reader's words ------------------------------------------------
+
+
+def day_text(lang: str | None, day: date) -> str:
+    """A date as people write it: "17 Dec", "12월 17일"."""
+    months = t(lang, "months_short").split(",")
+    return t(lang, "date_short", day=day.day, month=months[day.month - 1])
+
+
+def weekday_name(lang: str | None, weekday: int) -> str:
+    """0 = Monday, as date.weekday(): "Friday", "금요일"."""
+    return t(lang, "weekdays_long").split(",")[weekday]
+
+
+def too_short_when(lang: str | None, arrival_weekday: int | None, first_day: Any, last_day: Any) -> str:
+    """Which minimum stay applies, as the phrase {when}: "" (the hotel's own), " for Friday
+    arrivals", " for arrivals 24 Dec - 2 Jan". Days may be dates or ISO dates (as errors carry them)."""
+    if arrival_weekday is not None:
+        return t(lang, "stay_when_weekday", weekday=weekday_name(lang, int(arrival_weekday)))
+    if first_day and last_day:
+        first, last = (d if isinstance(d, date) else date.fromisoformat(d) for d in (first_day, last_day))
+        return t(lang, "stay_when_dates", first=day_text(lang, first), last=day_text(lang, last))
+    return ""
+
+
+# Errors whose parameters are read together as one phrase: code -> (parameters, placeholder, phrase).
+PHRASED: dict[str, tuple[tuple[str, ...], str, Callable[..., str]]] = {
+    "stay_too_short": (("arrival_weekday", "first_day", "last_day"), "when", too_short_when),
+}
