@@ -1,5 +1,10 @@
 """/book: hotel → check-in → check-out (inline calendar, or typed dates) → guests → a room free
-for the whole stay → confirm → payment → receipt. /cancel leaves at any step."""
+for the whole stay → confirm → payment → receipt. /cancel leaves at any step.
+
+The hotel's terms decide what a guest is offered and shown: its stay limits (a check-out too
+soon or too late is refused and explained), and each room's quote (the same HotelTerms.quote the
+reservation is made with), shown as a breakdown with the times and the cancellation policy before
+the guest pays."""
 
 from __future__ import annotations
 
@@ -12,9 +17,10 @@ from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler, Conv
 
 from bot import callbacks as cb
 from bot import checkout
-from bot.calendar import PAST_DAY, add_months, calendar_keyboard, month_start, parse_typed_date
+from bot.calendar import PAST_DAY, REFUSED, add_months, calendar_keyboard, month_start, parse_typed_date
 from bot.context import BotContext
-from bot.texts import error_text, reservation_code
+from bot.stay_terms import breakdown, minimum_hint, policy_text, reservation_receipt, times_text
+from bot.texts import error_text
 from bot.ui import answer, show, typed
 from domain.reservation.commands import PlaceReservation
 from domain.reservation.model import BookingPolicy, CatalogRoom, check_check_in, check_check_out
@@ -36,10 +42,14 @@ from domain.shared.errors import (
     RoomTaken,
 )
 from domain.shared.money import format_money
+from domain.shared.terms import HotelTerms, Quote
 
 HOTEL, CHECK_IN, CHECK_OUT, GUESTS, ROOM, CONFIRM = range(6)
 END = ConversationHandler.END
 GUESTS_BUTTON = "bg"
+# While no room is chosen, the stay is checked against the rules for every room of the hotel
+# (a rule for one room is checked when the rooms are offered).
+ANY_ROOM = UUID(int=0)
 
 
 def _draft(context: BotContext) -> dict[str, Any]:
@@ -59,6 +69,11 @@ async def _today(context: BotContext) -> date:
     from zoneinfo import ZoneInfo
 
     return context.services.clock.now().astimezone(ZoneInfo(_draft(context)["tz"])).date()
+
+
+async def _terms(context: BotContext) -> HotelTerms:
+    """The hotel's terms as the reservation context has them (what the booking is made on)."""
+    return await context.services.availability.terms(_draft(context)["hotel_id"])
 
 
 async def book(update: Update, context: BotContext) -> int:
@@ -122,19 +137,40 @@ async def _show_check_in(update: Update, context: BotContext, prefix: str = "") 
     return CHECK_IN
 
 
-def _stay_limit(context: BotContext, check_in: date) -> date:
-    return check_in + timedelta(days=context.services.config.max_nights)
+def _max_nights(context: BotContext, terms: HotelTerms) -> int:
+    """The longest stay: the system's limit, or the hotel's if it is shorter."""
+    system = context.services.config.max_nights
+    return min(system, terms.max_nights or system)
+
+
+def _stay_limit(context: BotContext, check_in: date, terms: HotelTerms) -> date:
+    return check_in + timedelta(days=_max_nights(context, terms))
+
+
+def _check_stay(context: BotContext, terms: HotelTerms, check_in: date, check_out: date) -> None:
+    """The system's and the hotel's stay limits, each refusal with its reason (InvalidInput)."""
+    check_check_out(check_in, check_out, _policy(context))
+    terms.check_stay(ANY_ROOM, check_in, check_out, context.services.config.max_nights)
 
 
 async def _show_check_out(update: Update, context: BotContext, prefix: str = "") -> int:
     draft = _draft(context)
     check_in, month = _day(draft["check_in"]), _day(draft["month"])
-    limit = _stay_limit(context, check_in)
+    terms = await _terms(context)
+    limit = _stay_limit(context, check_in, terms)
     full = await context.services.availability.full_nights(draft["hotel_id"], check_in, limit)
     first_full = min((n for n in full if n >= check_in), default=None)
+    shortest = terms.refusal(ANY_ROOM, check_in, check_in + timedelta(days=1))
+    earliest = check_in + timedelta(days=shortest.min_nights if shortest else 1)
+
+    def free(d: date) -> bool:
+        return check_in < d and (first_full is None or d <= first_full)
 
     def pickable(d: date) -> bool:
-        return check_in < d <= limit and (first_full is None or d <= first_full)
+        return free(d) and earliest <= d <= limit
+
+    def refused(d: date) -> bool:  # free, but too short or too long a stay: pressing says why
+        return free(d) and not earliest <= d <= limit
 
     keyboard = calendar_keyboard(
         month,
@@ -144,8 +180,12 @@ async def _show_check_out(update: Update, context: BotContext, prefix: str = "")
         can_go_forward=add_months(month, 1) <= limit,
         extra=[[InlineKeyboardButton(context.t("btn_back"), callback_data=cb.pack(cb.BACK))], _stop_row(context)],
         today=await _today(context),
+        refused=refused,
     )
-    await show(update, prefix + context.t("pick_check_out", check_in=check_in), keyboard)
+    text = prefix + context.t("pick_check_out", check_in=check_in)
+    if shortest is not None:
+        text += "\n" + minimum_hint(context.lang, shortest)
+    await show(update, text, keyboard)
     return CHECK_OUT
 
 
@@ -160,7 +200,7 @@ async def month_changed(update: Update, context: BotContext) -> int:
         return state
     today = await _today(context)
     last = (
-        _stay_limit(context, _day(draft["check_in"]))
+        _stay_limit(context, _day(draft["check_in"]), await _terms(context))
         if state == CHECK_OUT
         else today + timedelta(days=context.services.config.max_days_ahead)
     )
@@ -208,7 +248,7 @@ async def check_in_typed(update: Update, context: BotContext) -> int:
 async def _take_check_out(update: Update, context: BotContext, day: date) -> int:
     draft = _draft(context)
     try:
-        check_check_out(_day(draft["check_in"]), day, _policy(context))
+        _check_stay(context, await _terms(context), _day(draft["check_in"]), day)
     except InvalidInput as exc:
         return await _show_check_out(update, context, error_text(context.lang, exc) + "\n\n")
     draft["check_out"] = day.isoformat()
@@ -297,30 +337,45 @@ async def _free_rooms(context: BotContext) -> list[CatalogRoom]:
     )
 
 
+def _quote(context: BotContext, terms: HotelTerms, room: CatalogRoom) -> Quote:
+    """The room's price for this stay: the very call the reservation is made with."""
+    draft = _draft(context)
+    check_in, check_out = _day(draft["check_in"]), _day(draft["check_out"])
+    return terms.quote(room.room_id, room.price_per_night, check_in, check_out, draft["guests"])
+
+
+def _room_button(context: BotContext, room: CatalogRoom, quote: Quote) -> InlineKeyboardButton:
+    total = format_money(quote.total, room.currency)
+    if len(quote.lines) == 1:  # one price every night: say it
+        price = format_money(quote.lines[0].price, room.currency)
+        label = context.t("room_button", number=room.number, type=room.room_type, price=price, total=total)
+    else:
+        label = context.t("room_button_varied", number=room.number, type=room.room_type, total=total)
+    return InlineKeyboardButton(label, callback_data=cb.pack(cb.ROOM, room.room_id))
+
+
 async def _show_rooms(update: Update, context: BotContext, prefix: str = "") -> int:
     draft = _draft(context)
     check_in, check_out = _day(draft["check_in"]), _day(draft["check_out"])
     nights = (check_out - check_in).days
-    rooms = await _free_rooms(context)
+    terms = await _terms(context)
+    rooms, refusal = [], None
+    for room in await _free_rooms(context):
+        try:  # a minimum stay set for this very room
+            terms.check_stay(room.room_id, check_in, check_out, context.services.config.max_nights)
+        except InvalidInput as exc:
+            refusal = refusal or exc
+            continue
+        rooms.append(room)
+    if not rooms and refusal is not None:
+        draft.pop("check_out", None)
+        draft["month"] = month_start(check_in).isoformat()
+        return await _show_check_out(update, context, prefix + error_text(context.lang, refusal) + "\n\n")
     if not rooms:
         draft.pop("check_in", None)
         text = context.t("no_free_rooms", check_in=check_in, check_out=check_out, guests=draft["guests"])
         return await _show_check_in(update, context, prefix + text + "\n\n")
-    buttons = [
-        [
-            InlineKeyboardButton(
-                context.t(
-                    "room_button",
-                    number=r.number,
-                    type=r.room_type,
-                    price=format_money(r.price_per_night, r.currency),
-                    total=format_money(r.price_per_night * nights, r.currency),
-                ),
-                callback_data=cb.pack(cb.ROOM, r.room_id),
-            )
-        ]
-        for r in rooms[:20]
-    ]
+    buttons = [[_room_button(context, r, _quote(context, terms, r))] for r in rooms[:20]]
     text = prefix + context.t(
         "pick_room", check_in=check_in, check_out=check_out, nights=nights, guests=draft["guests"]
     )
@@ -346,7 +401,9 @@ async def _show_confirm(update: Update, context: BotContext, room: CatalogRoom, 
     draft = _draft(context)
     check_in, check_out = _day(draft["check_in"]), _day(draft["check_out"])
     nights = (check_out - check_in).days
-    total = nights * room.price_per_night
+    terms = await _terms(context)
+    quote = _quote(context, terms, room)
+    total = quote.total
     draft["room_id"] = room.room_id.hex
     draft["reservation_id"] = uuid4().hex  # a double tap on Pay can only ever be one reservation
     # The terms this screen promises; Pay books on exactly these or asks again.
@@ -360,7 +417,10 @@ async def _show_confirm(update: Update, context: BotContext, room: CatalogRoom, 
         check_out=check_out,
         nights=nights,
         guests=draft["guests"],
+        breakdown=breakdown(context.lang, quote, room.currency),
         total=format_money(total, room.currency),
+        times=times_text(context.lang, terms),
+        policy=policy_text(context.lang, terms.policy, quote, check_in, room.currency, await _today(context)),
     )
     await show(update, text, _confirm_keyboard(context, room, total, draft["reservation_id"]))
     return CONFIRM
@@ -418,20 +478,9 @@ async def pay(update: Update, context: BotContext) -> int:
         draft.pop("check_in", None)
         return await _show_check_in(update, context, error_text(context.lang, exc) + "\n\n")
     room = await context.services.availability.room(room_id)
-    await show(
-        update,
-        context.t(
-            "receipt",
-            code=reservation_code(reservation.id),
-            hotel=draft["hotel_name"],
-            number=room.number if room else "",
-            check_in=reservation.check_in,
-            check_out=reservation.check_out,
-            nights=(reservation.check_out - reservation.check_in).days,
-            guests=reservation.guests,
-            total=format_money(reservation.total_price, reservation.currency),
-        ),
-    )
+    number = room.number if room else ""
+    text = reservation_receipt(context.lang, reservation, draft["hotel_name"], number, await _today(context))
+    await show(update, text)
     return _finished(context)
 
 
@@ -461,22 +510,33 @@ def _finished(context: BotContext) -> int:
 async def _terms_changed(update: Update, context: BotContext, room_id: UUID) -> int:
     """The room's terms changed after the confirm screen; nothing was held or charged. The guest
     sees the new total with a fresh Pay button, or is told the room is gone and picks another."""
-    draft = _draft(context)
     room = next((r for r in await _free_rooms(context) if r.room_id == room_id), None)
     if room is None:
         known = await context.services.availability.room(room_id)
         text = context.t("room_gone", number=known.number if known else "")
         return await _show_rooms(update, context, text + "\n\n")
-    nights = (_day(draft["check_out"]) - _day(draft["check_in"])).days
-    total = format_money(nights * room.price_per_night, room.currency)
+    total = format_money(_quote(context, await _terms(context), room).total, room.currency)
     return await _show_confirm(update, context, room, context.t("quote_changed", total=total) + "\n\n")
 
 
 async def ignore(update: Update, context: BotContext) -> None:
-    """A calendar's blank or label cell: acknowledged, nothing changes; a past day says so."""
+    """A calendar's blank or label cell: acknowledged, nothing changes; a past day says so, and
+    so does a check-out day the stay limits refuse."""
     if update.callback_query is not None and update.callback_query.data == PAST_DAY:
         await answer(update, context.t("day_past"))
         return
+    try:
+        pressed = cb.pressed(update)
+        day = pressed.as_date(1) if pressed.parts[:1] == (REFUSED,) else None
+    except (ValueError, IndexError):
+        day = None
+    draft = _draft(context)
+    if day is not None and "check_in" in draft and "hotel_id" in draft:
+        try:
+            _check_stay(context, await _terms(context), _day(draft["check_in"]), day)
+        except InvalidInput as exc:
+            await answer(update, error_text(context.lang, exc), alert=True)
+            return
     await answer(update)
 
 

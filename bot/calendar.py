@@ -1,5 +1,6 @@
 """The inline calendar: a month of day buttons; past days show as plain numbers that answer
-"already passed"; other days that cannot be picked show as dots."""
+"already passed"; other days that cannot be picked show as dots; days the hotel's stay limits
+refuse (a check-out too soon or too late) show as dots that say why when pressed."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from telegram import InlineKeyboardButton, InlineKeyboardMarkup
 from bot import callbacks as cb
 
 PAST_DAY = cb.pack(cb.NOOP, "past")
+REFUSED = "why"  # cb.NOOP's part for a day the stay limits refuse: pack(NOOP, REFUSED, day)
 WEEKDAYS = {"en": ["Mo", "Tu", "We", "Th", "Fr", "Sa", "Su"], "ko": ["월", "화", "수", "목", "금", "토", "일"]}
 
 
@@ -34,8 +36,10 @@ def calendar_keyboard(
     can_go_forward: bool,
     extra: list[list[InlineKeyboardButton]] | None = None,
     today: date | None = None,
+    refused: Callable[[date], bool] | None = None,
 ) -> InlineKeyboardMarkup:
-    """Days before `today` show as plain numbers that answer "already passed" when pressed."""
+    """Days before `today` show as plain numbers that answer "already passed" when pressed; days
+    `refused` names (not pickable for a reason the guest can be told) carry their date."""
     noop = cb.pack(cb.NOOP)
     rows: list[Sequence[InlineKeyboardButton]] = []
     prev_button = (
@@ -51,14 +55,16 @@ def calendar_keyboard(
     rows.append([prev_button, InlineKeyboardButton(month.strftime("%Y-%m"), callback_data=noop), next_button])
     days = (add_months(month, 1) - month).days
     past = 0 if today is None else max(0, min(days, (today - month).days))
-    rows.extend(_grid(month, tuple(pickable(month + timedelta(days=n)) for n in range(days)), lang, past))
+    open_days = tuple(pickable(month + timedelta(days=n)) for n in range(days))
+    why = tuple(refused(month + timedelta(days=n)) for n in range(days)) if refused else ()
+    rows.extend(_grid(month, open_days, lang, past, why))
     rows.extend(extra or [])
     return InlineKeyboardMarkup(rows)
 
 
 @lru_cache(maxsize=1024)
 def _grid(
-    month: date, pickable: tuple[bool, ...], lang: str, past: int = 0
+    month: date, pickable: tuple[bool, ...], lang: str, past: int = 0, refused: tuple[bool, ...] = ()
 ) -> tuple[tuple[InlineKeyboardButton, ...], ...]:
     """The weekday header and the day buttons: the same for every guest who sees the same month
     with the same days open, so built once (buttons are immutable) — ~45 objects a calendar."""
@@ -74,7 +80,9 @@ def _grid(
             elif day.day <= past:
                 row.append(InlineKeyboardButton(str(day.day), callback_data=PAST_DAY))
             else:
-                row.append(InlineKeyboardButton(f"·{day.day}·" if day.day < 10 else "··", callback_data=noop))
+                why = refused[day.day - 1] if refused else False
+                data = cb.pack(cb.NOOP, REFUSED, day) if why else noop
+                row.append(InlineKeyboardButton(f"·{day.day}·" if day.day < 10 else "··", callback_data=data))
         rows.append(tuple(row))
     return tuple(rows)
 

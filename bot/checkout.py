@@ -22,6 +22,7 @@ from telegram.ext import filters as tg_filters
 
 from bot.context import BotContext
 from bot.ports import BotServices, CheckoutConfig
+from bot.stay_terms import breakdown, invoice_lines, policy_text
 from bot.texts import DEFAULT, LANGUAGES, error_text, reservation_code, t
 from bot.ui import show
 from domain.reservation.checkout import (
@@ -37,6 +38,7 @@ from domain.shared.errors import (
     DomainError,
 )
 from domain.shared.money import format_money
+from domain.shared.terms import CancellationPolicy, HotelTerms, Quote
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +64,27 @@ def _until(at: datetime, timezone: str) -> str:
     return at.astimezone(ZoneInfo(timezone)).strftime("%H:%M")
 
 
+def booked(checkout: Checkout, terms: HotelTerms | None) -> tuple[Quote | None, CancellationPolicy]:
+    """The price lines and the policy the nights were held under. A checkout stored without them
+    is quoted again from the hotel's `terms` (the same call), trusted only if it adds up to the
+    very total held; else no lines (None)."""
+    if checkout.quote is not None:
+        return checkout.quote, checkout.policy or CancellationPolicy()
+    if terms is None:
+        return None, checkout.policy or CancellationPolicy()
+    quote = terms.quote(
+        checkout.room_id, checkout.price_per_night, checkout.check_in, checkout.check_out, checkout.guests
+    )
+    return (quote if quote.total == checkout.total_price else None), checkout.policy or terms.policy
+
+
+def _prices(lang: str, checkout: Checkout, quote: Quote | None) -> list[LabeledPrice]:
+    """A line per rate (they add up to the total), or the stay as one line."""
+    if quote is None:
+        return [LabeledPrice(t(lang, "inv_stay_line", nights=checkout.nights), checkout.total_price)]
+    return [LabeledPrice(label, amount) for label, amount in invoice_lines(lang, quote, checkout.currency)]
+
+
 async def send_invoice(update: Update, context: BotContext, cmd: StartCheckout, timezone: str) -> Checkout:
     """Hold the nights (StartCheckout) and send the invoice. Domain errors reach the caller
     before anything was held or sent."""
@@ -80,6 +103,8 @@ async def invoice_in_chat(
     if checkout.invoice_message_id is not None:
         return checkout  # the same confirm screen's Pay again: its invoice is already in the chat
     total = format_money(checkout.total_price, checkout.currency)
+    terms = None if checkout.quote is not None else await services.availability.terms(checkout.hotel_id)
+    quote, _ = booked(checkout, terms)
     invoice = await bot.send_invoice(
         chat_id=chat_id,
         title=t(lang, "inv_title", number=checkout.room_number, hotel=checkout.hotel_name)[:32],
@@ -97,17 +122,7 @@ async def invoice_in_chat(
         payload=config.payloads.sign(checkout.reservation_id),
         provider_token=config.provider_token,
         currency=checkout.currency,
-        prices=[
-            LabeledPrice(
-                t(
-                    lang,
-                    "inv_price_line",
-                    nights=checkout.nights,
-                    price=format_money(checkout.price_per_night, checkout.currency),
-                ),
-                checkout.total_price,
-            )
-        ],
+        prices=_prices(lang, checkout, quote),
     )
     await services.handle(
         RecordInvoice(reservation_id=checkout.reservation_id, chat_id=chat_id, message_id=invoice.message_id)
@@ -173,7 +188,28 @@ async def pre_checkout(update: Update, context: BotContext) -> None:
     raise ApplicationHandlerStop
 
 
-def receipt_text(lang: str, checkout: Checkout, reference: str) -> str:
+class Booked:
+    """What a paid checkout was booked on, for its receipt: the price lines (None: not known),
+    the cancellation policy, and the hotel-local day the receipt is written."""
+
+    def __init__(self, quote: Quote | None, policy: CancellationPolicy, today: date) -> None:
+        self.quote, self.policy, self.today = quote, policy, today
+
+
+async def booked_for_receipt(checkout: Checkout, terms_of: Any, timezone: str | None, now: datetime) -> Booked:
+    """`terms_of(hotel_id)` is asked only for a checkout stored without its lines."""
+    terms = None if checkout.quote is not None else await terms_of(checkout.hotel_id)
+    quote, policy = booked(checkout, terms)
+    return Booked(quote, policy, now.astimezone(ZoneInfo(timezone or "UTC")).date())
+
+
+def receipt_text(lang: str, checkout: Checkout, reference: str, terms: Booked) -> str:
+    quote = terms.quote
+    if quote is None:
+        lines = t(lang, "inv_stay_line", nights=checkout.nights)
+        quote = Quote.flat(checkout.nights, checkout.price_per_night)  # for the policy's first night
+    else:
+        lines = breakdown(lang, quote, checkout.currency)
     return t(
         lang,
         "pay_receipt",
@@ -183,15 +219,17 @@ def receipt_text(lang: str, checkout: Checkout, reference: str) -> str:
         check_in=checkout.check_in,
         check_out=checkout.check_out,
         guests=checkout.guests,
+        breakdown=lines,
         total=format_money(checkout.total_price, checkout.currency),
+        policy=policy_text(lang, terms.policy, quote, checkout.check_in, checkout.currency, terms.today),
         reference=reference,
     )
 
 
-def result_text(lang: str, result: CheckoutResult, reference: str, amount: str) -> str:
+def result_text(lang: str, result: CheckoutResult, reference: str, amount: str, terms: Booked | None) -> str:
     code = reservation_code(result.checkout.reservation_id) if result.checkout else "—"
-    if result.outcome is Outcome.PLACED and result.checkout is not None:
-        return receipt_text(lang, result.checkout, reference)
+    if result.outcome is Outcome.PLACED and result.checkout is not None and terms is not None:
+        return receipt_text(lang, result.checkout, reference, terms)
     if result.outcome is Outcome.REFUNDED:
         return t(lang, "pay_late_refunded", code=code, amount=amount, reference=reference)
     return t(lang, "pay_late_refund_pending", code=code, amount=amount, reference=reference)
@@ -229,7 +267,12 @@ async def paid(update: Update, context: BotContext) -> None:
         log.exception("payment %s for %s not settled now; the sweep finishes it", reference, reservation_id)
         await message.reply_text(t(lang, "pay_pending", reference=reference))
         raise ApplicationHandlerStop from None
-    await message.reply_text(result_text(lang, result, reference, amount))
+    terms = None
+    if result.checkout is not None:
+        availability = context.services.availability
+        timezone = await availability.hotel_timezone(result.checkout.hotel_id)
+        terms = await booked_for_receipt(result.checkout, availability.terms, timezone, context.services.clock.now())
+    await message.reply_text(result_text(lang, result, reference, amount, terms))
     raise ApplicationHandlerStop
 
 
@@ -260,7 +303,11 @@ async def settled_by_sweep(notifier: Any, result: CheckoutResult) -> None:
         return
     lang = await notifier.users.language(checkout.guest_id) or DEFAULT
     amount = format_money(checkout.total_price, checkout.currency)
-    await notifier.send(checkout.guest_id, result_text(lang, result, reservation_code(checkout.reservation_id), amount))
+    hotel = await notifier.hotels.hotel(checkout.hotel_id)
+    now = datetime.now(ZoneInfo("UTC"))
+    terms = await booked_for_receipt(checkout, notifier.hotels.terms, hotel.timezone if hotel else None, now)
+    text = result_text(lang, result, reservation_code(checkout.reservation_id), amount, terms)
+    await notifier.send(checkout.guest_id, text)
 
 
 def first_handlers() -> list[tuple[int, BaseHandler[Any, Any, Any]]]:

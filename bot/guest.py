@@ -1,25 +1,53 @@
-"""/my: the guest's reservations with live status (read from the view), each with a Cancel
-button that asks first; cancelling shows the refund."""
+"""/my: the guest's reservations with live status (read from the view): the price breakdown, the
+cancellation policy while it can still be cancelled, what was kept and refunded once it ended, and
+a Cancel button that first shows what cancelling now keeps and gives back (QuoteCancellation,
+the rule the cancellation itself applies)."""
 
 from __future__ import annotations
+
+from datetime import date
+from typing import Any
+from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.ext import BaseHandler, CallbackQueryHandler, CommandHandler
 
 from bot import callbacks as cb
 from bot.context import BotContext
-from bot.texts import error_text, reservation_code
+from bot.stay_terms import breakdown, policy_text
+from bot.texts import EN, error_text, reservation_code
 from bot.ui import answer, show
-from domain.reservation.commands import CancelReservation
+from domain.reservation.commands import CancelReservation, QuoteCancellation
+from domain.reservation.handlers import CancellationQuote
+from domain.reservation.model import Reservation
 from domain.shared.errors import DomainError
 from domain.shared.money import format_money
+from domain.shared.terms import CancellationPolicy, Quote
 from domain.view.model import ReservationView
 
 CANCELLABLE = ("placed", "confirmed")
+ENDED_WITH_FEE = ("cancelled", "no_show")
+MAX_TEXT = 4000  # Telegram takes 4096 characters a message; the rest is left for the header
 
 
-def _line(context: BotContext, r: ReservationView) -> str:
-    return context.t(
+def _word(context: BotContext, prefix: str, value: str) -> str:
+    """A status in the reader's words; one this bot has no words for yet is shown as it is."""
+    return context.t(f"{prefix}_{value}") if f"{prefix}_{value}" in EN else value
+
+
+def _booked(r: ReservationView) -> tuple[Quote | None, CancellationPolicy | None]:
+    """The price lines and the policy the view keeps for a reservation (from ReservationPlaced
+    v2); None for a reservation the view knows from before hotel rules."""
+    lines: Any = getattr(r, "price_lines", None)
+    policy: Any = getattr(r, "policy", None)
+    return (
+        Quote.from_dicts(list(lines)) if lines else None,
+        CancellationPolicy.from_dict(policy) if policy else None,
+    )
+
+
+def _line(context: BotContext, r: ReservationView, today: date | None) -> str:
+    text = context.t(
         "my_line",
         code=reservation_code(r.reservation_id),
         hotel=r.hotel_name,
@@ -27,19 +55,53 @@ def _line(context: BotContext, r: ReservationView) -> str:
         check_in=r.check_in,
         check_out=r.check_out,
         total=format_money(r.total_price, r.currency),
-        status=context.t(f"status_{r.status}"),
-        payment=context.t(f"payment_{r.payment_status}"),
+        status=_word(context, "status", r.status),
+        payment=_word(context, "payment", r.payment_status),
     )
+    quote, policy = _booked(r)
+    lines = [text]
+    if quote is not None and len(quote.lines) > 1:  # one line says no more than the total
+        lines.append(breakdown(context.lang, quote, r.currency))
+    if r.status in CANCELLABLE and policy is not None and r.check_in is not None and today is not None:
+        lines.append(policy_text(context.lang, policy, quote or _flat(r), r.check_in, r.currency, today))
+    fee, refund = getattr(r, "fee", None), getattr(r, "refund_amount", None)
+    if r.status in ENDED_WITH_FEE and fee and refund is not None:
+        lines.append(context.t("my_kept", fee=format_money(fee, r.currency), refund=format_money(refund, r.currency)))
+    return "\n".join(lines)
+
+
+def _flat(r: ReservationView) -> Quote:
+    nights = max(1, ((r.check_out - r.check_in).days if r.check_in and r.check_out else 1))
+    return Quote.flat(nights, r.total_price // nights)
+
+
+async def _today(context: BotContext, hotel_id: int, cache: dict[int, date]) -> date | None:
+    if hotel_id not in cache:
+        timezone = await context.services.availability.hotel_timezone(hotel_id)
+        if timezone is None:
+            return None
+        cache[hotel_id] = context.services.clock.now().astimezone(ZoneInfo(timezone)).date()
+    return cache[hotel_id]
 
 
 async def my_reservations(update: Update, context: BotContext) -> None:
     user = update.effective_user
     assert user is not None
-    rows = await context.services.views.guest_reservations(user.id)
-    if not rows:
+    found = await context.services.views.guest_reservations(user.id)
+    if not found:
         await show(update, context.t("my_none"))
         return
-    text = "\n\n".join([context.t("my_header"), *(_line(context, r) for r in rows)])
+    entries, rows = [context.t("my_header")], []
+    days: dict[int, date] = {}
+    size = len(entries[0])
+    for r in found:  # as many as one message holds, newest first as the view gives them
+        entry = _line(context, r, await _today(context, r.hotel_id, days))
+        if size + len(entry) + 2 > MAX_TEXT:
+            break
+        entries.append(entry)
+        rows.append(r)
+        size += len(entry) + 2
+    text = "\n\n".join(entries)
     buttons = [
         [
             InlineKeyboardButton(
@@ -67,11 +129,49 @@ async def _own(update: Update, context: BotContext) -> ReservationView | None:
     return row
 
 
+def _question(context: BotContext, row: ReservationView, quote: CancellationQuote) -> str:
+    """What cancelling now keeps and gives back, before the guest confirms."""
+    money = {
+        "fee": format_money(quote.fee, quote.currency),
+        "refund": format_money(quote.refund, quote.currency),
+        "total": format_money(quote.refund, quote.currency),
+    }
+    if quote.fee == 0:
+        key = "cancel_question"
+    elif quote.refund > 0:
+        key = "cancel_question_fee"
+    elif quote.last_free_day is None:
+        key = "cancel_question_non_refundable"
+    else:
+        key = "cancel_question_nothing"
+    code = reservation_code(row.reservation_id)
+    return context.t(key, code=code, check_in=row.check_in, check_out=row.check_out, **money)
+
+
+def _outcome(context: BotContext, reservation: Reservation) -> str:
+    """The cancellation as it was made (by the rule of the day it was made on)."""
+    currency = reservation.currency
+    fee = reservation.fee or 0
+    refund = reservation.total_price - fee if reservation.refund_amount is None else reservation.refund_amount
+    code = reservation_code(reservation.id)
+    if fee == 0:
+        return context.t("cancel_done", code=code, total=format_money(refund, currency))
+    key = "cancel_done_fee" if refund > 0 else "cancel_done_nothing"
+    return context.t(key, code=code, fee=format_money(fee, currency), refund=format_money(refund, currency))
+
+
 async def ask_cancel(update: Update, context: BotContext) -> None:
     row = await _own(update, context)
     if row is None:
         return
     await answer(update)
+    user = update.effective_user
+    assert user is not None
+    try:
+        quote = await context.services.handle(QuoteCancellation(reservation_id=row.reservation_id, guest_id=user.id))
+    except DomainError as exc:  # too late, or no longer cancellable: say so, nothing changes
+        await show(update, error_text(context.lang, exc))
+        return
     keyboard = InlineKeyboardMarkup(
         [
             [
@@ -82,17 +182,7 @@ async def ask_cancel(update: Update, context: BotContext) -> None:
             ]
         ]
     )
-    await show(
-        update,
-        context.t(
-            "cancel_question",
-            code=reservation_code(row.reservation_id),
-            check_in=row.check_in,
-            check_out=row.check_out,
-            total=format_money(row.total_price, row.currency),
-        ),
-        keyboard,
-    )
+    await show(update, _question(context, row, quote), keyboard)
 
 
 async def confirm_cancel(update: Update, context: BotContext) -> None:
@@ -103,16 +193,13 @@ async def confirm_cancel(update: Update, context: BotContext) -> None:
     user = update.effective_user
     assert user is not None
     try:
-        await context.services.handle(CancelReservation(reservation_id=row.reservation_id, guest_id=user.id))
+        cancelled = await context.services.handle(
+            CancelReservation(reservation_id=row.reservation_id, guest_id=user.id)
+        )
     except DomainError as exc:
         await show(update, error_text(context.lang, exc))
         return
-    await show(
-        update,
-        context.t(
-            "cancel_done", code=reservation_code(row.reservation_id), total=format_money(row.total_price, row.currency)
-        ),
-    )
+    await show(update, _outcome(context, cancelled))
 
 
 async def keep(update: Update, context: BotContext) -> None:

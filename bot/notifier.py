@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any, Protocol
 from uuid import UUID
 from zoneinfo import ZoneInfo
@@ -27,12 +27,20 @@ from telegram.error import BadRequest, Forbidden
 
 from bot import callbacks as cb
 from bot.ports import RequestMessages, Users
+from bot.stay_terms import breakdown, policy_text, reservation_receipt
 from bot.texts import reason_text, reservation_code, t
 from domain.hotel.events import ApprovalRequested, ApprovalWithdrawn, ReservationApproved, ReservationRejectedByHotel
 from domain.hotel.model import ApprovalRequest, ApprovalStatus, Hotel
 from domain.hotel.ports import HotelReader
 from domain.payment.events import PaymentRefunded
-from domain.reservation.events import ReservationCancelled, ReservationConfirmed, ReservationRejected
+from domain.reservation.events import (
+    ReservationCancelled,
+    ReservationCheckedIn,
+    ReservationCheckedOut,
+    ReservationConfirmed,
+    ReservationNoShow,
+    ReservationRejected,
+)
 from domain.reservation.model import Reservation, ReservationStatus
 from domain.reservation.ports import ReservationStates
 from domain.shared.errors import NotReadyYet
@@ -91,6 +99,11 @@ def decision_keyboard(lang: str, reservation_id: UUID) -> InlineKeyboardMarkup:
             ]
         ]
     )
+
+
+def _today(timezone: str | None) -> date:
+    """The hotel-local day now (a policy reads "free until …" from it)."""
+    return datetime.now(UTC).astimezone(ZoneInfo(timezone or "UTC")).date()
 
 
 def local_time(at: datetime | None, timezone: str) -> str:
@@ -320,14 +333,58 @@ class Notifier:
         await self._note(event, event.reservation_id, "cancelled")
 
     async def on_refunded(self, event: PaymentRefunded) -> None:
-        await self._after(event, event.reservation_id, "cancelled", "rejected")
+        """What went back, and what the cancellation policy kept (v2; a v1 event kept nothing)."""
+        await self._after(event, event.reservation_id, "cancelled", "rejected", "no_show")
         text = t(
             await self._lang(event.guest_id),
-            "n_refunded",
+            "n_refunded_part" if event.kept else "n_refunded",
             code=reservation_code(event.reservation_id),
             amount=format_money(event.amount, event.currency),
+            kept=format_money(event.kept, event.currency),
         )
         await self._once(event, event.guest_id, event.reservation_id, "refunded", text)
+
+    # --- the stay, as the hotel marks it -------------------------------------------------------
+    async def on_no_show(self, event: ReservationNoShow) -> None:
+        """The guest and the hotel's managers hear of a no-show: the fee kept, what goes back
+        (the refund's own notice follows when the provider has paid it)."""
+        if not await self._is_now(event, event.reservation_id, ReservationStatus.NO_SHOW):
+            return
+        facts = await self._guest_facts(event.reservation_id)
+        money = {
+            "fee": format_money(event.fee, event.currency),
+            "refund": format_money(event.refund_amount, event.currency),
+        }
+        lang = await self._lang(event.guest_id)
+        key = "n_no_show" if event.refund_amount else "n_no_show_nothing"
+        await self._once(event, event.guest_id, event.reservation_id, "no_show", t(lang, key, **facts, **money))
+        request = await self.hotels.approval(event.reservation_id)
+        hotel = await self.hotels.hotel(event.hotel_id)
+        for manager in sorted(hotel.managers if hotel else ()):
+            text = t(
+                await self._lang(manager),
+                "m_no_show",
+                code=facts["code"],
+                number=facts["number"],
+                check_in=facts["check_in"],
+                check_out=facts["check_out"],
+                guest=request.guest_name if request else "",
+                **money,
+            )
+            await self._once(event, manager, event.reservation_id, "no_show", text)
+
+    async def on_checked_in(self, event: ReservationCheckedIn) -> None:
+        if await self._is_now(event, event.reservation_id, ReservationStatus.CHECKED_IN):
+            facts = await self._guest_facts(event.reservation_id)
+            terms = await self.hotels.terms(event.hotel_id)
+            text = t(await self._lang(event.guest_id), "n_checked_in", time=terms.check_out_time, **facts)
+            await self._once(event, event.guest_id, event.reservation_id, "checked_in", text)
+
+    async def on_checked_out(self, event: ReservationCheckedOut) -> None:
+        if await self._is_now(event, event.reservation_id, ReservationStatus.CHECKED_OUT):
+            facts = await self._guest_facts(event.reservation_id)
+            text = t(await self._lang(event.guest_id), "n_checked_out", **facts)
+            await self._once(event, event.guest_id, event.reservation_id, "checked_out", text)
 
     def policies(self) -> dict[type[Event], Any]:
         return {
@@ -339,6 +396,9 @@ class Notifier:
             ReservationRejected: self.on_rejected,
             ReservationCancelled: self.on_cancelled,
             PaymentRefunded: self.on_refunded,
+            ReservationNoShow: self.on_no_show,
+            ReservationCheckedIn: self.on_checked_in,
+            ReservationCheckedOut: self.on_checked_out,
         }
 
     # --- reminders (sent by the scheduler through the same rate-limited bot) --------------------
@@ -371,31 +431,27 @@ class Notifier:
         receipt in the chat as for a booking made there."""
         room = await self.hotels.room(reservation.room_id)
         hotel = await self.hotels.hotel(reservation.hotel_id)
-        await self.send(
-            reservation.guest_id,
-            t(
-                await self._lang(reservation.guest_id),
-                "receipt",
-                code=reservation_code(reservation.id),
-                hotel=hotel.name if hotel else "",
-                number=room.number if room else "",
-                check_in=reservation.check_in,
-                check_out=reservation.check_out,
-                nights=(reservation.check_out - reservation.check_in).days,
-                guests=reservation.guests,
-                total=format_money(reservation.total_price, reservation.currency),
-            ),
+        text = reservation_receipt(
+            await self._lang(reservation.guest_id),
+            reservation,
+            hotel.name if hotel else "",
+            room.number if room else "",
+            _today(hotel.timezone if hotel else None),
         )
+        await self.send(reservation.guest_id, text)
 
     async def payment_settled(self, reservation: Reservation, placed: bool) -> None:
         """The payment sweep settled a booking its guest last saw at "Taking the payment…":
         placed (the receipt) or released (nothing was charged)."""
         room = await self.hotels.room(reservation.room_id)
         hotel = await self.hotels.hotel(reservation.hotel_id)
+        lang = await self._lang(reservation.guest_id)
+        quote, currency = reservation.price_lines, reservation.currency
+        today = _today(hotel.timezone if hotel else None)
         await self.send(
             reservation.guest_id,
             t(
-                await self._lang(reservation.guest_id),
+                lang,
                 "n_settled_placed" if placed else "n_settled_released",
                 code=reservation_code(reservation.id),
                 hotel=hotel.name if hotel else "",
@@ -403,6 +459,8 @@ class Notifier:
                 check_in=reservation.check_in,
                 check_out=reservation.check_out,
                 guests=reservation.guests,
-                total=format_money(reservation.total_price, reservation.currency),
+                breakdown=breakdown(lang, quote, currency),
+                total=format_money(reservation.total_price, currency),
+                policy=policy_text(lang, reservation.policy, quote, reservation.check_in, currency, today),
             ),
         )

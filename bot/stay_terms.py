@@ -10,7 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, timedelta
 
-from bot.texts import day_text, t, too_short_when
+from bot.texts import day_text, reservation_code, t, too_short_when
+from domain.reservation.model import Reservation
 from domain.shared.money import format_money
 from domain.shared.terms import CancellationPolicy, HotelTerms, Quote, QuoteLine, StayRefusal
 
@@ -86,3 +87,23 @@ def minimum_hint(lang: str | None, refusal: StayRefusal) -> str:
     """The minimum for an arrival, said before the guest picks a check-out day."""
     when = too_short_when(lang, refusal.arrival_weekday, refusal.first_day, refusal.last_day)
     return t(lang, "stay_minimum", min_nights=refusal.min_nights, when=when)
+
+
+def reservation_receipt(lang: str, reservation: Reservation, hotel: str, number: str, today: date) -> str:
+    """The receipt of a paid booking: what was booked, at what price and under which policy (the
+    reservation's own, never the hotel's terms now)."""
+    quote = reservation.price_lines
+    return t(
+        lang,
+        "receipt",
+        code=reservation_code(reservation.id),
+        hotel=hotel,
+        number=number,
+        check_in=reservation.check_in,
+        check_out=reservation.check_out,
+        nights=(reservation.check_out - reservation.check_in).days,
+        guests=reservation.guests,
+        breakdown=breakdown(lang, quote, reservation.currency),
+        total=format_money(reservation.total_price, reservation.currency),
+        policy=policy_text(lang, reservation.policy, quote, reservation.check_in, reservation.currency, today),
+    )

@@ -8,7 +8,14 @@ from __future__ import annotations
 
 from domain.hotel.events import ApprovalRequested, ApprovalWithdrawn, ReservationApproved, ReservationRejectedByHotel
 from domain.payment.events import PaymentRefunded
-from domain.reservation.events import ReservationCancelled, ReservationConfirmed, ReservationRejected
+from domain.reservation.events import (
+    ReservationCancelled,
+    ReservationCheckedIn,
+    ReservationCheckedOut,
+    ReservationConfirmed,
+    ReservationNoShow,
+    ReservationRejected,
+)
 
 NAME = "notifier"
 EVENTS = (
@@ -20,4 +27,9 @@ EVENTS = (
     ReservationRejected,
     ReservationCancelled,
     PaymentRefunded,
+    # the stay as the hotel marked it: the guest and the managers hear of a no-show (with the fee
+    # kept), the guest of checking in and out
+    ReservationNoShow,
+    ReservationCheckedIn,
+    ReservationCheckedOut,
 )

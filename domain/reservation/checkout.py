@@ -38,6 +38,7 @@ from domain.shared.errors import (
 )
 from domain.shared.events import Command
 from domain.shared.ports import Clock
+from domain.shared.terms import CancellationPolicy, Quote
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,11 @@ class Checkout:
     status: CheckoutStatus
     chat_id: int | None = None
     invoice_message_id: int | None = None
+    # The quote's lines and the cancellation policy the nights were held under (the reservation's
+    # own): the invoice and the receipt show them, and a late payment is placed on them. None on a
+    # checkout stored without them: one flat price, the default policy.
+    quote: Quote | None = None
+    policy: CancellationPolicy | None = None
 
     @property
     def nights(self) -> int:
@@ -269,6 +275,8 @@ async def start_checkout(
             created_at=now,
             expires_at=now + hold,
             status=CheckoutStatus.HELD,
+            quote=reservation.price_lines,
+            policy=reservation.policy,
         )
         await uow.reservations.add(reservation)
         await uow.nights.hold(reservation)
@@ -419,6 +427,8 @@ def _reservation_of(checkout: Checkout) -> Reservation:
         currency=checkout.currency,
         status=ReservationStatus.PENDING_PAYMENT,
         created_at=checkout.created_at,
+        quote=checkout.quote,
+        policy=checkout.policy or CancellationPolicy(),
     )
 
 
