@@ -530,7 +530,7 @@ async def ignore(update: Update, context: BotContext) -> None:
         day = pressed.as_date(1) if pressed.parts[:1] == (REFUSED,) else None
     except (ValueError, IndexError):
         day = None
-    draft = _draft(context)
+    draft = (context.user_data or {}).get("booking", {})
     if day is not None and "check_in" in draft and "hotel_id" in draft:
         try:
             _check_stay(context, await _terms(context), _day(draft["check_in"]), day)
