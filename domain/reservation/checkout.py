@@ -71,11 +71,14 @@ class Checkout:
     status: CheckoutStatus
     chat_id: int | None = None
     invoice_message_id: int | None = None
-    # The quote's lines and the cancellation policy the nights were held under (the reservation's
-    # own): the invoice and the receipt show them, and a late payment is placed on them. None on a
-    # checkout stored without them: one flat price, the default policy.
-    quote: Quote | None = None
+    quote: Quote | None = None  # the price lines the invoice shows (None: one flat price a night)
+    # The cancellation policy the nights were held under (the reservation's own), so that a late
+    # payment is placed on it. None: not known (not stored with the checkout): the default policy.
     policy: CancellationPolicy | None = None
+
+    @property
+    def price_lines(self) -> Quote:
+        return self.quote or Quote.flat(self.nights, self.price_per_night)
 
     @property
     def nights(self) -> int:
@@ -275,7 +278,7 @@ async def start_checkout(
             created_at=now,
             expires_at=now + hold,
             status=CheckoutStatus.HELD,
-            quote=reservation.price_lines,
+            quote=reservation.quote,
             policy=reservation.policy,
         )
         await uow.reservations.add(reservation)
