@@ -64,18 +64,23 @@ def _until(at: datetime, timezone: str) -> str:
     return at.astimezone(ZoneInfo(timezone)).strftime("%H:%M")
 
 
+def _needs_terms(checkout: Checkout) -> bool:
+    return checkout.quote is None or checkout.policy is None
+
+
 def booked(checkout: Checkout, terms: HotelTerms | None) -> tuple[Quote | None, CancellationPolicy]:
-    """The price lines and the policy the nights were held under. A checkout stored without them
-    is quoted again from the hotel's `terms` (the same call), trusted only if it adds up to the
-    very total held; else no lines (None)."""
-    if checkout.quote is not None:
-        return checkout.quote, checkout.policy or CancellationPolicy()
-    if terms is None:
-        return None, checkout.policy or CancellationPolicy()
-    quote = terms.quote(
-        checkout.room_id, checkout.price_per_night, checkout.check_in, checkout.check_out, checkout.guests
-    )
-    return (quote if quote.total == checkout.total_price else None), checkout.policy or terms.policy
+    """The price lines and the policy the nights were held under. What a stored checkout lacks
+    comes from the hotel's `terms`: the lines quoted again (the same call), trusted only if they
+    add up to the very total held (else None), and the policy (the one the reservation took a
+    moment before, unless the hotel changed it since)."""
+    terms = terms or HotelTerms()
+    quote = checkout.quote
+    if quote is None:
+        quote = terms.quote(
+            checkout.room_id, checkout.price_per_night, checkout.check_in, checkout.check_out, checkout.guests
+        )
+        quote = quote if quote.total == checkout.total_price else None
+    return quote, checkout.policy or terms.policy
 
 
 def _prices(lang: str, checkout: Checkout, quote: Quote | None) -> list[LabeledPrice]:
@@ -103,7 +108,7 @@ async def invoice_in_chat(
     if checkout.invoice_message_id is not None:
         return checkout  # the same confirm screen's Pay again: its invoice is already in the chat
     total = format_money(checkout.total_price, checkout.currency)
-    terms = None if checkout.quote is not None else await services.availability.terms(checkout.hotel_id)
+    terms = await services.availability.terms(checkout.hotel_id) if checkout.quote is None else None
     quote, _ = booked(checkout, terms)
     invoice = await bot.send_invoice(
         chat_id=chat_id,
@@ -197,8 +202,8 @@ class Booked:
 
 
 async def booked_for_receipt(checkout: Checkout, terms_of: Any, timezone: str | None, now: datetime) -> Booked:
-    """`terms_of(hotel_id)` is asked only for a checkout stored without its lines."""
-    terms = None if checkout.quote is not None else await terms_of(checkout.hotel_id)
+    """`terms_of(hotel_id)` is asked only for what a stored checkout lacks."""
+    terms = await terms_of(checkout.hotel_id) if _needs_terms(checkout) else None
     quote, policy = booked(checkout, terms)
     return Booked(quote, policy, now.astimezone(ZoneInfo(timezone or "UTC")).date())
 
