@@ -6,7 +6,10 @@ from domain.hotel.events import ApprovalRequested, ApprovalWithdrawn, Reservatio
 from domain.payment.events import PaymentApproved, PaymentRefunded
 from domain.reservation.events import (
     ReservationCancelled,
+    ReservationCheckedIn,
+    ReservationCheckedOut,
     ReservationConfirmed,
+    ReservationNoShow,
     ReservationPlaced,
     ReservationRejected,
 )
@@ -19,6 +22,9 @@ PROJECTED = (
     ReservationConfirmed,
     ReservationRejected,
     ReservationCancelled,
+    ReservationCheckedIn,
+    ReservationCheckedOut,
+    ReservationNoShow,
     ReservationApproved,
     PaymentApproved,
     PaymentRefunded,
@@ -30,6 +36,8 @@ PROJECTED = (
 # The hotel's account of its requests. Nothing the view shows depends on them today (the
 # reservation's own events carry the status); it takes them so that a process running the
 # contexts' consumers takes every event they publish, which the in-process bus insists on.
+# (The hotel's terms and its marks of a stay, GuestCheckedIn/Out and GuestNoShow, are taken by
+# the reservation context; the view shows the stay from the reservation's own events.)
 HEARD_ONLY = (ApprovalRequested, ApprovalWithdrawn)
 
 

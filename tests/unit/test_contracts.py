@@ -23,7 +23,16 @@ from domain.reservation import handlers as reservation
 from domain.reservation.commands import CancelReservation
 from domain.reservation.events import ReservationCancelled, ReservationPlaced
 from domain.shared.events import Event
-from domain.shared.terms import CancellationPolicy, ExtraGuests, HotelTerms, MinStay, Rate, Season, WeekendRate
+from domain.shared.terms import (
+    CancellationPolicy,
+    ExtraGuests,
+    HotelTerms,
+    MinStay,
+    Rate,
+    Season,
+    WeekendRate,
+)
+from domain.view.model import project_reservation
 from infra.messaging.codec import decode, encode
 from infra.messaging.contracts import SCHEMAS, load, schema_path
 from tests.unit.conftest import GUEST, MANAGER, World
@@ -182,3 +191,57 @@ def test_a_renamed_field_breaks_the_contract() -> None:
         jsonschema.validate(doc, schema)
     with pytest.raises(ValueError):
         decode(json.dumps(doc))
+
+
+def test_a_process_running_the_contexts_consumers_takes_every_event_they_publish() -> None:
+    """The in-process bus refuses an event no consumer of its process takes; a process running
+    the contexts' consumers (reservation, hotel, payment, view: the notifier may run elsewhere)
+    must take every event."""
+    taken = set().union(*(TOPOLOGY[name] for name in ("reservation", "hotel", "payment", "view")))
+    assert set(Event.registry) - taken == set()
+
+
+# --- a rolling upgrade: the new consumers read what the old producers wrote ------------------------
+
+
+def _old(key: str, **values: Any) -> Event:
+    """An event as the previous version wrote it: v1, valid under the v1 schema."""
+    doc = {**_document(load(key, 1)), **{k: str(v) if isinstance(v, UUID | date) else v for k, v in values.items()}}
+    jsonschema.validate(doc, load(key, 1), format_checker=CHECKER)
+    return decode(json.dumps(doc))
+
+
+async def test_an_old_cancellation_without_a_fee_is_refunded_in_full_by_the_new_payment_consumer(
+    world: World,
+) -> None:
+    placed = await world.place(check_in=date(2026, 12, 3))  # 20,000
+    cancelled = _old("reservation.cancelled", reservation_id=placed.id, guest_id=GUEST, hotel_id=world.hotel_id)
+    assert isinstance(cancelled, ReservationCancelled) and cancelled.refund_amount is None
+    await payment_consumer.refund(cancelled, world.payment_uow, world.provider, world.clock)
+    assert list(world.provider.refunded.values()) == [20_000]
+    (refunded,) = [e for e in world.payment_uow.outbox if isinstance(e, PaymentRefunded)]
+    assert (refunded.amount, refunded.kept) == (20_000, 0)
+    jsonschema.validate(json.loads(encode(refunded)), load("payment.refunded", 2), format_checker=CHECKER)
+
+
+def test_an_old_placement_shows_in_the_view_at_one_flat_price_under_the_default_policy() -> None:
+    placed = _old(
+        "reservation.placed",
+        check_in=date(2026, 12, 10),
+        check_out=date(2026, 12, 13),
+        total_price=36_000,
+        currency="KRW",
+    )
+    assert isinstance(placed, ReservationPlaced) and placed.price_lines is None
+    row = project_reservation(placed, None)
+    assert row is not None
+    assert [(line.kind, line.nights, line.price) for line in row.price_lines] == [("base", 3, 12_000)]
+    assert row.quote.total == row.total_price == 36_000
+    assert row.policy == CancellationPolicy()  # free until the day before check-in
+
+
+def test_an_old_refund_shows_everything_given_back() -> None:
+    refunded = _old("payment.refunded", amount=20_000)
+    assert isinstance(refunded, PaymentRefunded) and refunded.kept == 0
+    row = project_reservation(refunded, None)
+    assert row is not None and (row.payment_status, row.refunded_amount, row.kept_amount) == ("refunded", 20_000, 0)
