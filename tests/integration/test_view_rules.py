@@ -8,9 +8,9 @@ from __future__ import annotations
 import asyncio
 import json
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from dataclasses import replace
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -21,7 +21,9 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from alembic import command
 from consumers import view
+from domain.hotel import commands as hc
 from domain.payment.events import PaymentRefunded
+from domain.reservation.commands import CancelReservation
 from domain.reservation.events import (
     ReservationCancelled,
     ReservationCheckedIn,
@@ -31,15 +33,20 @@ from domain.reservation.events import (
     ReservationPlaced,
 )
 from domain.shared.events import Event
-from domain.shared.terms import CancellationPolicy
+from domain.shared.terms import CancellationPolicy, HotelTerms, Rate, Season
+from domain.view.model import ReservationView
+from infra.clock import FixedClock
 from infra.db.migrate import alembic_config, upgrade_sync
 from infra.db.tables import reservation_view
 from infra.messaging.codec import decode, encode
 from infra.messaging.consumer import Consumer, transactional
 from infra.messaging.contracts import load
 from main.bootstrap import Container
+from main.jobs import Jobs
+from main.processes import Runtime
 from tests.conftest import create_database, drop_database, make_settings, truncate_all
-from tests.integration.helpers import placed_event
+from tests.integration.helpers import MANAGER, eventually, place, placed_event, seed_hotel
+from tests.integration.test_hotel_rules import confirmed, set_terms
 
 pytestmark = pytest.mark.integration
 LINES = [
@@ -258,3 +265,91 @@ async def test_rows_projected_before_the_upgrade_show_a_flat_price_and_the_defau
     finally:
         if backend == "postgresql":
             await drop_database(name)
+
+
+# --- the whole chain, on the running bus -----------------------------------------------------------
+
+GUEST = 4545
+BOOKED_AT = datetime(2027, 1, 10, 9, 0, tzinfo=UTC)  # Europe/Berlin, winter: UTC+1
+ARRIVAL = date(2027, 1, 20)
+
+
+@pytest.fixture(params=["sqlite+inprocess", "postgresql+rabbitmq"])
+async def runtime(
+    request: Any, sqlite_url: str, pg: str, amqp: Callable[..., dict[str, Any]]
+) -> AsyncIterator[Runtime]:
+    if request.param == "sqlite+inprocess":
+        settings = make_settings(database_url=sqlite_url)
+    else:
+        settings = make_settings(database_url=pg, **amqp())
+    # The contexts' consumers without the notifier: they take every event they publish.
+    rt = Runtime(
+        settings,
+        bot=False,
+        consumers=("reservation", "hotel", "payment", "view"),
+        scheduler=False,
+        container=Container(settings, clock=FixedClock(BOOKED_AT)),
+        relay_sweep_s=0.2,
+    )
+    await rt.start()
+    try:
+        yield rt
+    finally:
+        await rt.stop()
+
+
+async def _row(c: Container, reservation_id: UUID, status: str, payment: str) -> ReservationView:
+    async def shown() -> ReservationView | None:
+        row = await c.views.reservation(reservation_id)
+        return row if row is not None and (row.status, row.payment_status) == (status, payment) else None
+
+    found: ReservationView = await eventually(shown)
+    return found
+
+
+async def test_the_view_follows_a_seasonal_stay_a_cancellation_with_a_fee_and_a_no_show(runtime: Runtime) -> None:
+    c = runtime.container
+    clock = c.clock
+    assert isinstance(clock, FixedClock)
+    hotel, (room,) = await seed_hotel(c, sync_catalog=False, price=10_000)
+    policy = CancellationPolicy(free_days=7, fee="percent", percent=30)
+    await set_terms(
+        c, hotel.id, HotelTerms(seasons=(Season("Fair", ARRIVAL, ARRIVAL, Rate(percent=50)),), policy=policy)
+    )
+    stay = await c.handle(place(room, GUEST, ARRIVAL, ARRIVAL + timedelta(days=3)))  # 15,000 + 2 x 10,000
+    cancelled = await c.handle(place(room, GUEST, date(2027, 1, 25), date(2027, 1, 27)))  # 20,000
+    absent = await c.handle(place(room, GUEST, date(2027, 1, 28), date(2027, 1, 30)))  # 20,000
+    for r in (stay, cancelled, absent):
+        await confirmed(c, r.id)
+    by = {"manager_id": MANAGER, "manager_name": "Mia"}
+    clock.set(datetime(2027, 1, 20, 15, 0, tzinfo=UTC))
+    await c.handle(hc.CheckInGuest(reservation_id=stay.id, **by))
+    await c.handle(CancelReservation(reservation_id=cancelled.id, guest_id=GUEST))  # 5 days before: 30 % kept
+    await _row(c, stay.id, "checked_in", "approved")
+    clock.set(datetime(2027, 1, 22, 9, 0, tzinfo=UTC))  # a night early
+    await c.handle(hc.CheckOutGuest(reservation_id=stay.id, **by))
+    clock.set(datetime(2027, 1, 29, 11, 0, tzinfo=UTC))  # 12:00 in Berlin the day after arrival
+    assert await Jobs(c, None).mark_no_shows() == 1
+
+    row = await _row(c, stay.id, "checked_out", "approved")
+    assert [(line.kind, line.nights, line.price) for line in row.price_lines] == [
+        ("season", 1, 15_000),
+        ("base", 2, 10_000),
+    ]
+    assert (row.total_price, row.policy, row.checked_in_on, row.left_on) == (
+        35_000,
+        policy,
+        ARRIVAL,
+        date(2027, 1, 22),
+    )
+    row = await _row(c, cancelled.id, "cancelled", "refunded")
+    assert (row.fee, row.refund_amount, row.refunded_amount, row.kept_amount) == (6_000, 14_000, 14_000, 6_000)
+    row = await _row(c, absent.id, "no_show", "refunded")
+    assert (row.fee, row.refund_due, row.refunded_amount, row.kept_amount) == (6_000, 14_000, 14_000, 6_000)
+    _, on_board = await c.views.board(hotel.id or 0)
+    assert {r.reservation_id: r.status for r in on_board} == {
+        stay.id: "checked_out",
+        cancelled.id: "cancelled",
+        absent.id: "no_show",
+    }
+    assert await c.views.refunds_pending() == 0
