@@ -1,7 +1,8 @@
 """The view on real storage (SQLite and PostgreSQL), fed by the view consumer with events in
 their wire form: the price lines and the policy a stay was booked under, a cancellation's fee and
 refund, the stay's states, what the payment refunded; events of the old versions still in flight
-during a rolling upgrade; and rows projected before the upgrade, filled by the migration."""
+during a rolling upgrade; rows projected before the upgrade, filled by the migration; and the whole
+chain on the running bus (SQLite + in-process bus, PostgreSQL + RabbitMQ)."""
 
 from __future__ import annotations
 
