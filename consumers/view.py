@@ -22,6 +22,9 @@ PROJECTED = (
     ReservationConfirmed,
     ReservationRejected,
     ReservationCancelled,
+    ReservationCheckedIn,
+    ReservationCheckedOut,
+    ReservationNoShow,
     ReservationApproved,
     PaymentApproved,
     PaymentRefunded,
@@ -33,13 +36,9 @@ PROJECTED = (
 # The hotel's account of its requests. Nothing the view shows depends on them today (the
 # reservation's own events carry the status); it takes them so that a process running the
 # contexts' consumers takes every event they publish, which the in-process bus insists on.
-HEARD_ONLY = (
-    ApprovalRequested,
-    ApprovalWithdrawn,
-    ReservationCheckedIn,  # the stay's events: projected by the view's next revision
-    ReservationCheckedOut,
-    ReservationNoShow,
-)
+# (The hotel's terms and its marks of a stay, GuestCheckedIn/Out and GuestNoShow, are taken by
+# the reservation context; the view shows the stay from the reservation's own events.)
+HEARD_ONLY = (ApprovalRequested, ApprovalWithdrawn)
 
 
 async def project(event: Event, uow: ViewUnitOfWork) -> None:

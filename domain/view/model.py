@@ -1,6 +1,12 @@
 """The read side: what a guest's reservation list and a hotel's board show, and the projections
 that fill them from events alone. Events may arrive out of order or twice; a projection never lets
-an older fact overwrite a newer one."""
+an older fact overwrite a newer one.
+
+A reservation shows the price lines and the cancellation policy it was booked under, what a
+cancellation or a no-show kept and gave back, its stay (checked in, checked out, no-show) and what
+the payment actually refunded. Events of an earlier version (a rolling upgrade) lack some of it:
+a ReservationPlaced v1 was one flat price under the default policy; a ReservationCancelled v1 or a
+rejection gives everything back; a PaymentRefunded v1 kept nothing."""
 
 from __future__ import annotations
 
@@ -12,13 +18,29 @@ from domain.hotel.events import ReservationApproved, RoomEvent
 from domain.payment.events import PaymentApproved, PaymentRefunded
 from domain.reservation.events import (
     ReservationCancelled,
+    ReservationCheckedIn,
+    ReservationCheckedOut,
     ReservationConfirmed,
+    ReservationNoShow,
     ReservationPlaced,
     ReservationRejected,
 )
 from domain.shared.events import Event
+from domain.shared.terms import CancellationPolicy, Quote, QuoteLine
 
-STATUS_RANK = {"placed": 1, "confirmed": 2, "rejected": 3, "cancelled": 3}
+# A reservation ends one way only (rejected, cancelled, a no-show, or checked out after a stay):
+# the ends share the highest rank, so whichever arrives first stands.
+STATUS_RANK = {
+    "placed": 1,
+    "confirmed": 2,
+    "checked_in": 3,
+    "rejected": 4,
+    "cancelled": 4,
+    "no_show": 4,
+    "checked_out": 4,
+}
+# Ended with money to give back (unless the policy kept all of it: refund_amount 0).
+REFUNDING = ("rejected", "cancelled", "no_show")
 PAYMENT_RANK = {"none": 0, "approved": 1, "refunded": 2}
 
 
@@ -41,6 +63,33 @@ class ReservationView:
     reason: str | None = None
     decided_by_name: str | None = None
     updated_at: datetime | None = None
+    # What the stay was booked at and under (from ReservationPlaced; a v1 event: one flat line and
+    # the default policy, free until the day before check-in). Empty and None until it is known.
+    price_lines: tuple[QuoteLine, ...] = ()
+    policy: CancellationPolicy | None = None
+    # A cancellation's or a no-show's account under the policy: what the hotel keeps and what
+    # goes back. None: not said (a rejection, a v1 cancellation: everything goes back).
+    fee: int | None = None
+    refund_amount: int | None = None
+    # The stay as the hotel marked it.
+    checked_in_on: date | None = None
+    left_on: date | None = None  # before check_out: the guest left early
+    # What the payment gave back and kept, once it did (PaymentRefunded).
+    refunded_amount: int | None = None
+    kept_amount: int | None = None
+
+    @property
+    def quote(self) -> Quote:
+        """The price lines with their total (`quote.total == total_price`), for the breakdown."""
+        return Quote.from_dicts([line.to_dict() for line in self.price_lines])
+
+    @property
+    def refund_due(self) -> int | None:
+        """What goes back to the guest now the reservation has ended: the policy's refund, or
+        everything (a rejection, a v1 cancellation); None while it has not ended that way."""
+        if self.status not in REFUNDING:
+            return None
+        return self.total_price if self.refund_amount is None else self.refund_amount
 
 
 @dataclass(frozen=True)
@@ -73,11 +122,22 @@ def _with_payment(row: ReservationView, payment_status: str) -> ReservationView:
     return replace(row, payment_status=payment_status)
 
 
+def _booked(event: ReservationPlaced) -> tuple[tuple[QuoteLine, ...], CancellationPolicy]:
+    """The price lines and the policy a placed reservation was booked under."""
+    if event.price_lines is None:  # v1: one price every night, the default policy
+        nights = (event.check_out - event.check_in).days
+        lines = Quote.flat(nights, event.total_price // max(nights, 1)).lines
+    else:
+        lines = Quote.from_dicts(event.price_lines).lines
+    return lines, CancellationPolicy() if event.policy is None else CancellationPolicy.from_dict(event.policy)
+
+
 def project_reservation(event: Event, row: ReservationView | None) -> ReservationView | None:
     """The new row for the reservation the event is about (None: the event does not concern it)."""
     match event:
         case ReservationPlaced():
             base = row or ReservationView(event.reservation_id, event.guest_id, event.hotel_id)
+            lines, policy = _booked(event)
             base = replace(
                 base,
                 hotel_id=event.hotel_id,
@@ -90,6 +150,8 @@ def project_reservation(event: Event, row: ReservationView | None) -> Reservatio
                 guests=event.guests,
                 total_price=event.total_price,
                 currency=event.currency,
+                price_lines=lines,
+                policy=policy,
             )
             return _with_payment(_with_status(base, "placed", event.occurred_at), "approved")
         case ReservationConfirmed():
@@ -100,7 +162,16 @@ def project_reservation(event: Event, row: ReservationView | None) -> Reservatio
             return _with_status(base, "rejected", event.occurred_at, reason=event.reason)
         case ReservationCancelled():
             base = row or ReservationView(event.reservation_id, event.guest_id, event.hotel_id)
-            return _with_status(base, "cancelled", event.occurred_at)
+            return _with_status(base, "cancelled", event.occurred_at, fee=event.fee, refund_amount=event.refund_amount)
+        case ReservationNoShow():
+            base = row or ReservationView(event.reservation_id, event.guest_id, event.hotel_id)
+            return _with_status(base, "no_show", event.occurred_at, fee=event.fee, refund_amount=event.refund_amount)
+        case ReservationCheckedIn():
+            base = row or ReservationView(event.reservation_id, event.guest_id, event.hotel_id)
+            return _with_status(base, "checked_in", event.occurred_at, checked_in_on=event.on)
+        case ReservationCheckedOut():
+            base = row or ReservationView(event.reservation_id, event.guest_id, event.hotel_id)
+            return _with_status(base, "checked_out", event.occurred_at, left_on=event.on)
         case ReservationApproved():
             # The decision is known before the reservation context confirms it: show who decided.
             return replace(row, decided_by_name=event.decided_by_name) if row else None
@@ -109,6 +180,8 @@ def project_reservation(event: Event, row: ReservationView | None) -> Reservatio
             return _with_payment(base, "approved")
         case PaymentRefunded():
             base = row or ReservationView(event.reservation_id, event.guest_id, 0)
+            if base.refunded_amount is None:  # one refund per payment: the first account stands
+                base = replace(base, refunded_amount=event.amount, kept_amount=event.kept)
             return _with_payment(base, "refunded")
     return None
 

@@ -6,12 +6,13 @@ from collections.abc import Sequence
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Integer, Select, bindparam, func, select
+from sqlalchemy import Integer, Row, Select, bindparam, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.hotel.events import RoomEvent
 from domain.shared.events import Event
-from domain.view.model import ReservationView, RoomView, project_reservation, project_room
+from domain.shared.terms import CancellationPolicy, QuoteLine
+from domain.view.model import REFUNDING, ReservationView, RoomView, project_reservation, project_room
 from infra.db.tables import reservation_view, room_view, view_messaging
 from infra.db.uow import SqlUnitOfWork, inserting_ignored, updating
 
@@ -38,7 +39,10 @@ _BOARD_RESERVATIONS = (
     .order_by(reservation_view.c.check_in)
 )
 _REFUNDS_PENDING = select(func.count()).where(
-    reservation_view.c.status.in_(["cancelled", "rejected"]), reservation_view.c.payment_status == "approved"
+    reservation_view.c.status.in_(REFUNDING),
+    reservation_view.c.payment_status == "approved",
+    # a policy that keeps everything (non-refundable) leaves nothing to give back
+    or_(reservation_view.c.refund_amount.is_(None), reservation_view.c.refund_amount > 0),
 )
 _COUNTS_BY_STATUS = (
     select(reservation_view.c.status, func.count())
@@ -46,6 +50,21 @@ _COUNTS_BY_STATUS = (
     .group_by(reservation_view.c.status)
 )
 _ROWS = select(reservation_view).where(reservation_view.c.reservation_id.in_(bindparam("ids", expanding=True)))
+
+
+def _reservation_row(row: Row[Any]) -> ReservationView:
+    """A stored row as the read model: its documents (price lines, policy) as the domain's values."""
+    values = row._asdict()
+    values["price_lines"] = tuple(QuoteLine.from_dict(line) for line in values["price_lines"] or ())
+    values["policy"] = CancellationPolicy.from_dict(values["policy"]) if values["policy"] is not None else None
+    return ReservationView(**values)
+
+
+def _reservation_values(view: ReservationView) -> dict[str, Any]:
+    values: dict[str, Any] = {name: getattr(view, name) for name in _RES_FIELDS}
+    values["price_lines"] = [line.to_dict() for line in view.price_lines]
+    values["policy"] = view.policy.to_dict() if view.policy is not None else None
+    return values
 
 
 class ViewUoW(SqlUnitOfWork):
@@ -63,11 +82,11 @@ class ViewUoW(SqlUnitOfWork):
         if reservation_id is None:
             return
         row = (await self.conn.execute(_RESERVATION_FOR_UPDATE, {"b_reservation_id": reservation_id})).first()
-        current = ReservationView(**row._asdict()) if row else None
+        current = _reservation_row(row) if row else None
         new = project_reservation(event, current)
         if new is None or new == current:
             return
-        values: dict[str, Any] = {name: getattr(new, name) for name in _RES_FIELDS}
+        values = _reservation_values(new)
         if current is None:
             inserted = await self.conn.execute(inserting_ignored(self.conn.dialect.name, reservation_view), values)
             if inserted.rowcount == 1:
@@ -91,10 +110,6 @@ class ViewUoW(SqlUnitOfWork):
             return
         values["b_room_id"], values["b_revision"] = event.room_id, event.revision
         await self.conn.execute(_SAVE_ROOM, values)
-
-
-def _reservation_row(row) -> ReservationView:  # type: ignore[no-untyped-def]
-    return ReservationView(**row._asdict())
 
 
 class ViewQueries:
@@ -129,7 +144,8 @@ class ViewQueries:
             return {status: count for status, count in rows}
 
     async def refunds_pending(self) -> int:
-        """Cancelled or rejected reservations whose payment is not refunded yet."""
+        """Reservations that ended with money to give back (rejected, cancelled, a no-show whose
+        policy keeps less than all of it) and whose payment is not refunded yet."""
         async with self.engine.connect() as conn:
             return int(await conn.scalar(_REFUNDS_PENDING) or 0)
 

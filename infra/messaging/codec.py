@@ -52,6 +52,21 @@ def _added_later(cls: Any) -> frozenset[str]:
 
 
 def _parse(kind: Any, value: Any) -> Any:
+    args = typing.get_args(kind)
+    if type(None) in args:  # `X | None`
+        (inner,) = [a for a in args if a is not type(None)]
+        return None if value is None else _parse(inner, value)
+    origin = typing.get_origin(kind)
+    if origin is dict:
+        # A document (a hotel's terms, a cancellation policy): its shape is the schema's to check.
+        if not isinstance(value, dict):
+            raise ValueError("not an object")
+        return value
+    if origin is list:
+        if not isinstance(value, list):
+            raise ValueError("not a list")
+        (item,) = args
+        return [_parse(item, v) for v in value]
     if kind is UUID:
         return UUID(value)
     if kind is datetime:

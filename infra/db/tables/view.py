@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     Column,
@@ -37,6 +38,15 @@ reservation_view = Table(
     Column("reason", String(200)),
     Column("decided_by_name", String(64)),
     Column("updated_at", Timestamp),
+    # The price lines (QuoteLine.to_dict each) and the cancellation policy (to_dict) booked under.
+    Column("price_lines", JSON, nullable=False, server_default="[]"),
+    Column("policy", JSON),
+    Column("fee", BigInteger),  # kept under the policy (cancelled, no-show)
+    Column("refund_amount", BigInteger),  # given back under the policy (cancelled, no-show)
+    Column("checked_in_on", Date),
+    Column("left_on", Date),
+    Column("refunded_amount", BigInteger),  # what the payment gave back
+    Column("kept_amount", BigInteger),  # and what it kept
 )
 room_view = Table(
     "view_rooms",
