@@ -6,7 +6,6 @@ the rule the cancellation itself applies)."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 from zoneinfo import ZoneInfo
 
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
@@ -22,7 +21,6 @@ from domain.reservation.handlers import CancellationQuote
 from domain.reservation.model import Reservation
 from domain.shared.errors import DomainError
 from domain.shared.money import format_money
-from domain.shared.terms import CancellationPolicy, Quote
 from domain.view.model import ReservationView
 
 CANCELLABLE = ("placed", "confirmed")
@@ -33,17 +31,6 @@ MAX_TEXT = 4000  # Telegram takes 4096 characters a message; the rest is left fo
 def _word(context: BotContext, prefix: str, value: str) -> str:
     """A status in the reader's words; one this bot has no words for yet is shown as it is."""
     return context.t(f"{prefix}_{value}") if f"{prefix}_{value}" in EN else value
-
-
-def _booked(r: ReservationView) -> tuple[Quote | None, CancellationPolicy | None]:
-    """The price lines and the policy the view keeps for a reservation (from ReservationPlaced
-    v2); None for a reservation the view knows from before hotel rules."""
-    lines: Any = getattr(r, "price_lines", None)
-    policy: Any = getattr(r, "policy", None)
-    return (
-        Quote.from_dicts(list(lines)) if lines else None,
-        CancellationPolicy.from_dict(policy) if policy else None,
-    )
 
 
 def _line(context: BotContext, r: ReservationView, today: date | None) -> str:
@@ -58,21 +45,16 @@ def _line(context: BotContext, r: ReservationView, today: date | None) -> str:
         status=_word(context, "status", r.status),
         payment=_word(context, "payment", r.payment_status),
     )
-    quote, policy = _booked(r)
     lines = [text]
-    if quote is not None and len(quote.lines) > 1:  # one line says no more than the total
+    quote = r.quote  # the lines it was booked at (none while the placement is not in the view)
+    if len(quote.lines) > 1:  # one line says no more than the total does
         lines.append(breakdown(context.lang, quote, r.currency))
-    if r.status in CANCELLABLE and policy is not None and r.check_in is not None and today is not None:
-        lines.append(policy_text(context.lang, policy, quote or _flat(r), r.check_in, r.currency, today))
-    fee, refund = getattr(r, "fee", None), getattr(r, "refund_amount", None)
-    if r.status in ENDED_WITH_FEE and fee and refund is not None:
-        lines.append(context.t("my_kept", fee=format_money(fee, r.currency), refund=format_money(refund, r.currency)))
+    if r.status in CANCELLABLE and r.policy is not None and r.check_in is not None and today is not None:
+        lines.append(policy_text(context.lang, r.policy, quote, r.check_in, r.currency, today))
+    refund = r.refund_due
+    if r.status in ENDED_WITH_FEE and r.fee and refund is not None:
+        lines.append(context.t("my_kept", fee=format_money(r.fee, r.currency), refund=format_money(refund, r.currency)))
     return "\n".join(lines)
-
-
-def _flat(r: ReservationView) -> Quote:
-    nights = max(1, ((r.check_out - r.check_in).days if r.check_in and r.check_out else 1))
-    return Quote.flat(nights, r.total_price // nights)
 
 
 async def _today(context: BotContext, hotel_id: int, cache: dict[int, date]) -> date | None:

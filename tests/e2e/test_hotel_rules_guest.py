@@ -116,8 +116,10 @@ async def test_a_seasonal_stay_shows_its_breakdown_times_and_policy_before_payin
     request = await manager.expect(f"New reservation {code}", timeout=20)
     assert "Paid: 500,000 KRW" in request.text
 
+    # /my, read from the view: the same breakdown and policy, while it can still be cancelled.
     listing = await listing_with(guest, code)
     assert "500,000 KRW" in listing.text and "waiting for the hotel" in listing.text
+    assert lines in listing.text and policy in listing.text
 
 
 async def test_a_cancellation_inside_the_fee_window_refunds_what_the_policy_gives_back_through_the_provider(
@@ -169,6 +171,13 @@ async def _cancel_inside_the_fee_window(world: World, stripe: StripeStub) -> Non
     )
     assert stripe.refunded(provider_charge) == 200_000
     assert [r["amount"] for r in stripe.requests if r["charge"] == provider_charge] == ["200000"]
+    for _ in range(100):  # /my follows from the view
+        listing = await say(guest, "/my", code)
+        if "Kept under the cancellation policy" in listing.text:
+            break
+        await asyncio.sleep(0.05)
+    assert "Kept under the cancellation policy: 120,000 KRW · refunded: 200,000 KRW" in listing.text
+    assert "cancelled" in listing.text and f"Cancel {code}" not in listing.buttons()
 
 
 async def test_a_no_show_is_told_to_the_guest_and_the_managers_with_the_fee_kept_and_the_refund(
@@ -195,6 +204,12 @@ async def test_a_no_show_is_told_to_the_guest_and_the_managers_with_the_fee_kept
     await guest.expect(f"💸 120,000 KRW has been refunded for reservation {code}; 120,000 KRW was kept", timeout=20)
     managers = await manager.expect(f"No-show: reservation {code}", timeout=20)
     assert "Gus" in managers.text and "Kept: 120,000 KRW; refunded to the guest: 120,000 KRW." in managers.text
+    for _ in range(100):
+        listing = await say(guest, "/my", code)
+        if "no-show" in listing.text:
+            break
+        await asyncio.sleep(0.05)
+    assert "🚷 no-show" in listing.text and "Kept under the cancellation policy: 120,000 KRW" in listing.text
 
 
 async def test_a_stay_shorter_or_longer_than_the_hotel_allows_is_explained_in_the_calendar_and_for_typed_dates(
