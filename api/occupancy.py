@@ -8,6 +8,7 @@ from uuid import UUID
 
 from api.schemas import DayOffer, GridCell, GridRoom, RoomCalendar
 from domain.reservation.model import CatalogRoom
+from domain.shared.terms import HotelTerms
 
 # What a held night shows on the grid, by the status of the reservation holding it.
 STATES = {"pending_payment": "held", "placed": "awaiting", "confirmed": "confirmed"}
@@ -23,8 +24,17 @@ def held_map(rows: list[tuple[UUID, date, UUID, str]]) -> Held:
     return {(room_id, night): (reservation_id, status) for room_id, night, reservation_id, status in rows}
 
 
-def calendar(rooms: list[CatalogRoom], held: Held, nights: list[date], today: date, last: date) -> list[RoomCalendar]:
-    """Rooms in service; a night is free when nobody holds it and it may be booked today."""
+def calendar(
+    rooms: list[CatalogRoom],
+    held: Held,
+    nights: list[date],
+    today: date,
+    last: date,
+    terms: HotelTerms | None = None,
+) -> list[RoomCalendar]:
+    """Rooms in service; a night is free when nobody holds it and it may be booked today. A
+    night's price is the hotel's for that night (a season, a weekend night, else the room's own)."""
+    terms = terms or HotelTerms()
     return [
         RoomCalendar(
             room_id=room.room_id,
@@ -37,7 +47,7 @@ def calendar(rooms: list[CatalogRoom], held: Held, nights: list[date], today: da
                 DayOffer(
                     night=n,
                     free=(room.room_id, n) not in held and today <= n <= last,
-                    price=room.price_per_night,
+                    price=terms.night_price(room.room_id, room.price_per_night, n)[0],
                 )
                 for n in nights
             ],

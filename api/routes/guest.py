@@ -76,6 +76,9 @@ async def availability(
     today = svc.clock.now().astimezone(ZoneInfo(timezone)).date()
     check_check_in(check_in, today, BookingPolicy(svc.config.max_nights, svc.config.max_days_ahead))
     rooms = await svc.availability.free_rooms(hotel_id, check_in, check_out, guests)
+    terms = await svc.availability.terms(hotel_id)
+    # Each night at the hotel's price for it; the total is the quote a booking is made at
+    # (extra guests included), so a total taken from here books without a "price changed".
     offers = [
         RoomOffer(
             room_id=r.room_id,
@@ -84,8 +87,8 @@ async def availability(
             capacity=r.capacity,
             currency=r.currency,
             price_per_night=r.price_per_night,
-            nights=[NightPrice(night=n, price=r.price_per_night) for n in nights],
-            total=r.price_per_night * len(nights),
+            nights=[NightPrice(night=n, price=terms.night_price(r.room_id, r.price_per_night, n)[0]) for n in nights],
+            total=terms.quote(r.room_id, r.price_per_night, check_in, check_out, guests).total,
         )
         for r in rooms
     ]
@@ -113,15 +116,16 @@ async def calendar(
     rooms = await svc.occupancy.hotel_rooms(hotel_id)
     held = held_map(await svc.occupancy.held_nights(hotel_id, first, first + timedelta(days=count)))
     last = today + timedelta(days=svc.config.max_days_ahead)
+    terms = await svc.availability.terms(hotel_id)
     return HotelCalendar(
         hotel_id=hotel_id,
         timezone=timezone,
         today=today,
         start=first,
         days=count,
-        max_nights=svc.config.max_nights,
+        max_nights=min(svc.config.max_nights, terms.max_nights or svc.config.max_nights),
         checkout="chat" if svc.config.payments_in_chat else "page",
-        rooms=night_calendar(rooms, held, nights, today, last),
+        rooms=night_calendar(rooms, held, nights, today, last, terms),
     )
 
 
