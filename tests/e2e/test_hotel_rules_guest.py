@@ -261,3 +261,22 @@ async def test_a_stay_shorter_or_longer_than_the_hotel_allows_is_explained_in_th
         (holidays + timedelta(days=2)).isoformat(),
         f"This stay is too short: at least 3 nights for arrivals {span}.",
     )
+
+
+async def test_a_season_added_after_the_confirm_screen_is_shown_with_its_breakdown_and_asked_again(
+    sqlite_world: World,
+) -> None:
+    world = sqlite_world
+    await setup_hotel(world)
+    start = seoul_today() + timedelta(days=6)
+    guest, confirm = await to_confirm(world, start, 2, "2")
+    assert "2 × 120,000 KRW" in confirm.text and "Total: 240,000 KRW" in confirm.text
+
+    # Meanwhile the hotel prices the second night as an event: nothing is charged at the old total.
+    concert = start + timedelta(days=1)
+    await set_terms(world, seasons=(Season("Concert", concert, concert, Rate(percent=50)),))
+    asked = await tap(guest, confirm, "Pay", "price changed to 300,000 KRW")
+    assert "1 × 120,000 KRW + 1 × 180,000 KRW (Concert)" in asked.text and "Total: 300,000 KRW" in asked.text
+    assert not [m for m in guest.inbox if "Paid" in m.text]
+    receipt = await tap(guest, asked, "Pay 300,000 KRW", "Paid — thank you!")
+    assert "Paid: 300,000 KRW" in receipt.text and "1 × 180,000 KRW (Concert)" in receipt.text
