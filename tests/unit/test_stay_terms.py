@@ -10,7 +10,7 @@ import pytest
 
 from bot.stay_terms import breakdown, invoice_lines, minimum_hint, policy_text, times_text
 from bot.texts import error_text
-from domain.shared.errors import StayTooShort
+from domain.shared.errors import NotStaying, StayTooShort
 from domain.shared.terms import (
     NON_REFUNDABLE,
     CancellationPolicy,
@@ -139,3 +139,16 @@ def test_a_refused_short_stay_says_which_minimum_applies() -> None:
     assert refusal is not None
     assert minimum_hint("en", refusal) == "At least 2 nights for Friday arrivals."
     assert minimum_hint("ko", refusal) == "금요일 도착은 최소 2박 이상 묵으셔야 합니다."
+
+
+def test_a_stay_that_cannot_be_marked_now_says_where_it_stands() -> None:
+    assert error_text("en", NotStaying(status="not_today")) == (
+        "That cannot be done now: the stay is not due today (only from its arrival day to its last night)."
+        " Nothing was changed."
+    )
+    assert error_text("en", NotStaying(status="no_show")) == (
+        "That cannot be done now: the stay is a no-show. Nothing was changed."
+    )
+    assert error_text("ko", NotStaying(status="expected")) == (
+        "지금은 할 수 없습니다: 이 숙박은 체크인 전 상태입니다. 아무것도 변경되지 않았습니다."
+    )
