@@ -174,7 +174,7 @@ async def default_policy(update: Update, context: BotContext) -> None:
         await show(update, context.t("dp_usage"))
         return
     await context.services.handle(hc.SetDefaultPolicy(policy=policy))
-    await show(update, context.t("dp_set", policy=policy_text(context, policy)))
+    await show(update, context.t("dp_set", policy=policy_text(context.lang, policy)))
 
 
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]

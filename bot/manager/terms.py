@@ -9,6 +9,7 @@ asks the same question again (as /addroom does); the terms stay as they were."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any, Literal
 from uuid import UUID
@@ -20,7 +21,7 @@ from bot import callbacks as cb
 from bot import terms_input as read
 from bot.context import BotContext
 from bot.manager.shared import END, TEXT, draft_of, forget_draft, hotel_picker, managed, stop_handlers, user_of
-from bot.texts import error_text
+from bot.texts import error_text, t
 from bot.ui import answer, show, typed
 from domain.hotel import commands as hc
 from domain.hotel.model import Hotel, Room
@@ -87,11 +88,11 @@ def _room(context: BotContext, room_id: UUID | None, rooms: dict[UUID, str]) -> 
     return context.t("tm_one_room", number=rooms.get(room_id, "?"))
 
 
-def policy_text(context: BotContext, policy: CancellationPolicy) -> str:
+def policy_text(lang: str | None, policy: CancellationPolicy) -> str:
     if policy.kind == "non_refundable":
-        return context.t("tm_policy_non_refundable")
-    charged = context.t("tm_fee_first_night") if policy.fee == "first_night" else f"{policy.percent}%"
-    return context.t("tm_policy_free_until", days=policy.free_days, fee=charged)
+        return t(lang, "tm_policy_non_refundable")
+    charged = t(lang, "tm_fee_first_night") if policy.fee == "first_night" else f"{policy.percent}%"
+    return t(lang, "tm_policy_free_until", days=policy.free_days, fee=charged)
 
 
 def rules_of(context: BotContext, terms: HotelTerms, currency: str, rooms: dict[UUID, str]) -> list[tuple[str, str]]:
@@ -148,7 +149,7 @@ def summary(context: BotContext, hotel: Hotel, terms: HotelTerms, rooms: dict[UU
     stays = [text for key, text in rules_of(context, terms, hotel.currency, rooms) if key.startswith("m:")]
     lines.append(context.t("tm_minstays") + ("\n" + "\n".join(stays) if stays else " " + context.t("tm_none")))
     lines.append(context.t("tm_times", check_in=terms.check_in_time, check_out=terms.check_out_time))
-    lines.append(context.t("tm_policy", policy=policy_text(context, terms.policy)))
+    lines.append(context.t("tm_policy", policy=policy_text(context.lang, terms.policy)))
     return "\n".join(lines)
 
 
@@ -222,7 +223,7 @@ async def hotel_picked(update: Update, context: BotContext) -> int:
 # --- saving a change -----------------------------------------------------------------------------
 
 
-async def _save(update: Update, context: BotContext, build: Any) -> int:
+async def _save(update: Update, context: BotContext, build: Callable[[HotelTerms], HotelTerms]) -> int:
     """Build the new terms from the hotel's terms as they are now (`build(terms) -> HotelTerms`)
     and send them with the revision the manager was shown. Whatever is refused changes nothing."""
     draft = _draft(context)
@@ -404,7 +405,7 @@ async def _step(
         if room_id is not None and room_id not in {r.id for r in await _rooms(context, hotel_id)}:
             raise ValueError("not a room of this hotel")
         season = _season(draft, room_id)
-        return await _save(update, context, lambda t: t.with_changes(seasons=(*t.seasons, season)))
+        return await _save(update, context, lambda now: now.with_changes(seasons=(*now.seasons, season)))
     if action == "wd" and "days" in draft:  # toggling a weekend day
         await answer(update)
         day = parsed.as_int(2)
@@ -424,14 +425,14 @@ async def _step(
         return await _save(
             update,
             context,
-            lambda t: t.with_changes(
-                weekend_days=weekend_days, weekend_rates=tuple(w for w in t.weekend_rates if w.room_id is not None)
+            lambda now: now.with_changes(
+                weekend_days=weekend_days, weekend_rates=tuple(w for w in now.weekend_rates if w.room_id is not None)
             ),
         )
     if action == "nomax" and "min_nights" in draft:
         await answer(update)
         least = int(draft["min_nights"])
-        return await _save(update, context, lambda t: t.with_changes(min_nights=least, max_nights=None))
+        return await _save(update, context, lambda now: now.with_changes(min_nights=least, max_nights=None))
     if action == "msd":  # a minimum stay for arrivals on one weekday
         await answer(update)
         day = parsed.as_int(2)
@@ -445,19 +446,19 @@ async def _step(
     if action == "pnr":
         await answer(update)
         policy = CancellationPolicy(kind="non_refundable")
-        return await _save(update, context, lambda t: t.with_changes(policy=policy))
+        return await _save(update, context, lambda now: now.with_changes(policy=policy))
     if action == "pfree":
         await answer(update)
         return await _ask(update, context, POLICY_DAYS)
     if action == "pfirst" and "free_days" in draft:
         await answer(update)
         policy = CancellationPolicy(kind="free_until", free_days=int(draft["free_days"]), fee="first_night")
-        return await _save(update, context, lambda t: t.with_changes(policy=policy))
+        return await _save(update, context, lambda now: now.with_changes(policy=policy))
     if action == "rm":
         kind, index, revision = KINDS[parsed.as_text(2)], parsed.as_int(3), parsed.as_int(4)
         await answer(update)
         draft["revision"] = revision  # the list the manager picked from
-        return await _save(update, context, lambda t: t.removing(kind, index))
+        return await _save(update, context, lambda now: now.removing(kind, index))
     await answer(update, context.t("stale_button"), alert=True)
     return END
 
@@ -558,8 +559,8 @@ async def weekend_price(update: Update, context: BotContext) -> int:
     return await _save(
         update,
         context,
-        lambda t: t.with_changes(
-            weekend_days=days, weekend_rates=(*(w for w in t.weekend_rates if w.room_id is not None), weekend)
+        lambda now: now.with_changes(
+            weekend_days=days, weekend_rates=(*(w for w in now.weekend_rates if w.room_id is not None), weekend)
         ),
     )
 
@@ -594,7 +595,7 @@ async def extra_price(update: Update, context: BotContext) -> int:
     return await _save(
         update,
         context,
-        lambda t: t.with_changes(extra_guests=(*(e for e in t.extra_guests if e.room_id is not None), extra)),
+        lambda now: now.with_changes(extra_guests=(*(e for e in now.extra_guests if e.room_id is not None), extra)),
     )
 
 
@@ -626,7 +627,7 @@ async def max_nights(update: Update, context: BotContext) -> int:
         HotelTerms(min_nights=least, max_nights=most)
     except InvalidTerms as exc:
         return await _ask(update, context, MAX_NIGHTS, _refusal(context, exc), _buttons(rows))
-    return await _save(update, context, lambda t: t.with_changes(min_nights=least, max_nights=most))
+    return await _save(update, context, lambda now: now.with_changes(min_nights=least, max_nights=most))
 
 
 async def minstay_first(update: Update, context: BotContext) -> int:
@@ -671,7 +672,7 @@ async def minstay_nights(update: Update, context: BotContext) -> int:
             )
     except InvalidTerms as exc:
         return await _ask(update, context, MINSTAY_NIGHTS, _refusal(context, exc))
-    return await _save(update, context, lambda t: t.with_changes(min_stays=(*t.min_stays, rule)))
+    return await _save(update, context, lambda now: now.with_changes(min_stays=(*now.min_stays, rule)))
 
 
 async def times(update: Update, context: BotContext) -> int:
@@ -686,7 +687,7 @@ async def times(update: Update, context: BotContext) -> int:
         HotelTerms(check_in_time=check_in, check_out_time=check_out)
     except InvalidTerms as exc:
         return await _ask(update, context, TIMES, _refusal(context, exc))
-    return await _save(update, context, lambda t: t.with_changes(check_in_time=check_in, check_out_time=check_out))
+    return await _save(update, context, lambda now: now.with_changes(check_in_time=check_in, check_out_time=check_out))
 
 
 async def policy_days(update: Update, context: BotContext) -> int:
@@ -721,7 +722,7 @@ async def policy_fee(update: Update, context: BotContext) -> int:
         policy = CancellationPolicy(free_days=int(draft["free_days"]), fee=kind, percent=charged[1])
     except InvalidTerms as exc:
         return await _ask(update, context, POLICY_FEE, _refusal(context, exc), markup)
-    return await _save(update, context, lambda t: t.with_changes(policy=policy))
+    return await _save(update, context, lambda now: now.with_changes(policy=policy))
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
