@@ -6,7 +6,10 @@ from domain.hotel.events import ApprovalRequested, ApprovalWithdrawn, Reservatio
 from domain.payment.events import PaymentApproved, PaymentRefunded
 from domain.reservation.events import (
     ReservationCancelled,
+    ReservationCheckedIn,
+    ReservationCheckedOut,
     ReservationConfirmed,
+    ReservationNoShow,
     ReservationPlaced,
     ReservationRejected,
 )
@@ -30,7 +33,13 @@ PROJECTED = (
 # The hotel's account of its requests. Nothing the view shows depends on them today (the
 # reservation's own events carry the status); it takes them so that a process running the
 # contexts' consumers takes every event they publish, which the in-process bus insists on.
-HEARD_ONLY = (ApprovalRequested, ApprovalWithdrawn)
+HEARD_ONLY = (
+    ApprovalRequested,
+    ApprovalWithdrawn,
+    ReservationCheckedIn,  # the stay's events: projected by the view's next revision
+    ReservationCheckedOut,
+    ReservationNoShow,
+)
 
 
 async def project(event: Event, uow: ViewUnitOfWork) -> None:

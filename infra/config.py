@@ -69,6 +69,9 @@ class Settings(BaseSettings):
     approval_reminder_after_s: float = Field(2 * 3600, gt=0, description="Remind managers of a pending request after.")
     approval_deadline_s: float = Field(24 * 3600, gt=0, description="Reject a request nobody decided after.")
     check_in_reminder_hour: int = Field(18, ge=0, le=23, description="Local hour, the day before check-in.")
+    no_show_hour: int = Field(
+        12, ge=0, le=23, description="Local hour, the day after arrival: a stay not checked in by then is a no-show."
+    )
     retention_days: int = Field(30, ge=1, description="Keep processed inbox rows and sent outbox rows this long.")
     scheduler_tick_s: float = Field(30.0, gt=0)
 

@@ -146,11 +146,18 @@ class Container:
             hotel_cmd.UpdateRoom: lambda cmd: hotel.update_room(cmd, self.hotel_uow()),
             hotel_cmd.ApproveReservation: lambda cmd: hotel.approve_reservation(cmd, self.hotel_uow(), self.clock),
             hotel_cmd.RejectReservation: lambda cmd: hotel.reject_reservation(cmd, self.hotel_uow(), self.clock),
+            hotel_cmd.ChangeTerms: lambda cmd: hotel.change_terms(cmd, self.hotel_uow()),
+            hotel_cmd.SetDefaultPolicy: lambda cmd: hotel.set_default_policy(cmd, self.hotel_uow()),
+            hotel_cmd.CheckInGuest: lambda cmd: hotel.check_in_guest(cmd, self.hotel_uow(), self.clock),
+            hotel_cmd.CheckOutGuest: lambda cmd: hotel.check_out_guest(cmd, self.hotel_uow(), self.clock),
             reservation_cmd.PlaceReservation: lambda cmd: reservation.place_reservation(
                 cmd, self.reservation_uow(), self.payments, self.clock, self.policy
             ),
             reservation_cmd.CancelReservation: lambda cmd: reservation.cancel_reservation(
                 cmd, self.reservation_uow(), self.clock
+            ),
+            reservation_cmd.QuoteCancellation: lambda q: reservation.quote_cancellation(
+                q, self.reservation_uow(), self.clock
             ),
             checkout.StartCheckout: lambda cmd: checkout.start_checkout(
                 cmd, self.reservation_uow(), self.checkout_payments, self.clock, self.policy, hold
@@ -173,6 +180,7 @@ class Container:
             hotel_cmd.RejectOverdueRequests: lambda cmd: hotel.reject_overdue_requests(
                 cmd, self.hotel_uow(), self.clock
             ),
+            hotel_cmd.MarkNoShows: lambda cmd: hotel.mark_no_shows(cmd, self.hotel_uow()),
             reservation_cmd.FindCheckInReminders: lambda q: reservation.check_in_reminders(q, self.reservation_uow()),
             reservation_cmd.SettleStalePayments: lambda cmd: reservation.settle_stale(
                 cmd, self.reservation_uow(), self.payments

@@ -6,7 +6,10 @@ repositories; this module only asks (the command bus), tells (the notifier) and 
   so a manager's approval a moment before the deadline wins cleanly;
 - check-in reminders: the reservation context says which stays start tomorrow; each is claimed
   in `app_job_runs`, whose primary key admits one claimer;
-- the payment sweep: the reservation context settles holds a crash left waiting.
+- the payment sweep: the reservation context settles holds a crash left waiting;
+- no-shows: the hotel marks approved stays not checked in by its no-show hour the day after
+  arrival, each under its row lock (one mark, one event, across replicas); the reservation
+  context, the refund and the notices follow from the event.
 The engine (APScheduler) is infra.scheduler; this module says what runs how often."""
 
 from __future__ import annotations
@@ -48,6 +51,7 @@ class Jobs:
         self.reminder_after = timedelta(seconds=s.approval_reminder_after_s)
         self.deadline = timedelta(seconds=s.approval_deadline_s)
         self.check_in_hour = s.check_in_reminder_hour
+        self.no_show_hour = s.no_show_hour
         self.payment_timeout = timedelta(seconds=s.payment_timeout_s)
         self.retention = timedelta(days=s.retention_days)
         self.telegram_payments = s.payment_provider == "telegram"
@@ -93,6 +97,12 @@ class Jobs:
             sent += 1
         return sent
 
+    async def mark_no_shows(self) -> int:
+        """The guest and the managers hear of it from the events (GuestNoShow → ReservationNoShow
+        → the refund), so nothing is told from here and a crash after the mark loses nothing."""
+        marked: list[object] = await self.handle(hc.MarkNoShows(now=self.now, hour=self.no_show_hour))
+        return len(marked)
+
     async def settle_payments(self) -> tuple[int, int]:
         if self.telegram_payments:  # holds wait for Telegram: settle_checkouts
             return 0, 0
@@ -137,6 +147,7 @@ def scheduler(container: Container, notifier: Any, relay: Any = None) -> Schedul
     engine.every(tick, jobs.remind_guests)
     engine.every(tick, jobs.settle_payments)
     engine.every(tick, jobs.settle_checkouts)
+    engine.every(tick, jobs.mark_no_shows)
     engine.every(6 * 3600, jobs.housekeeping)
     if relay is not None:
         engine.every(5, relay.drain)  # belt and braces for the prompt path

@@ -8,9 +8,9 @@ from zoneinfo import ZoneInfo
 
 from domain.hotel import commands as c
 from domain.hotel.events import HotelTermsChanged
-from domain.hotel.model import ApprovalRequest, Hotel, Room
+from domain.hotel.model import ApprovalRequest, Hotel, Room, StayStatus
 from domain.hotel.ports import HotelUnitOfWork
-from domain.shared.errors import AlreadyDecided, InvalidTerms, NotAllowed, NotFound, RoomNumberTaken
+from domain.shared.errors import AlreadyDecided, InvalidTerms, NotAllowed, NotFound, NotStaying, RoomNumberTaken
 from domain.shared.ports import Clock
 from domain.shared.terms import HotelTerms
 
@@ -152,11 +152,16 @@ async def _stay(uow: HotelUnitOfWork, cmd: c.CheckInGuest | c.CheckOutGuest) -> 
     return request, hotel
 
 
+async def _save_stay(uow: HotelUnitOfWork, request: ApprovalRequest, previous: StayStatus) -> None:
+    if not await uow.approvals.save_stay(request, previous):
+        raise NotStaying(status="changed")  # moved a moment ago (the no-show sweep, another manager)
+
+
 async def check_in_guest(cmd: c.CheckInGuest, uow: HotelUnitOfWork, clock: Clock) -> ApprovalRequest:
     async with uow:
         request, hotel = await _stay(uow, cmd)
         request.mark_checked_in(cmd.manager_id, cmd.manager_name, hotel.today(clock.now()))
-        await uow.approvals.save(request)
+        await _save_stay(uow, request, StayStatus.EXPECTED)
         await uow.commit()
     return request
 
@@ -165,7 +170,7 @@ async def check_out_guest(cmd: c.CheckOutGuest, uow: HotelUnitOfWork, clock: Clo
     async with uow:
         request, hotel = await _stay(uow, cmd)
         request.mark_checked_out(cmd.manager_id, cmd.manager_name, hotel.today(clock.now()))
-        await uow.approvals.save(request)
+        await _save_stay(uow, request, StayStatus.CHECKED_IN)
         await uow.commit()
     return request
 
@@ -188,7 +193,9 @@ async def mark_no_shows(cmd: c.MarkNoShows, uow: HotelUnitOfWork) -> list[UUID]:
                 request = await uow.approvals.get(reservation_id, for_update=True)
                 if request is None or request.check_in >= today or not request.mark_no_show(today):
                     continue  # checked in a moment ago, or marked by another replica
-                await uow.approvals.save(request)
+                # one conditional update: of two replicas (or a manager's check-in) one wins
+                if not await uow.approvals.save_stay(request, StayStatus.EXPECTED):
+                    continue
                 await uow.commit()
             marked.append(reservation_id)
     return marked

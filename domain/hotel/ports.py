@@ -4,7 +4,7 @@ from datetime import date, datetime
 from typing import Protocol
 from uuid import UUID
 
-from domain.hotel.model import ApprovalRequest, Hotel, Room
+from domain.hotel.model import ApprovalRequest, Hotel, Room, StayStatus
 from domain.shared.ports import UnitOfWork
 from domain.shared.terms import CancellationPolicy, HotelTerms
 
@@ -47,6 +47,11 @@ class Approvals(Protocol):
     async def release_reminder(self, reservation_id: UUID) -> None: ...
 
     async def pending_before(self, requested_before: datetime) -> list[UUID]: ...
+
+    async def save_stay(self, request: ApprovalRequest, previous: StayStatus) -> bool:
+        """Store the request's new stay state if it is still `previous`: False when another
+        transaction moved it first (a manager's check-in and the no-show sweep, two sweeps)."""
+        ...
 
     async def expected_arriving_by(self, hotel_id: int, check_in_before: date) -> list[UUID]:
         """Approved stays of the hotel, not checked in, whose check-in day is before that day."""

@@ -38,6 +38,7 @@ from domain.shared.errors import (
 )
 from domain.shared.events import Command
 from domain.shared.ports import Clock
+from domain.shared.terms import Quote
 
 log = logging.getLogger(__name__)
 
@@ -70,6 +71,11 @@ class Checkout:
     status: CheckoutStatus
     chat_id: int | None = None
     invoice_message_id: int | None = None
+    quote: Quote | None = None  # the price lines the invoice shows (None: one flat price a night)
+
+    @property
+    def price_lines(self) -> Quote:
+        return self.quote or Quote.flat(self.nights, self.price_per_night)
 
     @property
     def nights(self) -> int:
@@ -269,6 +275,7 @@ async def start_checkout(
             created_at=now,
             expires_at=now + hold,
             status=CheckoutStatus.HELD,
+            quote=reservation.quote,
         )
         await uow.reservations.add(reservation)
         await uow.nights.hold(reservation)

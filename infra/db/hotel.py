@@ -2,20 +2,23 @@
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
 from sqlalchemy import Select, String, bindparam, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncConnection
 
-from domain.hotel.model import ApprovalRequest, ApprovalStatus, Hotel, Room
+from domain.hotel.model import ApprovalRequest, ApprovalStatus, Hotel, Room, StayStatus
+from domain.shared.terms import CancellationPolicy, HotelTerms
 from infra.db.tables import (
     hotel_approval_messages,
     hotel_approvals,
+    hotel_defaults,
     hotel_managers,
     hotel_messaging,
     hotel_rooms,
+    hotel_terms,
     hotel_withdrawals,
     hotels,
 )
@@ -86,6 +89,26 @@ _RELEASE_REMINDER = (
 _PENDING_BEFORE = select(hotel_approvals.c.reservation_id).where(
     _PENDING, hotel_approvals.c.requested_at <= bindparam("b_before")
 )
+_EXPECTED_ARRIVING_BY = select(hotel_approvals.c.reservation_id).where(
+    hotel_approvals.c.hotel_id == bindparam("b_hotel"),
+    hotel_approvals.c.status == ApprovalStatus.APPROVED.value,
+    hotel_approvals.c.stay == StayStatus.EXPECTED.value,
+    hotel_approvals.c.check_in < bindparam("b_before"),
+)
+_SAVE_STAY = (
+    update(hotel_approvals)
+    .where(
+        hotel_approvals.c.reservation_id == bindparam("b_reservation_id"), hotel_approvals.c.stay == bindparam("b_was")
+    )
+    .values(stay=bindparam("b_stay"), stay_changed_on=bindparam("b_on"))
+)
+_TERMS = select(hotel_terms.c.terms, hotel_terms.c.revision).where(hotel_terms.c.hotel_id == bindparam("b_hotel"))
+_SAVE_TERMS = (
+    update(hotel_terms)
+    .where(hotel_terms.c.hotel_id == bindparam("b_hotel"), hotel_terms.c.revision == bindparam("b_expected"))
+    .values(revision=bindparam("revision"), terms=bindparam("terms", type_=hotel_terms.c.terms.type))
+)
+_DEFAULT = select(hotel_defaults.c.value).where(hotel_defaults.c.name == bindparam("b_name"))
 _APPROVAL_MESSAGES = select(hotel_approval_messages.c.chat_id, hotel_approval_messages.c.message_id).where(
     hotel_approval_messages.c.reservation_id == bindparam("b_reservation_id")
 )
@@ -192,6 +215,7 @@ class SqlApprovals:
     def _values(self, request: ApprovalRequest) -> dict[str, object]:
         values = {name: getattr(request, name) for name in _APPROVAL_FIELDS}
         values["status"] = request.status.value
+        values["stay"] = request.stay.value
         return values
 
     async def add(self, request: ApprovalRequest) -> bool:
@@ -210,6 +234,7 @@ class SqlApprovals:
             return None
         values = row._asdict()
         values["status"] = ApprovalStatus(values["status"])
+        values["stay"] = StayStatus(values["stay"])
         request = ApprovalRequest(**values)
         self.seen.append(request)
         return request
@@ -246,6 +271,19 @@ class SqlApprovals:
     async def pending_before(self, requested_before: datetime) -> list[UUID]:
         return list((await self.conn.scalars(_PENDING_BEFORE, {"b_before": requested_before})).all())
 
+    async def save_stay(self, request: ApprovalRequest, previous: StayStatus) -> bool:
+        params = {
+            "b_reservation_id": request.reservation_id,
+            "b_was": previous.value,
+            "b_stay": request.stay.value,
+            "b_on": request.stay_changed_on,
+        }
+        return (await self.conn.execute(_SAVE_STAY, params)).rowcount == 1
+
+    async def expected_arriving_by(self, hotel_id: int, check_in_before: date) -> list[UUID]:
+        params = {"b_hotel": hotel_id, "b_before": check_in_before}
+        return list((await self.conn.scalars(_EXPECTED_ARRIVING_BY, params)).all())
+
     # Where each manager was shown the request, so a decision edits every copy in place.
     async def record_message(self, reservation_id: UUID, chat_id: int, message_id: int) -> None:
         await self.conn.execute(
@@ -258,10 +296,43 @@ class SqlApprovals:
         return [(r.chat_id, r.message_id) for r in rows]
 
 
+class SqlTerms:
+    """A hotel's terms as one document, replaced whole; the revision guards against lost updates."""
+
+    def __init__(self, conn: AsyncConnection) -> None:
+        self.conn = conn
+
+    async def get(self, hotel_id: int) -> HotelTerms | None:
+        row = (await self.conn.execute(_TERMS, {"b_hotel": hotel_id})).first()
+        if row is None:
+            return None
+        return HotelTerms.from_dict(row.terms).with_changes(revision=row.revision)
+
+    async def save(self, hotel_id: int, terms: HotelTerms, expected_revision: int) -> bool:
+        document = terms.to_dict()
+        if expected_revision == 0:
+            inserted = await self.conn.execute(
+                inserting_ignored(self.conn.dialect.name, hotel_terms),
+                {"hotel_id": hotel_id, "revision": terms.revision, "terms": document},
+            )
+            return inserted.rowcount == 1
+        params = {"b_hotel": hotel_id, "b_expected": expected_revision, "revision": terms.revision, "terms": document}
+        return (await self.conn.execute(_SAVE_TERMS, params)).rowcount == 1
+
+    async def default_policy(self) -> CancellationPolicy | None:
+        found = await self.conn.scalar(_DEFAULT, {"b_name": "policy"})
+        return CancellationPolicy.from_dict(found) if found else None
+
+    async def set_default_policy(self, policy: CancellationPolicy) -> None:
+        await self.conn.execute(delete(hotel_defaults).where(hotel_defaults.c.name == "policy"))
+        await self.conn.execute(hotel_defaults.insert(), {"name": "policy", "value": policy.to_dict()})
+
+
 class HotelUoW(SqlUnitOfWork):
     hotels: SqlHotels
     rooms: SqlRooms
     approvals: SqlApprovals
+    terms: SqlTerms
 
     def __init__(self, engine, after_commit=None) -> None:  # type: ignore[no-untyped-def]
         super().__init__(engine, hotel_messaging, after_commit)
@@ -269,6 +340,7 @@ class HotelUoW(SqlUnitOfWork):
     def _bind(self, conn: AsyncConnection) -> None:
         seen = self.seen_aggregates
         self.hotels, self.rooms, self.approvals = SqlHotels(conn), SqlRooms(conn, seen), SqlApprovals(conn, seen)
+        self.terms = SqlTerms(conn)
 
 
 class HotelQueries:
@@ -309,3 +381,11 @@ class HotelQueries:
     async def pending_count(self) -> int:
         async with self.engine.connect() as conn:
             return await SqlApprovals(conn).count_pending()
+
+    async def terms(self, hotel_id: int) -> HotelTerms:
+        async with self.engine.connect() as conn:
+            return await SqlTerms(conn).get(hotel_id) or HotelTerms()
+
+    async def default_policy(self) -> CancellationPolicy | None:
+        async with self.engine.connect() as conn:
+            return await SqlTerms(conn).default_policy()

@@ -13,8 +13,10 @@ from sqlalchemy.ext.asyncio import AsyncConnection
 from domain.reservation.checkout import Checkout, CheckoutStatus
 from domain.reservation.model import CatalogRoom, Reservation, ReservationStatus
 from domain.shared.errors import RoomTaken
+from domain.shared.terms import CancellationPolicy, HotelTerms, Quote
 from infra.db.tables import (
     catalog_rooms,
+    catalog_terms,
     held_nights,
     reservation_checkouts,
     reservation_messaging,
@@ -42,6 +44,11 @@ _STATUS = select(reservations.c.status).where(reservations.c.id == bindparam("b_
 _DELETE_RESERVATION = delete(reservations).where(reservations.c.id == bindparam("b_id"))
 _HOLD = held_nights.insert()
 _RELEASE = delete(held_nights).where(held_nights.c.reservation_id == bindparam("b_id"))
+_RELEASE_FROM = delete(held_nights).where(
+    held_nights.c.reservation_id == bindparam("b_id"), held_nights.c.night >= bindparam("b_from")
+)
+_TERMS = select(catalog_terms.c.terms, catalog_terms.c.revision).where(catalog_terms.c.hotel_id == bindparam("b_hotel"))
+_TERMS_NEWER = updating(catalog_terms, "hotel_id", catalog_terms.c.revision < bindparam("revision_guard"))
 _HOTELS = (
     select(catalog_rooms.c.hotel_id, func.min(catalog_rooms.c.hotel_name))
     .where(catalog_rooms.c.in_service.is_(True))
@@ -124,10 +131,28 @@ class SqlCatalog:
     async def hotel_timezones(self) -> list[tuple[int, str]]:
         return [(hotel_id, tz) for hotel_id, tz in await self.conn.execute(_HOTEL_TIMEZONES)]
 
+    async def terms(self, hotel_id: int) -> HotelTerms:
+        row = (await self.conn.execute(_TERMS, {"b_hotel": hotel_id})).first()
+        if row is None:
+            return HotelTerms()
+        return HotelTerms.from_dict(row.terms).with_changes(revision=row.revision)
+
+    async def upsert_terms(self, hotel_id: int, terms: HotelTerms) -> bool:
+        values = {"hotel_id": hotel_id, "revision": terms.revision, "terms": terms.to_dict()}
+        inserted = await self.conn.execute(inserting_ignored(self.conn.dialect.name, catalog_terms), values)
+        if inserted.rowcount == 1:
+            return True
+        guard = {"b_hotel_id": hotel_id, "revision_guard": terms.revision}
+        updated = await self.conn.execute(_TERMS_NEWER, {"revision": terms.revision, "terms": values["terms"], **guard})
+        return updated.rowcount == 1
+
 
 def _reservation(row) -> Reservation:  # type: ignore[no-untyped-def]
     values = row._asdict()
     values["status"] = ReservationStatus(values["status"])
+    lines, policy = values.pop("price_lines"), values.pop("policy")
+    values["quote"] = Quote.from_dicts(lines) if lines else None
+    values["policy"] = CancellationPolicy.from_dict(policy) if policy else CancellationPolicy()
     return Reservation(**values)
 
 
@@ -137,8 +162,10 @@ class SqlReservations:
         self.seen = [] if seen is None else seen  # the unit of work collects their events
 
     def _values(self, reservation: Reservation) -> dict[str, object]:
-        values = {name: getattr(reservation, name) for name in _RESERVATION_FIELDS}
+        values = {name: getattr(reservation, name) for name in _RESERVATION_FIELDS if name != "price_lines"}
         values["status"] = reservation.status.value
+        values["price_lines"] = reservation.quote.to_dicts() if reservation.quote else None
+        values["policy"] = reservation.policy.to_dict()
         return values
 
     async def add(self, reservation: Reservation) -> None:
@@ -200,6 +227,9 @@ class SqlHeldNights:
     async def release(self, reservation_id: UUID) -> None:
         await self.conn.execute(_RELEASE, {"b_id": reservation_id})
 
+    async def release_from(self, reservation_id: UUID, day: date) -> None:
+        await self.conn.execute(_RELEASE_FROM, {"b_id": reservation_id, "b_from": day})
+
 
 _CHECKOUT = select(reservation_checkouts).where(reservation_checkouts.c.reservation_id == bindparam("b_id"))
 _CHECKOUT_FOR_UPDATE = _CHECKOUT.with_for_update()
@@ -212,14 +242,17 @@ class SqlCheckouts:
         self.conn = conn
 
     def _values(self, checkout: Checkout) -> dict[str, object]:
-        values = {name: getattr(checkout, name) for name in _CHECKOUT_FIELDS}
+        values = {name: getattr(checkout, name) for name in _CHECKOUT_FIELDS if name != "price_lines"}
         values["status"] = checkout.status.value
+        values["price_lines"] = checkout.quote.to_dicts() if checkout.quote else None
         return values
 
     @staticmethod
     def _checkout(row) -> Checkout:  # type: ignore[no-untyped-def]
         values = row._asdict()
         values["status"] = CheckoutStatus(values["status"])
+        lines = values.pop("price_lines")
+        values["quote"] = Quote.from_dicts(lines) if lines else None
         return Checkout(**values)
 
     async def add(self, checkout: Checkout) -> None:
@@ -300,6 +333,11 @@ class AvailabilityQueries:
         """Every room of the hotel in the catalog, in service or not (for calendars and grids)."""
         async with self.engine.connect() as conn:
             return [_catalog_room(r) for r in await conn.execute(_HOTEL_ROOMS, {"b_hotel": hotel_id})]
+
+    async def terms(self, hotel_id: int) -> HotelTerms:
+        """The reservation context's copy of the hotel's terms (what a quote is made of)."""
+        async with self.engine.connect() as conn:
+            return await SqlCatalog(conn).terms(hotel_id)
 
     async def held_nights(self, hotel_id: int, start: date, end: date) -> list[tuple[UUID, date, UUID, str]]:
         """(room, night, reservation, its status) of every night in [start, end) held in the hotel."""

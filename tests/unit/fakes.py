@@ -168,6 +168,13 @@ class FakeApprovals:
     async def withdrawn_at(self, reservation_id: UUID) -> datetime | None:
         return self.s["withdrawals"].get(reservation_id)  # type: ignore[no-any-return]
 
+    async def save_stay(self, request: ApprovalRequest, previous: StayStatus) -> bool:
+        stored = self.s["approvals"].get(request.reservation_id)
+        if stored is None or stored.stay is not previous:
+            return False
+        self.s["approvals"][request.reservation_id] = _clean(request)
+        return True
+
     async def expected_arriving_by(self, hotel_id: int, check_in_before: date) -> list[UUID]:
         return [
             r.reservation_id

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     Column,
@@ -69,6 +70,24 @@ hotel_approvals = Table(
     Column("reason", String(200)),
     Column("reminded_at", Timestamp),
     Column("withdrawn_at", Timestamp),  # when the guest cancelled (the request may have been decided)
+    Column("stay", String(16), nullable=False, server_default="expected"),  # StayStatus
+    Column("stay_changed_on", Date),  # the hotel-local day of the last check-in, check-out or no-show
+)
+hotel_terms = Table(
+    # A hotel's terms (domain.shared.terms.HotelTerms.to_dict): prices, stay limits, times and
+    # cancellation policy, one document a hotel, replaced whole on every change (`revision`).
+    "hotel_terms",
+    hotel_metadata,
+    Column("hotel_id", BigInteger, ForeignKey("hotel_hotels.id", ondelete="CASCADE"), primary_key=True),
+    Column("revision", Integer, nullable=False),
+    Column("terms", JSON, nullable=False),
+)
+hotel_defaults = Table(
+    # What the admins set for hotels added from now on (today: "policy", the cancellation policy).
+    "hotel_defaults",
+    hotel_metadata,
+    Column("name", String(32), primary_key=True),
+    Column("value", JSON, nullable=False),
 )
 hotel_withdrawals = Table(
     # A cancellation that arrived before its reservation did (events may overtake each other):

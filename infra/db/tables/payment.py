@@ -29,5 +29,6 @@ payments = Table(
     Column("refund_ref", String(64)),
     Column("refunded_at", Timestamp),
     Column("telegram_charge_id", String(128), unique=True),
+    Column("refunded_amount", BigInteger),  # what went back (the policy may keep a fee)
 )
 payment_messaging = messaging_tables(payment_metadata, "payment")

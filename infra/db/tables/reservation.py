@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import (
+    JSON,
     BigInteger,
     Boolean,
     Column,
@@ -49,6 +50,22 @@ reservations = Table(
     Column("created_at", Timestamp, nullable=False),
     Column("payment_id", Uuid),
     Column("reason", String(200)),
+    # The quote's lines and the cancellation policy booked under (NULL on rows from before price
+    # rules: one flat price, the default policy), what a cancellation or no-show kept and gave
+    # back, and the day a checked-out guest left.
+    Column("price_lines", JSON),
+    Column("policy", JSON),
+    Column("fee", BigInteger),
+    Column("refund_amount", BigInteger),
+    Column("left_on", Date),
+)
+catalog_terms = Table(
+    # The reservation context's copy of each hotel's terms, from the hotel's terms_changed events.
+    "reservation_hotel_terms",
+    reservation_metadata,
+    Column("hotel_id", BigInteger, primary_key=True),
+    Column("revision", Integer, nullable=False),
+    Column("terms", JSON, nullable=False),
 )
 held_nights = Table(
     "reservation_nights",
@@ -76,6 +93,7 @@ reservation_checkouts = Table(
     Column("price_per_night", BigInteger, nullable=False),
     Column("total_price", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
+    Column("price_lines", JSON),  # the quote's lines (NULL: one flat price_per_night)
     Column("created_at", Timestamp, nullable=False),
     Column("expires_at", Timestamp, nullable=False),
     Column("status", String(16), nullable=False, index=True),
