@@ -237,7 +237,7 @@ EN: dict[str, str] = {
     "p_rule_amount": "A price must be above zero and within the hotel's price limit.",
     "p_rule_percent": "A percentage must be from -90% to +500%.",
     "p_rule_rate": "Give a price or a percentage, not both.",
-    "p_rule_season_order": "The last night cannot be before the first night.",
+    "p_rule_season_order": "The last day cannot be before the first day.",
     "p_rule_season_length": "A season or event can last at most two years.",
     "p_rule_name": "A name must be 1 to 40 characters.",
     "p_rule_included": "The guests included must be from 1 to 20.",
@@ -251,7 +251,7 @@ EN: dict[str, str] = {
     "p_rule_fee_percent": "A cancellation fee is 0% to 100% of the total.",
     "p_rule_too_many": "There can be at most 50 rules of one kind.",
     "p_rule_no_such_rule": "That rule is no longer there.",
-    "p_rule_stale": "Another manager changed these terms meanwhile; please look at them again.",
+    "p_rule_stale": "These terms were changed meanwhile (by another manager, or from elsewhere); read them again and make the change on them.",
     "tm_btn_open": "💶 Prices & policy",
     "tm_header": "💶 Prices and policy of {hotel}",
     "tm_none": "none",
@@ -284,7 +284,7 @@ EN: dict[str, str] = {
     "tm_btn_policy": "↩️ Cancellation policy",
     "tm_btn_remove": "🗑 Remove a rule",
     "tm_saved": "✅ Saved.",
-    "tm_stale": "⚠️ Another manager changed these terms while you were editing. Nothing was changed; here they are now. Please make your change again.",
+    "tm_stale": "⚠️ These terms changed while you were editing (another manager, or an older message of yours). Nothing was changed; here they are now. Please make your change again.",
     "tm_ask_season_name": "New season or event for {hotel}. What is its name? (e.g. Christmas, Summer)",
     "tm_ask_season_first": "Its first night? (YYYY-MM-DD, e.g. 2026-12-24)",
     "tm_ask_season_last": "Its last night (included; {first} or later)? (YYYY-MM-DD)",
@@ -337,6 +337,7 @@ EN: dict[str, str] = {
     "mstay_done_check_out": "Checked out.",
     "dp_usage": "Usage: /defaultpolicy <free days> <fee>, e.g. /defaultpolicy 3 50% or /defaultpolicy 1 first-night; or /defaultpolicy non-refundable",
     "dp_set": "Hotels added from now on start with this cancellation policy: {policy}.",
+    "tm_tap_a_button": "Please tap one of the buttons above, or /cancel to stop.",
 }
 
 KO: dict[str, str] = {
@@ -555,7 +556,7 @@ KO: dict[str, str] = {
     "p_rule_amount": "요금은 0보다 크고 호텔의 요금 한도 이내여야 합니다.",
     "p_rule_percent": "비율은 -90%부터 +500%까지입니다.",
     "p_rule_rate": "요금이나 비율 중 하나만 입력하세요.",
-    "p_rule_season_order": "마지막 박은 첫 박보다 앞설 수 없습니다.",
+    "p_rule_season_order": "끝 날짜는 시작 날짜보다 앞설 수 없습니다.",
     "p_rule_season_length": "시즌이나 행사는 최대 2년까지입니다.",
     "p_rule_name": "이름은 1자부터 40자까지입니다.",
     "p_rule_included": "기본 포함 인원은 1명부터 20명까지입니다.",
@@ -569,7 +570,7 @@ KO: dict[str, str] = {
     "p_rule_fee_percent": "취소 수수료는 합계의 0%부터 100%까지입니다.",
     "p_rule_too_many": "같은 종류의 규칙은 최대 50개까지입니다.",
     "p_rule_no_such_rule": "그 규칙은 이미 없습니다.",
-    "p_rule_stale": "그사이 다른 매니저가 조건을 변경했습니다. 다시 확인해 주세요.",
+    "p_rule_stale": "그사이 조건이 변경되었습니다 (다른 매니저 등). 다시 확인한 뒤 변경해 주세요.",
     "tm_btn_open": "💶 요금 및 정책",
     "tm_header": "💶 {hotel}의 요금 및 정책",
     "tm_none": "없음",
@@ -602,7 +603,7 @@ KO: dict[str, str] = {
     "tm_btn_policy": "↩️ 취소 정책",
     "tm_btn_remove": "🗑 규칙 삭제",
     "tm_saved": "✅ 저장했습니다.",
-    "tm_stale": "⚠️ 수정하시는 동안 다른 매니저가 조건을 변경했습니다. 아무것도 변경되지 않았습니다. 현재 조건은 아래와 같으니 다시 변경해 주세요.",
+    "tm_stale": "⚠️ 수정하시는 동안 조건이 변경되었습니다 (다른 매니저 또는 이전 메시지). 아무것도 변경되지 않았습니다. 현재 조건은 아래와 같으니 다시 변경해 주세요.",
     "tm_ask_season_name": "{hotel}의 새 시즌 또는 행사입니다. 이름은? (예: 크리스마스, 여름)",
     "tm_ask_season_first": "첫 박 날짜는? (YYYY-MM-DD, 예: 2026-12-24)",
     "tm_ask_season_last": "마지막 박 날짜는 (포함, {first} 이후)? (YYYY-MM-DD)",
@@ -655,6 +656,7 @@ KO: dict[str, str] = {
     "mstay_done_check_out": "체크아웃했습니다.",
     "dp_usage": "사용법: /defaultpolicy <무료 취소 일수> <수수료>, 예: /defaultpolicy 3 50% 또는 /defaultpolicy 1 first-night, 또는 /defaultpolicy non-refundable",
     "dp_set": "앞으로 추가되는 호텔은 이 취소 정책으로 시작합니다: {policy}.",
+    "tm_tap_a_button": "위의 버튼 중 하나를 누르거나 /cancel 로 중단하세요.",
 }
 
 CATALOG = {"en": EN, "ko": KO}

@@ -725,6 +725,14 @@ async def policy_fee(update: Update, context: BotContext) -> int:
     return await _save(update, context, lambda now: now.with_changes(policy=policy))
 
 
+BUTTONS_ONLY = (SEASON_ROOM, WEEKEND_DAYS, MINSTAY_WHEN, POLICY_KIND, REMOVE)
+
+
+async def tap_a_button(update: Update, context: BotContext) -> int | None:
+    await show(update, context.t("tm_tap_a_button"))
+    return None  # the same question stays open
+
+
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
     return [
         ConversationHandler(
@@ -749,6 +757,8 @@ def handlers() -> list[BaseHandler[Any, Any, Any]]:
                 TIMES: [MessageHandler(TEXT, times)],
                 POLICY_DAYS: [MessageHandler(TEXT, policy_days)],
                 POLICY_FEE: [MessageHandler(TEXT, policy_fee)],
+                # asked with buttons only: a text is answered, and the buttons still work
+                **{state: [MessageHandler(TEXT, tap_a_button)] for state in BUTTONS_ONLY},
             },
             fallbacks=stop_handlers(DRAFT),
             name="terms",
