@@ -338,6 +338,7 @@ EN: dict[str, str] = {
     "dp_usage": "Usage: /defaultpolicy <free days> <fee>, e.g. /defaultpolicy 3 50% or /defaultpolicy 1 first-night; or /defaultpolicy non-refundable",
     "dp_set": "Hotels added from now on start with this cancellation policy: {policy}.",
     "tm_tap_a_button": "Please tap one of the buttons above, or /cancel to stop.",
+    "tm_more": "  … and {count} more",
 }
 
 KO: dict[str, str] = {
@@ -657,6 +658,7 @@ KO: dict[str, str] = {
     "dp_usage": "사용법: /defaultpolicy <무료 취소 일수> <수수료>, 예: /defaultpolicy 3 50% 또는 /defaultpolicy 1 first-night, 또는 /defaultpolicy non-refundable",
     "dp_set": "앞으로 추가되는 호텔은 이 취소 정책으로 시작합니다: {policy}.",
     "tm_tap_a_button": "위의 버튼 중 하나를 누르거나 /cancel 로 중단하세요.",
+    "tm_more": "  … 외 {count}개",
 }
 
 CATALOG = {"en": EN, "ko": KO}

@@ -68,6 +68,8 @@ MENU = ("season", "weekend", "extra", "nights", "minstay", "times", "policy", "r
 # The rules a manager can remove one by one, with the short code their buttons carry.
 KINDS = {"s": "seasons", "w": "weekend_rates", "x": "extra_guests", "m": "min_stays"}
 MAX_ROOM_BUTTONS = 24
+SUMMARY_LINES = 10  # rules of one kind shown in the summary (the rest under Remove a rule)
+REMOVE_PAGE = 20  # rules listed per page for removal (a hotel may have 50 of each of 4 kinds)
 
 # --- what the manager reads ----------------------------------------------------------------------
 
@@ -136,21 +138,31 @@ def rules_of(context: BotContext, terms: HotelTerms, currency: str, rooms: dict[
 
 
 def summary(context: BotContext, hotel: Hotel, terms: HotelTerms, rooms: dict[UUID, str]) -> str:
-    lines = [context.t("tm_header", hotel=hotel.name)]
-    seasons = [text for key, text in rules_of(context, terms, hotel.currency, rooms) if key.startswith("s:")]
-    lines.append(context.t("tm_seasons") + (("\n" + "\n".join(seasons)) if seasons else " " + context.t("tm_none")))
+    rules = rules_of(context, terms, hotel.currency, rooms)
+
+    def listed(kind: str, title: str, empty: bool = True) -> str:
+        found = [text for key, text in rules if key.startswith(kind + ":")]
+        if not found:
+            return title + (" " + context.t("tm_none") if empty else "")
+        shown = found[:SUMMARY_LINES]
+        if len(found) > len(shown):  # the rest are listed under Remove a rule
+            shown.append(context.t("tm_more", count=len(found) - len(shown)))
+        return title + "\n" + "\n".join(shown)
+
     days = ", ".join(weekday(context, d) for d in sorted(terms.weekend_days)) or context.t("tm_none")
-    weekend = [text for key, text in rules_of(context, terms, hotel.currency, rooms) if key.startswith("w:")]
-    lines.append(context.t("tm_weekend", days=days) + ("\n" + "\n".join(weekend) if weekend else ""))
-    extras = [text for key, text in rules_of(context, terms, hotel.currency, rooms) if key.startswith("x:")]
-    lines.append(context.t("tm_extra") + ("\n" + "\n".join(extras) if extras else " " + context.t("tm_none")))
     most = str(terms.max_nights) if terms.max_nights is not None else context.t("tm_no_max")
-    lines.append(context.t("tm_nights", min=terms.min_nights, max=most))
-    stays = [text for key, text in rules_of(context, terms, hotel.currency, rooms) if key.startswith("m:")]
-    lines.append(context.t("tm_minstays") + ("\n" + "\n".join(stays) if stays else " " + context.t("tm_none")))
-    lines.append(context.t("tm_times", check_in=terms.check_in_time, check_out=terms.check_out_time))
-    lines.append(context.t("tm_policy", policy=policy_text(context.lang, terms.policy)))
-    return "\n".join(lines)
+    return "\n".join(
+        [
+            context.t("tm_header", hotel=hotel.name),
+            listed("s", context.t("tm_seasons")),
+            listed("w", context.t("tm_weekend", days=days), empty=False),
+            listed("x", context.t("tm_extra")),
+            context.t("tm_nights", min=terms.min_nights, max=most),
+            listed("m", context.t("tm_minstays")),
+            context.t("tm_times", check_in=terms.check_in_time, check_out=terms.check_out_time),
+            context.t("tm_policy", policy=policy_text(context.lang, terms.policy)),
+        ]
+    )
 
 
 def _menu(context: BotContext, hotel_id: int) -> InlineKeyboardMarkup:
@@ -381,15 +393,28 @@ async def _start(update: Update, context: BotContext, hotel: Hotel, action: str,
         ]
         await show(update, context.t("tm_ask_policy_kind"), _buttons(rows))
         return POLICY_KIND
-    # remove: each rule a button carrying the revision it was listed at
+    return await _removal_list(update, context, hotel, 0)
+
+
+async def _removal_list(update: Update, context: BotContext, hotel: Hotel, page: int) -> int:
+    """Each rule a button carrying the revision it was listed at, a page at a time."""
+    hotel_id = hotel.id or 0
     terms = await context.services.hotels.terms(hotel_id)
     rooms = {r.id: r.number for r in await _rooms(context, hotel_id)}
     found = rules_of(context, terms, hotel.currency, rooms)
     if not found:
         await show(update, context.t("tm_nothing_to_remove"), _menu(context, hotel_id))
         return END
-    rows = [[("🗑 " + text.strip(" •")[:60], f"{cb.TERMS}:{hotel_id}:rm:{key}:{terms.revision}")] for key, text in found]
-    rows.append([(context.t("btn_back"), cb.pack(cb.TERMS, hotel_id, "menu"))])
+    pages = (len(found) + REMOVE_PAGE - 1) // REMOVE_PAGE
+    page = min(max(page, 0), pages - 1)
+    shown = found[page * REMOVE_PAGE : (page + 1) * REMOVE_PAGE]
+    rows = [[("🗑 " + text.strip(" •")[:60], f"{cb.TERMS}:{hotel_id}:rm:{key}:{terms.revision}")] for key, text in shown]
+    nav = [(context.t("btn_back"), cb.pack(cb.TERMS, hotel_id, "menu"))]
+    if page > 0:
+        nav.insert(0, (context.t("btn_prev"), cb.pack(cb.TERMS, hotel_id, "rmp", page - 1)))
+    if page < pages - 1:
+        nav.append((context.t("btn_next"), cb.pack(cb.TERMS, hotel_id, "rmp", page + 1)))
+    rows.append(nav)
     await show(update, context.t("tm_ask_remove"), _buttons(rows))
     return REMOVE
 
@@ -454,6 +479,9 @@ async def _step(
         await answer(update)
         policy = CancellationPolicy(kind="free_until", free_days=int(draft["free_days"]), fee="first_night")
         return await _save(update, context, lambda now: now.with_changes(policy=policy))
+    if action == "rmp":
+        await answer(update)
+        return await _removal_list(update, context, hotel, parsed.as_int(2))
     if action == "rm":
         kind, index, revision = KINDS[parsed.as_text(2)], parsed.as_int(3), parsed.as_int(4)
         await answer(update)
