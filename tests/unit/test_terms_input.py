@@ -4,13 +4,14 @@ refusal (InvalidTerms naming the rule), never a silent correction."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
+from uuid import uuid4
 
 import pytest
 
 from bot import terms_input as read
 from domain.shared.errors import InvalidTerms
-from domain.shared.terms import CancellationPolicy, Rate
+from domain.shared.terms import CancellationPolicy, ExtraGuests, HotelTerms, Rate, Season, WeekendRate
 
 
 @pytest.mark.parametrize(
@@ -65,3 +66,31 @@ def test_a_policy_is_non_refundable_or_free_days_and_a_fee() -> None:
     with pytest.raises(InvalidTerms) as refused:
         read.policy(["2", "150%"])
     assert refused.value.params["rule"] == "fee_percent"
+
+
+def test_the_readmes_worked_example() -> None:
+    """README, "Prices, stay rules and the cancellation policy": the stay, its breakdown, its refunds."""
+    room = uuid4()
+    terms = HotelTerms(
+        seasons=(
+            Season("Christmas", date(2026, 12, 24), date(2026, 12, 26), read.rate("+25%", "KRW") or Rate(), room),
+        ),
+        weekend_days=frozenset({5, 6}),
+        weekend_rates=(WeekendRate(Rate(amount=140_000)),),
+        extra_guests=(ExtraGuests(2, 20_000),),
+        policy=CancellationPolicy(free_days=3, fee="percent", percent=50),
+    )
+    check_in = date(2026, 12, 23)
+    quote = terms.quote(room, 120_000, check_in, date(2026, 12, 28), 3)
+    assert [(line.kind, line.nights, line.price) for line in quote.lines] == [
+        ("base", 1, 120_000),
+        ("season", 3, 150_000),
+        ("weekend", 1, 140_000),
+        ("extra_guests", 5, 20_000),
+    ]
+    assert quote.total == 810_000 and quote.first_night == 140_000
+    refunds = {day: quote.total - terms.policy.fee_for(quote, check_in, date(2026, 12, day)) for day in (20, 21, 22)}
+    assert refunds == {20: 810_000, 21: 405_000, 22: 405_000}
+    assert quote.total - terms.policy.fee_for(quote, check_in, check_in + timedelta(days=1)) == 405_000  # no-show
+    first_night = CancellationPolicy(free_days=3, fee="first_night")
+    assert quote.total - first_night.fee_for(quote, check_in, date(2026, 12, 21)) == 670_000
