@@ -361,7 +361,7 @@ async def button(update: Update, context: BotContext) -> int | None:
         return END
     try:
         return await _step(update, context, hotel, action, parsed, draft)
-    except (ValueError, IndexError):
+    except (ValueError, IndexError, KeyError):  # a forged kind, index or id
         await answer(update, context.t("stale_button"), alert=True)
         return END
 

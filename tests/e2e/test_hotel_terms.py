@@ -126,6 +126,11 @@ async def test_a_stale_edit_is_refused_and_a_forged_button_changes_nothing(sqlit
     await tap(mia, refused, "🕒 Check-in/out times", "Check-in from and check-out until?")
     saved = await say(mia, "14:00 12:00", "✅ Saved.")  # made again on the terms as they are now
     assert "Check-in from 14:00, check-out until 12:00" in saved.text
+    before = len(mia.answers)
+    for forged in ("rm:z:0:2", "rm:s:x:2", "room:nothex", "wd:9"):  # even from the hotel's manager
+        await mia.press_data(saved, f"{cb.TERMS}:1:{forged}")
+    await _answered(mia, before + 4)
+    assert {a.get("text") for a in mia.answers[before:]} == {"This button is no longer valid. Nothing was changed."}
 
     guest = api.user(GUEST, "Gus")
     await tap(guest, await say(guest, "/start", "Pick your language"), "English", "Language set")
