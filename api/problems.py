@@ -35,11 +35,19 @@ STATUS_BY_CODE = {
     "hold_expired": 409,
     "amount_outside_limits": 422,
     "currency_not_payable": 422,
+    "invalid_terms": 422,
+    "stay_too_short": 422,
+    "not_staying": 409,
 }
+# A rule whose refusal is a conflict with the current state rather than bad input.
+STATUS_BY_RULE = {("invalid_terms", "stale"): 409}
 RETRY_AFTER_S = 60  # a transient error: the breaker's usual pause before the provider is tried again
 
 
 def status_of(error: DomainError) -> int:
+    by_rule = STATUS_BY_RULE.get((error.code, str(error.params.get("rule"))))
+    if by_rule is not None:
+        return by_rule
     for cls in type(error).__mro__:
         code = getattr(cls, "code", None)
         if code in STATUS_BY_CODE:

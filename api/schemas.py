@@ -4,7 +4,7 @@ Amounts are integers in the currency's minor units (cents; won have none), as ev
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Annotated, Any, Generic, TypeVar
+from typing import Annotated, Any, Generic, Literal, TypeVar
 from uuid import UUID
 
 from fastapi import Path
@@ -155,6 +155,90 @@ class Board(BaseModel):
     hotel_id: int
     rooms: list[BoardRoom]
     reservations: list[ReservationOut]
+
+
+# --- a hotel's terms: prices, stay rules, times, the cancellation policy --------------------------
+# The API's shapes of domain.shared.terms; the bounds here only keep absurd values out, the rules
+# are the domain's (InvalidTerms, 422, says which one).
+
+RuleCount = 200  # lists longer than this are refused before the domain counts them (it allows 50)
+SmallInt = Annotated[int, Field(ge=-1000, le=1000)]
+
+
+class RateIO(Model):
+    """A night's price under a rule: an amount of its own, or the room's base price moved by a percentage."""
+
+    amount: int | None = Field(None, ge=-MAX_MINOR, le=MAX_MINOR, description="minor units; or")
+    percent: int | None = Field(None, ge=-1000, le=1000, description="e.g. 25 (+25 %) or -10")
+
+
+class SeasonIO(Model):
+    name: str = Field(..., max_length=200)
+    first_night: date
+    last_night: date = Field(..., description="included")
+    rate: RateIO
+    room_id: UUID | None = Field(None, description="null: every room of the hotel")
+
+
+class WeekendRateIO(Model):
+    rate: RateIO
+    room_id: UUID | None = None
+
+
+class ExtraGuestsIO(Model):
+    included: SmallInt = Field(..., description="guests the room's price includes")
+    per_night: int = Field(..., ge=-MAX_MINOR, le=MAX_MINOR, description="each guest beyond them, a night")
+    room_id: UUID | None = None
+
+
+class MinStayIO(Model):
+    nights: SmallInt
+    arrival_weekday: SmallInt | None = Field(None, description="0 = Monday; or a date range:")
+    first_day: date | None = None
+    last_day: date | None = None
+    room_id: UUID | None = None
+
+
+class PolicyIO(Model):
+    kind: Literal["free_until", "non_refundable"] = "free_until"
+    free_days: SmallInt = Field(1, description="free until this many days before check-in (hotel dates)")
+    fee: Literal["percent", "first_night"] = Field("first_night", description="what is kept after that")
+    percent: SmallInt = Field(100, description="the fee's share of the total, when fee is percent")
+
+
+class TermsFields(Model):
+    seasons: list[SeasonIO] = Field(default_factory=list, max_length=RuleCount)
+    weekend_days: list[SmallInt] = Field(default_factory=lambda: [4, 5], max_length=7, description="0 = Monday")
+    weekend_rates: list[WeekendRateIO] = Field(default_factory=list, max_length=RuleCount)
+    extra_guests: list[ExtraGuestsIO] = Field(default_factory=list, max_length=RuleCount)
+    min_nights: SmallInt = 1
+    max_nights: SmallInt | None = Field(None, description="null: the system's limit only")
+    min_stays: list[MinStayIO] = Field(default_factory=list, max_length=RuleCount)
+    check_in_time: str = Field("15:00", max_length=8, description="HH:MM, hotel time")
+    check_out_time: str = Field("11:00", max_length=8)
+    policy: PolicyIO = Field(
+        default_factory=lambda: PolicyIO(kind="free_until", free_days=1, fee="first_night", percent=100)
+    )
+
+
+class TermsChange(TermsFields):
+    """The hotel's terms, whole, as they should be; `expected_revision` is the revision they were
+    read at (GET): when another change came first, nothing is overwritten (409)."""
+
+    expected_revision: int = Field(..., ge=0, le=2**31 - 1)
+
+
+class TermsOut(TermsFields):
+    hotel_id: int
+    currency: str
+    revision: int = Field(..., description="send it back as expected_revision with a change")
+
+
+class StayOut(BaseModel):
+    reservation_id: UUID
+    hotel_id: int
+    stay: str = Field(..., description="expected, checked_in, checked_out, no_show")
+    on: date | None = Field(None, description="the hotel-local day of the last check-in/out or no-show")
 
 
 # --- admin ---------------------------------------------------------------------------------------

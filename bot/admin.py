@@ -8,8 +8,10 @@ from typing import Any
 from telegram import Update
 from telegram.ext import BaseHandler, CommandHandler
 
+from bot import terms_input
 from bot.commands import refresh_commands
 from bot.context import BotContext
+from bot.manager.terms import policy_text
 from bot.texts import error_text
 from bot.ui import show
 from domain.hotel import commands as hc
@@ -163,6 +165,18 @@ async def replay(update: Update, context: BotContext) -> None:
     await show(update, context.t("replayed", count=count, consumer=args[0]))
 
 
+@admin_only
+async def default_policy(update: Update, context: BotContext) -> None:
+    """The cancellation policy every hotel added from now on starts with (its managers may then
+    change their own): `/defaultpolicy 3 50%`, `/defaultpolicy 1 first-night`, `/defaultpolicy non-refundable`."""
+    policy = terms_input.policy(context.args or [])  # out of bounds: InvalidTerms, said by admin_only
+    if policy is None:
+        await show(update, context.t("dp_usage"))
+        return
+    await context.services.handle(hc.SetDefaultPolicy(policy=policy))
+    await show(update, context.t("dp_set", policy=policy_text(context.lang, policy)))
+
+
 def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
     return [
         CommandHandler("addhotel", add_hotel),
@@ -172,4 +186,5 @@ def handlers() -> list[BaseHandler]:  # type: ignore[type-arg]
         CommandHandler("stats", stats),
         CommandHandler("dlq", dlq),
         CommandHandler("replay", replay),
+        CommandHandler("defaultpolicy", default_policy),
     ]

@@ -14,6 +14,7 @@ APPROVE, REJECT, REASON = "ap", "rj", "rr"
 CANCEL_ASK, CANCEL_YES, CANCEL_NO = "cx", "cy", "cn"
 HOTEL, DAY, MONTH, ROOM, PAY, BACK, STOP, NOOP = "bh", "bd", "bm", "br", "bp", "bb", "bs", "no"
 LANG, BOARD, ROOM_EDIT, ROOM_FIELD, MHOTEL = "lg", "bo", "re", "rf", "mh"
+TERMS, STAY, CHECK_IN, CHECK_OUT = "tm", "sy", "ci", "co"  # a hotel's terms; a stay on the board
 
 _HEX32 = re.compile(r"^[0-9a-f]{32}$")
 _INT = re.compile(r"^-?\d{1,18}$")

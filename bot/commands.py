@@ -14,8 +14,8 @@ log = logging.getLogger(__name__)
 
 # The commands each role sees, in menu order; their descriptions are in the text catalog (cmd_<name>).
 GUEST = ("book", "my", "language", "help", "cancel")
-MANAGER = ("board", "rooms", "addroom")
-ADMIN = ("addhotel", "grant", "revoke", "hotels", "stats", "dlq", "replay")
+MANAGER = ("board", "rooms", "addroom", "terms")
+ADMIN = ("addhotel", "grant", "revoke", "hotels", "stats", "dlq", "replay", "defaultpolicy")
 
 
 def _menu(lang: str, manager: bool, admin: bool) -> list[BotCommand]:

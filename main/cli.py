@@ -59,6 +59,16 @@ async def _admin(settings: Settings, args: argparse.Namespace) -> int:
             )
             price_text = format_money(room.price_per_night, hotel.currency)
             print(f"room {room.number} ({room.id}) added to hotel {room.hotel_id} at {price_text} a night")
+        elif args.admin == "default-policy":
+            from bot.manager.terms import policy_text
+            from bot.terms_input import policy as read_policy
+
+            policy = read_policy(args.policy)
+            if policy is None:
+                print(f"refused: {t('en', 'dp_usage')}", file=sys.stderr)
+                return 1
+            await container.handle(hotel_cmd.SetDefaultPolicy(policy=policy))
+            print(f"hotels added from now on start with: {policy_text('en', policy)}")
         elif args.admin == "list-hotels":
             async with container.hotel_uow() as uow:
                 for h in await uow.hotels.all():
@@ -140,6 +150,8 @@ def _parser() -> argparse.ArgumentParser:
     r.add_argument("--capacity", type=int, default=2)
     r.add_argument("--price", required=True, help="per night in the hotel's currency, e.g. 120000 (KRW) or 99.50 (EUR)")
     admin.add_parser("list-hotels")
+    dp = admin.add_parser("default-policy", help="the cancellation policy every hotel added from now on starts with")
+    dp.add_argument("policy", nargs="+", help="non-refundable, or free days and a fee: 3 50%%, 1 first-night")
     tok = admin.add_parser("token", help="print a bearer token for the HTTP API")
     tok.add_argument("--user", type=int, required=True, help="Telegram user id the token speaks for")
     tok.add_argument("--ttl", type=ttl_seconds, default=ttl_seconds("30d"), help="lifetime, e.g. 30d, 12h (30d)")

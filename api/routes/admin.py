@@ -1,5 +1,5 @@
-"""Admins (Telegram user ids in ADMIN_IDS): hotels, granting and revoking managers, dead letters
-and their replay."""
+"""Admins (Telegram user ids in ADMIN_IDS): hotels, granting and revoking managers, the
+cancellation policy new hotels start with, dead letters and their replay."""
 
 from __future__ import annotations
 
@@ -16,11 +16,13 @@ from api.schemas import (
     ManagerChange,
     NewHotel,
     Page,
+    PolicyIO,
     Replayed,
     UserId,
     page,
 )
-from domain.hotel.commands import AddHotel, GrantManager, RevokeManager
+from api.terms import policy_of, policy_out
+from domain.hotel.commands import AddHotel, GrantManager, RevokeManager, SetDefaultPolicy
 from domain.hotel.model import Hotel
 from domain.shared.errors import NotFound
 
@@ -91,3 +93,14 @@ async def replay(consumer: Annotated[str, Path(max_length=64)], svc: Services, _
     if consumer not in svc.operations.consumer_names:
         raise NotFound(what="consumer")
     return Replayed(consumer=consumer, replayed=await svc.operations.replay(consumer))
+
+
+@router.put(
+    "/default-policy",
+    response_model=PolicyIO,
+    summary="The cancellation policy every hotel added from now on starts with",
+)
+async def default_policy(body: PolicyIO, svc: Services, _: Admin) -> PolicyIO:
+    policy = policy_of(body)
+    await svc.handle(SetDefaultPolicy(policy=policy))
+    return policy_out(policy)

@@ -1,5 +1,6 @@
 """Managers: their hotel's rooms (add, edit, in or out of service), open requests, approve,
-reject with a reason, and the board (read from the view context only)."""
+reject with a reason, the board (read from the view context only), the hotel's terms (prices,
+stay rules, times, cancellation policy) and checking guests in and out."""
 
 from __future__ import annotations
 
@@ -26,9 +27,21 @@ from api.schemas import (
     ReservationOut,
     RoomChange,
     RoomOut,
+    StayOut,
+    TermsChange,
+    TermsOut,
     page,
 )
-from domain.hotel.commands import ApproveReservation, CreateRoom, RejectReservation, UpdateRoom
+from api.terms import terms_of, terms_out
+from domain.hotel.commands import (
+    ApproveReservation,
+    ChangeTerms,
+    CheckInGuest,
+    CheckOutGuest,
+    CreateRoom,
+    RejectReservation,
+    UpdateRoom,
+)
 from domain.hotel.model import ApprovalRequest, Room
 from domain.shared.errors import NotFound
 
@@ -177,3 +190,66 @@ async def occupancy(
         rooms=grid(rooms, held, days(first, count)),
         reservations=[reservation_out(r) for r in reservations if r.reservation_id in named],
     )
+
+
+# --- the hotel's terms ----------------------------------------------------------------------------
+
+
+async def _currency(svc: Services, hotel_id: int) -> str:
+    hotel = await svc.hotels.hotel(hotel_id)
+    if hotel is None:
+        raise NotFound(what="hotel")
+    return hotel.currency
+
+
+@router.get(
+    "/hotels/{hotel_id}/terms",
+    response_model=TermsOut,
+    summary="The hotel's prices, stay rules, times and cancellation policy, with their revision",
+)
+async def terms(hotel_id: Hotel, svc: Services) -> TermsOut:
+    currency = await _currency(svc, hotel_id)
+    return terms_out(hotel_id, currency, await svc.hotels.terms(hotel_id))
+
+
+@router.put(
+    "/hotels/{hotel_id}/terms",
+    response_model=TermsOut,
+    summary="Replace the hotel's terms; 409 when they changed since expected_revision (nothing is overwritten)",
+)
+async def change_terms(hotel_id: Hotel, body: TermsChange, svc: Services, caller: Manager) -> TermsOut:
+    currency = await _currency(svc, hotel_id)
+    cmd = ChangeTerms(
+        hotel_id=hotel_id, terms=terms_of(body), expected_revision=body.expected_revision, actor_id=caller.user_id
+    )
+    return terms_out(hotel_id, currency, await svc.handle(cmd))
+
+
+# --- the stay -------------------------------------------------------------------------------------
+
+
+def stay_out(request: ApprovalRequest) -> StayOut:
+    return StayOut(
+        reservation_id=request.reservation_id,
+        hotel_id=request.hotel_id,
+        stay=str(request.stay),
+        on=request.stay_changed_on,
+    )
+
+
+@router.post("/reservations/{reservation_id}/check-in", response_model=StayOut, summary="The guest has arrived")
+async def check_in(reservation_id: UUID, svc: Services, caller: Manager) -> StayOut:
+    name = caller.name or f"manager {caller.user_id}"
+    cmd = CheckInGuest(reservation_id=reservation_id, manager_id=caller.user_id, manager_name=name)
+    return stay_out(await svc.handle(cmd))
+
+
+@router.post(
+    "/reservations/{reservation_id}/check-out",
+    response_model=StayOut,
+    summary="The guest has left (before the booked day: the remaining nights are free again)",
+)
+async def check_out(reservation_id: UUID, svc: Services, caller: Manager) -> StayOut:
+    name = caller.name or f"manager {caller.user_id}"
+    cmd = CheckOutGuest(reservation_id=reservation_id, manager_id=caller.user_id, manager_name=name)
+    return stay_out(await svc.handle(cmd))

@@ -12,6 +12,7 @@ from bot import callbacks as cb
 from bot.commands import mini_app_page
 from bot.context import BotContext
 from bot.manager.shared import hotel_picker, managed, user_of
+from bot.manager.stays import on_the_board, stay_rows
 from bot.texts import reservation_code
 from bot.ui import answer, show
 from domain.hotel.model import Hotel
@@ -54,7 +55,8 @@ async def _render_board(update: Update, context: BotContext, hotel: Hotel, page:
     pages = max(1, math.ceil(len(rooms) / BOARD_ROOMS_PER_PAGE))
     page = min(max(page, 0), pages - 1)
     lines = [context.t("board_header", hotel=hotel.name, page=page + 1, pages=pages)]
-    for room in rooms[page * BOARD_ROOMS_PER_PAGE : (page + 1) * BOARD_ROOMS_PER_PAGE]:
+    shown = rooms[page * BOARD_ROOMS_PER_PAGE : (page + 1) * BOARD_ROOMS_PER_PAGE]
+    for room in shown:
         lines.append("")
         lines.append(
             context.t(
@@ -86,7 +88,11 @@ async def _render_board(update: Update, context: BotContext, hotel: Hotel, page:
     nav.append(InlineKeyboardButton(context.t("btn_refresh"), callback_data=cb.pack(cb.BOARD, hotel.id, page)))
     if page < pages - 1:
         nav.append(InlineKeyboardButton(context.t("btn_next"), callback_data=cb.pack(cb.BOARD, hotel.id, page + 1)))
-    rows = [nav]
+    # The guests of this page's rooms arriving, staying or leaving today: a button each, to check
+    # them in or out.
+    on_page = {room.room_id for room in shown}
+    today = hotel.today(context.services.clock.now())
+    rows = [*stay_rows(context, on_the_board([r for r in reservations if r.room_id in on_page], today)), nav]
     base = context.services.config.mini_app_url
     if base:  # the same hotel, a month at a glance, in the Mini App
         url = mini_app_page(base, "grid.html", hotel=hotel.id, lang=context.lang)

@@ -204,6 +204,10 @@ async def list_rooms(update: Update, context: BotContext) -> None:
             ]
             for r in rooms
         ]
+        # the hotel's prices and policy, beside its rooms (also /terms)
+        buttons.append(
+            [InlineKeyboardButton(context.t("tm_btn_open"), callback_data=cb.pack(cb.TERMS, hotel.id, "menu"))]
+        )
         await show(update, context.t("rooms_header", hotel=hotel.name), InlineKeyboardMarkup(buttons))
 
 

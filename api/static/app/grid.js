@@ -1,6 +1,7 @@
 // The managers' occupancy grid: rooms × 30 nights (earlier and later by 30), each night coloured by
 // its state, today marked in the hotel's time zone; tapping a booking shows it, and one awaiting a
-// decision can be approved or rejected with a reason. The grid polls and redraws when it changed.
+// decision can be approved or rejected with a reason; a confirmed guest is checked in from the
+// arrival day and out while staying. The grid polls and redraws when it changed.
 "use strict";
 
 (() => {
@@ -8,7 +9,7 @@
   const $ = (id) => document.getElementById(id);
   const DAYS = 30;
   const POLL_MS = 4000;
-  const state = { hotel: null, start: null, data: null, seen: "", open: null, timer: null };
+  const state = { hotel: null, start: null, data: null, seen: "", open: null, timer: null, stays: {} };
 
   function show(text, kind) {
     const box = $("message");
@@ -134,6 +135,38 @@
       fact(facts, t("status"), t(`state_${status}`) + (r.decided_by_name ? ` · ${t("decided_by", { name: r.decided_by_name })}` : ""));
     }
     $("decide").hidden = !(r && r.status === "placed");
+    showStayActions(r);
+  }
+
+  // Check in from the arrival day until the last night; check out while staying. What this page
+  // did itself counts at once (the view follows the hotel's events a moment later).
+  function showStayActions(r) {
+    const today = state.data.today;
+    const stay = r ? state.stays[r.reservation_id] || r.status : "";
+    const arriving = stay === "confirmed" && r.check_in <= today && today < r.check_out;
+    $("check-in").hidden = !arriving;
+    $("check-out").hidden = stay !== "checked_in";
+    $("stay-actions").hidden = !(arriving || stay === "checked_in");
+  }
+
+  async function markStay(kind) {
+    const id = state.open;
+    if (!id) return;
+    const buttons = $("stay-actions").querySelectorAll("button");
+    for (const b of buttons) b.disabled = true;
+    try {
+      const answer = await api("POST", `/manager/reservations/${id}/${kind}`, {});
+      state.stays[id] = answer.stay;
+      $("sheet-message").textContent = t(kind === "check-in" ? "checked_in_done" : "checked_out_done");
+      App.haptic("success");
+    } catch (error) {
+      $("sheet-message").textContent = error.message;
+      App.haptic("error");
+    } finally {
+      for (const b of buttons) b.disabled = false;
+    }
+    showStayActions(state.data.reservations.find((x) => x.reservation_id === id));
+    await refresh();
   }
 
   function closeSheet() {
@@ -224,6 +257,8 @@
       $("reason").focus();
     });
     $("reject-send").addEventListener("click", () => decide("reject"));
+    $("check-in").addEventListener("click", () => markStay("check-in"));
+    $("check-out").addEventListener("click", () => markStay("check-out"));
     await refresh();
     if (state.data) {
       $("content").hidden = false;
