@@ -13,7 +13,7 @@ from bot.commands import mini_app_page
 from bot.context import BotContext
 from bot.manager.shared import hotel_picker, managed, user_of
 from bot.manager.stays import on_the_board, stay_rows
-from bot.texts import reservation_code
+from bot.texts import EN, reservation_code
 from bot.ui import answer, show
 from domain.hotel.model import Hotel
 from domain.shared.money import format_money
@@ -79,7 +79,7 @@ async def _render_board(update: Update, context: BotContext, hotel: Hotel, page:
                     check_in=r.check_in,
                     check_out=r.check_out,
                     guest=r.guest_name,
-                    status=context.t(f"status_{r.status}"),
+                    status=_status(context, r.status),
                 )
             )
     nav = []
@@ -98,6 +98,13 @@ async def _render_board(update: Update, context: BotContext, hotel: Hotel, page:
         url = mini_app_page(base, "grid.html", hotel=hotel.id, lang=context.lang)
         rows.append([InlineKeyboardButton(context.t("btn_grid"), web_app=WebAppInfo(url))])
     await show(update, "\n".join(lines)[:4000], InlineKeyboardMarkup(rows))
+
+
+def _status(context: BotContext, status: str) -> str:
+    """The reservation's status in the reader's words; a status newer than this catalog (the view
+    may already know checked_in, checked_out, no_show) is shown as it is named, not an error."""
+    key = f"status_{status}"
+    return context.t(key) if key in EN else status.replace("_", " ")
 
 
 def handlers() -> list[BaseHandler[Any, Any, Any]]:
