@@ -73,7 +73,7 @@ class Checkout:
     invoice_message_id: int | None = None
     quote: Quote | None = None  # the price lines the invoice shows (None: one flat price a night)
     # The cancellation policy the nights were held under (the reservation's own), so that a late
-    # payment is placed on it. None: not known (not stored with the checkout): the default policy.
+    # payment is placed on it. None on checkouts stored before policies were kept: the default one.
     policy: CancellationPolicy | None = None
 
     @property

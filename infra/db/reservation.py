@@ -242,17 +242,19 @@ class SqlCheckouts:
         self.conn = conn
 
     def _values(self, checkout: Checkout) -> dict[str, object]:
-        values = {name: getattr(checkout, name) for name in _CHECKOUT_FIELDS if name != "price_lines"}
+        values = {name: getattr(checkout, name) for name in _CHECKOUT_FIELDS if name not in ("price_lines", "policy")}
         values["status"] = checkout.status.value
         values["price_lines"] = checkout.quote.to_dicts() if checkout.quote else None
+        values["policy"] = checkout.policy.to_dict() if checkout.policy else None
         return values
 
     @staticmethod
     def _checkout(row) -> Checkout:  # type: ignore[no-untyped-def]
         values = row._asdict()
         values["status"] = CheckoutStatus(values["status"])
-        lines = values.pop("price_lines")
+        lines, policy = values.pop("price_lines"), values.pop("policy")
         values["quote"] = Quote.from_dicts(lines) if lines else None
+        values["policy"] = CancellationPolicy.from_dict(policy) if policy else None
         return Checkout(**values)
 
     async def add(self, checkout: Checkout) -> None:

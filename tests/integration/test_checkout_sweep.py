@@ -13,15 +13,17 @@ from uuid import uuid4
 import pytest
 
 from bot.texts import error_text
+from domain.hotel import commands as hc
 from domain.reservation.checkout import CheckoutStatus, CompleteCheckout, Outcome, StartCheckout
 from domain.shared.errors import AmountOutsideLimits
+from domain.shared.terms import NON_REFUNDABLE, CancellationPolicy, HotelTerms, Rate, WeekendRate
 from infra.clock import FixedClock
 from main.bootstrap import Container
 from main.jobs import Jobs
 from main.processes import Runtime
 from tests.botapi import FakeBotApi
 from tests.conftest import make_settings, scalar
-from tests.integration.helpers import MANAGER, seed_hotel, stay
+from tests.integration.helpers import MANAGER, eventually, seed_hotel, stay
 from tests.stripe_stub import StripeStub
 
 pytestmark = pytest.mark.integration
@@ -170,3 +172,53 @@ async def test_an_amount_telegram_does_not_accept_is_refused_before_any_night_is
     assert await shop.count("SELECT count(*) FROM reservation_nights") == 0
     assert await shop.count("SELECT count(*) FROM reservation_reservations") == 0
     assert await shop.count("SELECT count(*) FROM reservation_checkouts") == 0
+
+
+async def test_a_late_payment_is_placed_on_the_policy_and_prices_the_guest_was_shown(shop: Shop) -> None:
+    c = shop.container
+    hotel, (room,) = await seed_hotel(c, price=10_000)
+    shown = HotelTerms(weekend_rates=(WeekendRate(Rate(percent=50)),), policy=CancellationPolicy(free_days=5))
+    await c.handle(hc.ChangeTerms(hotel_id=hotel.id, terms=shown, expected_revision=0, actor_id=MANAGER))
+    await eventually(lambda: _terms_copied(c, hotel.id, 1))
+    check_in = c.clock.now().date() + timedelta(days=10)
+    check_in += timedelta(days=(4 - check_in.weekday()) % 7)  # a Friday: one weekend night, one not
+    checkout = await c.handle(
+        StartCheckout(
+            guest_id=GUEST,
+            guest_name="Gus",
+            room_id=room.id,
+            check_in=check_in,
+            check_out=check_in + timedelta(days=3),  # Fri, Sat at 15,000; Sun at 10,000
+            guests=1,
+            reservation_id=uuid4(),
+        )
+    )
+    assert checkout.total_price == 40_000
+    # The hold expires unpaid and is released; the hotel turns non-refundable meanwhile.
+    shop.clock.advance(timedelta(minutes=16))
+    await shop.jobs().settle_checkouts()
+    await c.handle(hc.ChangeTerms(hotel_id=hotel.id, terms=HotelTerms(policy=NON_REFUNDABLE), expected_revision=1))
+    await eventually(lambda: _terms_copied(c, hotel.id, 2))
+    paid = await c.handle(
+        CompleteCheckout(
+            reservation_id=checkout.reservation_id,
+            guest_id=GUEST,
+            amount=40_000,
+            currency=checkout.currency,
+            telegram_charge_id="tgch_late",
+            provider_charge_id="ch_late",
+        )
+    )
+    assert paid.outcome is Outcome.PLACED
+    async with c.reservation_uow() as uow:
+        placed = await uow.reservations.get(checkout.reservation_id)
+    assert placed is not None and placed.total_price == 40_000
+    assert placed.policy == CancellationPolicy(free_days=5)
+    assert [(line.kind, line.nights, line.price) for line in placed.price_lines.lines] == [
+        ("weekend", 2, 15_000),
+        ("base", 1, 10_000),
+    ]
+
+
+async def _terms_copied(c: Any, hotel_id: int, revision: int) -> bool:
+    return bool((await c.availability.terms(hotel_id)).revision == revision)

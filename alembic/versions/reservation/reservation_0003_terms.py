@@ -33,10 +33,12 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column('left_on', sa.Date(), nullable=True))
     with op.batch_alter_table('reservation_checkouts', schema=None) as batch_op:
         batch_op.add_column(sa.Column('price_lines', sa.JSON(), nullable=True))
+        batch_op.add_column(sa.Column('policy', sa.JSON(), nullable=True))
 
 
 def downgrade() -> None:
     with op.batch_alter_table('reservation_checkouts', schema=None) as batch_op:
+        batch_op.drop_column('policy')
         batch_op.drop_column('price_lines')
     with op.batch_alter_table('reservation_reservations', schema=None) as batch_op:
         batch_op.drop_column('left_on')

@@ -94,6 +94,7 @@ reservation_checkouts = Table(
     Column("total_price", BigInteger, nullable=False),
     Column("currency", String(3), nullable=False),
     Column("price_lines", JSON),  # the quote's lines (NULL: one flat price_per_night)
+    Column("policy", JSON),  # the cancellation policy the nights are held under (NULL: the default)
     Column("created_at", Timestamp, nullable=False),
     Column("expires_at", Timestamp, nullable=False),
     Column("status", String(16), nullable=False, index=True),
