@@ -33,7 +33,8 @@ def calendar(
     terms: HotelTerms | None = None,
 ) -> list[RoomCalendar]:
     """Rooms in service; a night is free when nobody holds it and it may be booked today. A
-    night's price is the hotel's for that night (a season, a weekend night, else the room's own)."""
+    night's price is the hotel's for that night (a season, a weekend night, else the room's own);
+    guests beyond those included add the room's extra-guest price to every night."""
     terms = terms or HotelTerms()
     return [
         RoomCalendar(
@@ -43,6 +44,8 @@ def calendar(
             capacity=room.capacity,
             currency=room.currency,
             price_per_night=room.price_per_night,
+            guests_included=extra.included if (extra := terms.extra_guests_for(room.room_id)) else None,
+            extra_guest_per_night=extra.per_night if extra else 0,
             nights=[
                 DayOffer(
                     night=n,

@@ -295,6 +295,10 @@ class RoomCalendar(BaseModel):
     capacity: int
     currency: str
     price_per_night: int
+    guests_included: int | None = Field(
+        None, description="Guests the nightly price includes; each one beyond costs extra_guest_per_night more a night"
+    )
+    extra_guest_per_night: int = 0
     nights: list[DayOffer]
 
 

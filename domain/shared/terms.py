@@ -309,6 +309,11 @@ class HotelTerms:
                 return price, QuoteLine("weekend", 1, price, weekdays=(night.weekday(),))
         return base, QuoteLine("base", 1, base)
 
+    def extra_guests_for(self, room_id: UUID) -> ExtraGuests | None:
+        """The extra-guest price that applies to this room, if any."""
+        found: ExtraGuests | None = _pick(self.extra_guests, room_id, lambda e: True)
+        return found
+
     def quote(self, room_id: UUID, base: int, check_in: date, check_out: date, guests: int) -> Quote:
         lines: list[QuoteLine] = []
         first = 0
@@ -316,7 +321,7 @@ class HotelTerms:
             price, line = self.night_price(room_id, base, check_in + timedelta(days=i))
             first = first or price
             _merge(lines, line)
-        extra = _pick(self.extra_guests, room_id, lambda e: True)
+        extra = self.extra_guests_for(room_id)
         if extra is not None and guests > extra.included and lines:
             count = guests - extra.included
             per_night = count * extra.per_night

@@ -71,6 +71,9 @@
         if (!n) { ok = false; break; }
         total += n.price;
       }
+      const extra = room.guests_included == null ? 0 : Math.max(0, guests() - room.guests_included);
+      const nights = Math.round((parseDay(checkOut) - parseDay(checkIn)) / 86400000);
+      total += extra * room.extra_guest_per_night * nights; // the hotel's price per guest beyond those included
       if (ok) found.push({ room, total });
     }
     return found.sort((a, b) => a.total - b.total || a.room.number.localeCompare(b.room.number));
