@@ -265,6 +265,8 @@
       if (error.code === "room_taken") show(t("err_room_taken"), "error");
       else if (error.code === "quote_changed") {
         show(t("err_quote_changed", { total: money(error.params.total, error.params.currency) }), "error");
+      } else if (error.code === "stay_too_short") {
+        show(t("err_stay_too_short", { nights: error.params.min_nights }), "error");
       } else if (error.status === 402 || error.status === 503) show(t("err_payment", { detail: error.message }), "error");
       else if (error.status === 0) show(t("unreachable"), "error");
       else show(t("err_other", { detail: error.message }), "error");
