@@ -96,6 +96,7 @@ async def booking(
     raw_tx: float | None,
     split: bool = False,
     think_s: float = 0.0,
+    floor: float | None = None,
 ) -> dict[str, float]:
     rooms = 20  # the guest sees at most 20 free rooms, cheapest first
     runtime, request = await start(settings, split)
@@ -142,6 +143,8 @@ async def booking(
     ]
     if raw_tx:
         rows.append(("ratio to raw (a)", f"{rate / raw_tx:.1%}"))
+    if floor:
+        rows.append(("bot updates/s, ratio to raw (c) the plain Application", f"{rate * 6 / floor:.1%}"))
     where = "consumers in 4 processes of their own" if split and settings.amqp_url else "all in one process"
     table(f"booking: simulated guests through the real bot handlers ({where})", rows)
     return {"rate": rate, "p50": pct(latencies, 50), "p99": pct(latencies, 99)}
