@@ -80,6 +80,13 @@ def peak_rss_mb() -> float:
     return peak / 1024 / (1024 if sys.platform == "darwin" else 1)
 
 
+def cpu_s() -> float:
+    """CPU seconds this process has used so far (user + system): per unit of work, a figure that
+    other load on the machine skews far less than a rate does."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
 def table(title: str, rows: list[tuple[str, str]]) -> None:
     rows = [*rows, ("peak memory of this process so far", f"{peak_rss_mb():,.0f} MB")]
     width = max(len(k) for k, _ in rows)
