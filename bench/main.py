@@ -13,7 +13,7 @@ import tempfile
 from collections.abc import Iterator
 
 from bench import drain, flows, raw, replicas
-from bench.common import bench_settings, describe, fresh_database, fresh_vhost
+from bench.common import bench_settings, describe, drop_vhost, fresh_database, fresh_vhost
 from infra import eventloop
 from infra.config import load_settings
 
@@ -109,6 +109,9 @@ def run(name: str, rest: list[str]) -> int:
     logging.getLogger().setLevel(logging.WARNING)
     print(f"load average before the run: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     with cpu_hogs(args.cpu_hog):
-        eventloop.run(_main(name, args), load_settings(_env_file=None).event_loop)
+        try:
+            eventloop.run(_main(name, args), load_settings(_env_file=None).event_loop)
+        finally:
+            drop_vhost()
     print(f"load average after the run: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0
