@@ -197,16 +197,24 @@ class _Remembered:
             except asyncpg.PostgresError as exc:
                 if not isinstance(exc, LOST):
                     raise
-                await conn.invalidate()
+                await self._lost(conn)
                 if attempt == 2:
                     raise
             except BaseException as exc:
-                await conn.invalidate()
                 if attempt == 2 or not (isinstance(exc, LOST) or _left_busy(exc)):
+                    await conn.invalidate()
                     raise
+                await self._lost(conn)
             finally:
                 await conn.close()
         raise AssertionError("unreachable")
+
+    async def _lost(self, conn: AsyncConnection) -> None:
+        """A connection lost to a database restart (or every backend ended) says the pooled others
+        are likely gone too, though the driver may not have noticed yet: the try again gets a
+        connection opened afresh (as SQLAlchemy does on a disconnect), not another pooled one."""
+        await conn.invalidate()
+        await self.engine.dispose(close=False)
 
 
 class _RememberedLane:
