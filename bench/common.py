@@ -3,6 +3,8 @@ ran with, percentiles, and a table printer."""
 
 from __future__ import annotations
 
+import contextlib
+import itertools
 import os
 import resource
 import subprocess
@@ -32,22 +34,46 @@ async def fresh_database() -> str:
     return pg_url()
 
 
+# An existing vhost to run in instead (the queues and exchange then get names of this run's own):
+# for a shared broker whose vhosts are slow to create or delete.
+SHARED_VHOST = os.environ.get("BENCH_AMQP_VHOST")
+_runs = itertools.count(1)
+
+
 def fresh_vhost() -> str:
-    subprocess.run(["rabbitmqctl", "-q", "delete_vhost", VHOST], capture_output=True, timeout=60)
-    subprocess.run(["rabbitmqctl", "-q", "add_vhost", VHOST], check=True, capture_output=True, timeout=60)
+    """A vhost of this run's own (named after the process): on a broker shared with other work, a
+    vhost whose deletion hangs (quorum queues that do not answer) never blocks the next run."""
+    if SHARED_VHOST:
+        return f"{AMQP_BASE}/{SHARED_VHOST}"
+    drop_vhost()
+    subprocess.run(["rabbitmqctl", "-q", "add_vhost", _vhost()], check=True, capture_output=True, timeout=60)
     subprocess.run(
-        ["rabbitmqctl", "-q", "set_permissions", "-p", VHOST, "guest", ".*", ".*", ".*"],
+        ["rabbitmqctl", "-q", "set_permissions", "-p", _vhost(), "guest", ".*", ".*", ".*"],
         check=True,
         capture_output=True,
         timeout=60,
     )
-    return f"{AMQP_BASE}/{VHOST}"
+    return f"{AMQP_BASE}/{_vhost()}"
+
+
+def _vhost() -> str:
+    return f"{VHOST}-{os.getpid()}"
+
+
+def drop_vhost() -> None:
+    if SHARED_VHOST:
+        return
+    with contextlib.suppress(subprocess.TimeoutExpired):
+        subprocess.run(["rabbitmqctl", "-q", "delete_vhost", _vhost()], capture_output=True, timeout=60)
 
 
 async def bench_settings(backend: str, tmp: str, **overrides: Any) -> Settings:
     values: dict[str, Any] = {"telegram_bot_token": "123456:BENCH", "payment_latency_ms": 5, "log_level": "WARNING"}
     if backend == "pg":
         values.update(database_url=await fresh_database(), amqp_url=fresh_vhost())
+        if SHARED_VHOST:
+            prefix = f"bench{os.getpid()}x{next(_runs)}"
+            values.update(amqp_queue_prefix=prefix, amqp_exchange=f"{prefix}.events")
     else:
         values.update(database_url=f"sqlite+aiosqlite:///{tmp}/bench.db")
     values.update(overrides)
@@ -78,6 +104,13 @@ def peak_rss_mb() -> float:
     """The most memory this process has held so far (Linux reports KiB, macOS bytes)."""
     peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
     return peak / 1024 / (1024 if sys.platform == "darwin" else 1)
+
+
+def cpu_s() -> float:
+    """CPU seconds this process has used so far (user + system): per unit of work, a figure that
+    other load on the machine skews far less than a rate does."""
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
 
 
 def table(title: str, rows: list[tuple[str, str]]) -> None:

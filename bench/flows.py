@@ -11,7 +11,7 @@ import time
 from datetime import timedelta
 from typing import Any
 
-from bench.common import ms, pct, table
+from bench.common import cpu_s, ms, pct, table
 from bench.guests import Guest
 from bench.recording import RecordingRequest
 from domain.hotel import commands as hc
@@ -96,6 +96,7 @@ async def booking(
     raw_tx: float | None,
     split: bool = False,
     think_s: float = 0.0,
+    floor: float | None = None,
 ) -> dict[str, float]:
     rooms = 20  # the guest sees at most 20 free rooms, cheapest first
     runtime, request = await start(settings, split)
@@ -124,9 +125,9 @@ async def booking(
                 else:
                     failures += 1
 
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), cpu_s()
         await asyncio.gather(*(one(i) for i in range(guests)))
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, cpu_s() - cpu_started
         for error in errors[:3]:
             print(f"a guest could not finish: {error!r}"[:600])
     finally:
@@ -139,9 +140,12 @@ async def booking(
         ("bookings/s (whole conversation: 6 updates)", f"{rate:,.1f}"),
         ("confirm → receipt p50 / p99", f"{ms(pct(latencies, 50))} / {ms(pct(latencies, 99))}"),
         ("bot updates/s", f"{rate * 6:,.0f}"),
+        ("CPU of this process per update (its consumers and relay too)", ms(cpu / max(1, len(latencies) * 6))),
     ]
     if raw_tx:
         rows.append(("ratio to raw (a)", f"{rate / raw_tx:.1%}"))
+    if floor:
+        rows.append(("bot updates/s, ratio to raw (c) the plain Application", f"{rate * 6 / floor:.1%}"))
     where = "consumers in 4 processes of their own" if split and settings.amqp_url else "all in one process"
     table(f"booking: simulated guests through the real bot handlers ({where})", rows)
     return {"rate": rate, "p50": pct(latencies, 50), "p99": pct(latencies, 99)}
@@ -232,7 +236,7 @@ async def events(
 
         lags.clear()
         before = _pipeline()
-        started, warm_from = time.perf_counter(), time.time() + warmup_s
+        started, warm_from, cpu_started = time.perf_counter(), time.time() + warmup_s, cpu_s()
         tasks = []
         count = steady_rate * (warmup_s + seconds)
         for i in range(count):
@@ -240,6 +244,7 @@ async def events(
             await asyncio.sleep(max(0.0, started + (i + 1) / steady_rate - time.perf_counter()))
         await asyncio.gather(*tasks)
         await settled(before + count * per_booking)
+        steady_cpu = (cpu_s() - cpu_started) / count
         warm = [lag for at, lag in lags if at >= warm_from]
         cold = [lag for at, lag in lags if at < warm_from]
         results["steady"] = {
@@ -247,6 +252,7 @@ async def events(
             "p50": pct(warm, 50),
             "p99": pct(warm, 99),
             "cold p99": pct(cold, 99),
+            "cpu": steady_cpu,
         }
 
         assert runtime.relay is not None, "the events benchmark needs the relay in this process"
@@ -261,14 +267,16 @@ async def events(
             await asyncio.gather(*(limited() for _ in range(burst)))
         print(f"events: {burst} bookings in the outbox; draining", file=sys.stderr, flush=True)
         lags.clear()
-        started = time.perf_counter()
+        started, cpu_started = time.perf_counter(), cpu_s()
         runtime.relay.wake()
         done = await settled(before + burst * per_booking)
+        cpu = cpu_s() - cpu_started
         results["full speed"] = {
             "count": burst,
             "deliveries": (_pipeline() - before) / (done - started),
             "events": 2 * burst / (done - started),
             "notifier": (_counter.get("notifier", 0) - notes_before) / (done - started),
+            "cpu": cpu / max(1, _pipeline() - before),
         }
     finally:
         await stop(runtime)
@@ -277,10 +285,12 @@ async def events(
         ("steady: bookings placed", f"{s['count']:.0f} at {steady_rate}/s, after {warmup_s} s of warm-up"),
         ("steady: event → view lag p50 / p99", f"{ms(s['p50'])} / {ms(s['p99'])}"),
         ("steady: lag p99 during the warm-up (not counted)", ms(s["cold p99"])),
+        ("steady: CPU of this process per booking (placing it, every consumer)", ms(s["cpu"])),
         ("full speed: backlog drained (bookings)", f"{f['count']} (2 events each)"),
         ("full speed: events published → consumed/s", f"{f['events']:,.0f}"),
         ("full speed: deliveries/s (reservation, hotel, payment, view)", f"{f['deliveries']:,.0f}"),
         ("full speed: notifier messages/s (Telegram allows ~30)", f"{f['notifier']:,.0f}"),
+        ("full speed: CPU of this process per delivery (relay, notifier too)", ms(f["cpu"])),
     ]
     if raw_consume:
         rows.append(("full speed: deliveries, ratio to raw (b) consume", f"{f['deliveries'] / raw_consume:.1%}"))

@@ -1,14 +1,19 @@
-"""`hotelbot bench <raw|booking|events|contention|drain|replicas|api|all> [--sqlite] [--guests N] [--concurrency N]`;
-`hotelbot soak` (bench/soak/) is dispatched from here too."""
+"""`hotelbot bench <raw|booking|events|contention|drain|replicas|api|all> [--sqlite] [--guests N] [--concurrency N]
+[--cpu-hog N]`; `hotelbot soak` (bench/soak/) is dispatched from here too."""
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import logging
+import os
+import subprocess
+import sys
 import tempfile
+from collections.abc import Iterator
 
 from bench import drain, flows, raw, replicas
-from bench.common import bench_settings, describe, fresh_database, fresh_vhost
+from bench.common import bench_settings, describe, drop_vhost, fresh_database, fresh_vhost
 from infra import eventloop
 from infra.config import load_settings
 
@@ -24,7 +29,13 @@ async def _main(name: str, args: argparse.Namespace) -> None:
             settings = await bench_settings(backend, tmp)
             print(f"\nsettings: {describe(settings)}")
             await flows.booking(
-                settings, args.guests, args.concurrency, numbers.get("tx"), args.split, think_s=args.think
+                settings,
+                args.guests,
+                args.concurrency,
+                numbers.get("tx"),
+                args.split,
+                think_s=args.think,
+                floor=numbers.get("floor"),
             )
         if name in ("events", "all"):
             settings = await bench_settings(backend, tmp)
@@ -54,6 +65,21 @@ async def _main(name: str, args: argparse.Namespace) -> None:
             await replicas.run(tmp, args.guests, args.concurrency)
 
 
+@contextlib.contextmanager
+def cpu_hogs(n: int) -> Iterator[None]:
+    """`n` processes spinning on a core each for as long as the run lasts: a slower day, simulated."""
+    hogs = [subprocess.Popen([sys.executable, "-c", "while True: pass"]) for _ in range(n)]
+    if hogs:
+        print(f"cpu hogs: {n} busy processes beside the run (pids {', '.join(str(h.pid) for h in hogs)})")
+    try:
+        yield
+    finally:
+        for hog in hogs:
+            hog.terminate()
+        for hog in hogs:
+            hog.wait(timeout=10)
+
+
 def run(name: str, rest: list[str]) -> int:
     if name == "soak":
         from bench.soak.run import run as soak
@@ -74,9 +100,18 @@ def run(name: str, rest: list[str]) -> int:
         "--think", type=float, default=0.0, help="booking: seconds a guest pauses before each message or tap"
     )
     parser.add_argument("--split", action="store_true", help="run the consumers as processes of their own")
+    parser.add_argument(
+        "--cpu-hog", type=int, default=0, metavar="N", help="N busy processes for the run's duration (a slow day)"
+    )
     args = parser.parse_args(rest)
     if name not in ("raw", "booking", "events", "contention", "drain", "replicas", "api", "all"):
         parser.error("pick one of raw, booking, events, contention, drain, replicas, api, all")
     logging.getLogger().setLevel(logging.WARNING)
-    eventloop.run(_main(name, args), load_settings(_env_file=None).event_loop)
+    print(f"load average before the run: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
+    with cpu_hogs(args.cpu_hog):
+        try:
+            eventloop.run(_main(name, args), load_settings(_env_file=None).event_loop)
+        finally:
+            drop_vhost()
+    print(f"load average after the run: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     return 0

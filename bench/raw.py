@@ -1,7 +1,9 @@
 """raw: the infrastructure's own ceiling on this machine, in the same run as the others.
 (a) a booking-shaped PostgreSQL transaction — insert the room-nights, the reservation and an
 outbox row — from 32 concurrent tasks over asyncpg; (b) aio-pika confirmed publishing (pipelined)
-and consuming with manual acks."""
+and consuming with manual acks; (c) the bot stack's floor: a plain python-telegram-bot Application
+doing one PostgreSQL transaction and one reply per update, fed as the booking benchmark feeds the bot
+(bench/floor.py)."""
 
 from __future__ import annotations
 
@@ -13,6 +15,7 @@ from datetime import date, timedelta
 import aio_pika
 import asyncpg
 
+from bench import floor
 from bench.common import table
 
 SCHEMA = """
@@ -115,12 +118,14 @@ async def rabbit_rates(url: str, messages: int = 20_000, batch: int = 500) -> tu
 async def run(pg: str, amqp: str) -> dict[str, float]:
     tx = await postgres_tx_per_s(pg)
     publish, consume = await rabbit_rates(amqp)
+    updates = await floor.updates_per_s(pg.replace("postgresql://", "postgresql+asyncpg://"))
     table(
         "raw: the infrastructure's ceiling",
         [
             ("(a) booking-shaped PostgreSQL tx, 32 tasks", f"{tx:,.0f} tx/s"),
             ("(b) RabbitMQ confirmed publish, pipelined", f"{publish:,.0f} msg/s"),
             ("(b) RabbitMQ consume, manual ack", f"{consume:,.0f} msg/s"),
+            ("(c) plain PTB Application: 1 PG tx (read + upsert) + 1 reply", f"{updates:,.0f} updates/s"),
         ],
     )
-    return {"tx": tx, "publish": publish, "consume": consume}
+    return {"tx": tx, "publish": publish, "consume": consume, "floor": updates}

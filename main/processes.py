@@ -99,7 +99,8 @@ class Runtime:
             self.application = build_application(
                 self.telegram,
                 bot_services(self.container),
-                SqlBotState(self._state_engine(), turns=self._state_turns()),
+                # long polling: this is the bot's one process (Telegram serves getUpdates to one)
+                SqlBotState(self._state_engine(), turns=self._state_turns(), single=not s.webhook_url),
                 request=CountingRequest(self.request or HTTPXRequest(connection_pool_size=64)),
             )
             count_updates(self.application)

@@ -11,13 +11,22 @@ Core the same turn cost about three times the CPU. The lock connections come fro
 their own, never the pool the handlers' commands use, so turns that are held cannot starve the
 commands they wait for.
 On SQLite (one process, whose own per-user lane already orders a user's updates) there is no lock:
-the rows are read before and written after, each in a short transaction of its own."""
+the rows are read before and written after, each in a short transaction of its own.
+
+With one bot process only (`single`: long polling, which Telegram serves to one consumer per
+token), that process's per-user lane already orders a user's updates, as on SQLite: there is no
+lock to take and no other writer, so the rows it last read or wrote are kept in memory (as their
+JSON text, for an hour at most) and a turn costs one round trip, the statement that writes what
+changed (the update id among it, so an update redelivered after a restart is still skipped).
+A user not in memory (first seen, or after a restart) is read from the database first."""
 
 from __future__ import annotations
 
 import asyncio
 import json
 import logging
+import time
+from collections import OrderedDict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
@@ -40,6 +49,14 @@ _PG_LOAD = (
 _PG_UPSERT = (
     "INSERT INTO app_bot_state (kind, key, data, updated_at)"
     " SELECT k, y, d, $4 FROM unnest($1::varchar[], $2::varchar[], $3::text[]) AS t(k, y, d)"
+    " ON CONFLICT (kind, key) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at"
+)
+# what changed, in one statement: rows cleared ($1, $2) and rows written ($3, $4, $5)
+_PG_WRITE = (
+    "WITH gone AS (DELETE FROM app_bot_state"
+    " WHERE (kind, key) IN (SELECT * FROM unnest($1::varchar[], $2::varchar[])))"
+    " INSERT INTO app_bot_state (kind, key, data, updated_at)"
+    " SELECT k, y, d, $6 FROM unnest($3::varchar[], $4::varchar[], $5::text[]) AS t(k, y, d)"
     " ON CONFLICT (kind, key) DO UPDATE SET data = excluded.data, updated_at = excluded.updated_at"
 )
 _PG_DELETE = "DELETE FROM app_bot_state WHERE (kind, key) IN (SELECT * FROM unnest($1::varchar[], $2::varchar[]))"
@@ -91,6 +108,14 @@ def _begin_and_lock(user_id: int) -> str:
 LOST = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.exceptions.OperatorInterventionError)
 
 
+def _left_busy(exc: BaseException) -> bool:
+    """What asyncpg says on a pooled connection the server ended under an operation (it may not
+    have noticed the close yet when the pool hands it out)."""
+    return isinstance(exc, asyncpg.InternalClientError) and (
+        "another operation" in str(exc) or '"failed" state' in str(exc)
+    )
+
+
 async def _locked_write(raw: Any, changed: dict[tuple[str, str], Any]) -> None:
     gone = [row for row, data in changed.items() if data is None]
     kept = {row: json.dumps(data, default=str) for row, data in changed.items() if data is not None}
@@ -137,18 +162,115 @@ class _PlainLane:
             await _save(conn, changed)
 
 
+class _Remembered:
+    """PostgreSQL with one bot process: the rows as last read or written, as JSON text (None: no
+    row), the least recently used dropped past `limit`, any older than `fresh_s` read again."""
+
+    def __init__(self, engine: AsyncEngine, limit: int = 100_000, fresh_s: float = 3600.0) -> None:
+        self.engine, self.limit, self.fresh_s = engine, limit, fresh_s
+        self.rows: OrderedDict[tuple[str, str], tuple[float, str | None]] = OrderedDict()
+
+    def lane(self) -> _RememberedLane:
+        return _RememberedLane(self)
+
+    def _known(self, row: tuple[str, str], now: float) -> bool:
+        found = self.rows.get(row)
+        return found is not None and now - found[0] < self.fresh_s
+
+    def _keep(self, rows: dict[tuple[str, str], str | None], now: float) -> None:
+        for row, text in rows.items():
+            self.rows[row] = (now, text)
+            self.rows.move_to_end(row)
+        while len(self.rows) > self.limit:
+            self.rows.popitem(last=False)
+
+    async def _raw(self, work: Any) -> Any:
+        """`work(raw asyncpg connection)` on a pooled connection, once more on a fresh one if the
+        first was lost (a database restart) or left busy by it (both statements are safe to ask
+        again: a read, and a write of the same values). A connection is pooled again only after
+        it answered, or after the server refused the statement; otherwise it is thrown away."""
+        for attempt in (1, 2):
+            conn = await self.engine.connect()
+            try:
+                raw: Any = (await conn.get_raw_connection()).driver_connection
+                return await work(raw)
+            except asyncpg.PostgresError as exc:
+                if not isinstance(exc, LOST):
+                    raise
+                await self._lost(conn)
+                if attempt == 2:
+                    raise
+            except BaseException as exc:
+                if attempt == 2 or not (isinstance(exc, LOST) or _left_busy(exc)):
+                    await conn.invalidate()
+                    raise
+                await self._lost(conn)
+            finally:
+                await conn.close()
+        raise AssertionError("unreachable")
+
+    async def _lost(self, conn: AsyncConnection) -> None:
+        """A connection lost to a database restart (or every backend ended) says the pooled others
+        are likely gone too, though the driver may not have noticed yet: the try again gets a
+        connection opened afresh (as SQLAlchemy does on a disconnect), not another pooled one."""
+        await conn.invalidate()
+        await self.engine.dispose(close=False)
+
+
+class _RememberedLane:
+    def __init__(self, memory: _Remembered) -> None:
+        self.memory = memory
+
+    async def load(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
+        now = time.monotonic()
+        missing = [row for row in keys if not self.memory._known(row, now)]
+        if missing:
+            kinds, names = [kind for kind, _ in missing], [key for _, key in missing]
+            found = await self.memory._raw(lambda raw: raw.fetch(_PG_LOAD, kinds, names))
+            read: dict[tuple[str, str], str | None] = dict.fromkeys(missing)
+            read.update({(kind, key): data for kind, key, data in found})
+            self.memory._keep(read, now)
+        texts = {row: self.memory.rows[row][1] for row in keys}
+        return {row: json.loads(text) for row, text in texts.items() if text is not None}
+
+    async def save(self, changed: dict[tuple[str, str], Any]) -> None:
+        texts = {row: None if data is None else json.dumps(data, default=str) for row, data in changed.items()}
+        gone = [row for row, text in texts.items() if text is None]
+        kept = [(row, text) for row, text in texts.items() if text is not None]
+        arguments = (
+            [kind for kind, _ in gone],
+            [key for _, key in gone],
+            [kind for (kind, _), _ in kept],
+            [key for (_, key), _ in kept],
+            [text for _, text in kept],
+            datetime.now(UTC),
+        )
+        try:
+            await self.memory._raw(lambda raw: raw.execute(_PG_WRITE, *arguments))
+        except BaseException:
+            for row in texts:  # written or not: the database says, next time
+                self.memory.rows.pop(row, None)
+            raise
+        self.memory._keep(texts, time.monotonic())
+
+
 class SqlBotState:
     """`hold(user)`: that user's turn. `engine` should be an engine of its own on PostgreSQL (each
     turn keeps one of its connections while the handler runs); `turns` turns at most run at once
-    in this process, the others wait for one to end."""
+    in this process, the others wait for one to end. `single`: this is the bot's one process
+    (long polling), whose per-user lane is the turn: no lock, the rows remembered (see above)."""
 
-    def __init__(self, engine: AsyncEngine, turns: int = 8) -> None:
+    def __init__(self, engine: AsyncEngine, turns: int = 8, single: bool = False) -> None:
         self.engine = engine
         self.locking = engine.dialect.name == "postgresql"
         self._turns = asyncio.Semaphore(turns)
+        self._memory = _Remembered(engine) if single and self.locking else None
 
     @asynccontextmanager
-    async def hold(self, user_id: int) -> AsyncIterator[_LockedLane | _PlainLane]:
+    async def hold(self, user_id: int) -> AsyncIterator[_LockedLane | _PlainLane | _RememberedLane]:
+        if self._memory is not None:
+            yield self._memory.lane()
+            return
         if not self.locking:
             yield _PlainLane(self.engine)
             return

@@ -171,6 +171,10 @@ class SqlUnitOfWork:
         if self._tx is not None and self._tx.is_active:
             await self._tx.rollback()
 
+    async def prepare(self, events: list[Event]) -> None:
+        """Before a batch of events is applied in this transaction: a unit of work may read at once
+        what applying them will need (one statement for the batch instead of one per event)."""
+
     async def lock(self, key: str) -> None:
         """Serialise, until this transaction ends, every transaction that locks the same key — in
         any process. Consumers lock the aggregate an event is about, so two events of one

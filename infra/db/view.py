@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from functools import cache
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import Integer, Row, Select, bindparam, func, or_, select
+from sqlalchemy import Insert, Integer, Row, Select, bindparam, func, or_, select
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from domain.hotel.events import RoomEvent
@@ -24,6 +26,13 @@ _ROOM_FIELDS = [c.name for c in room_view.columns]
 _RESERVATION = select(reservation_view).where(reservation_view.c.reservation_id == bindparam("b_reservation_id"))
 _RESERVATION_FOR_UPDATE = _RESERVATION.with_for_update()
 _SAVE_RESERVATION = updating(reservation_view, "reservation_id")
+# a batch's reservations, locked in one order (two batches never deadlock), read in one statement
+_RESERVATIONS_FOR_UPDATE = (
+    select(reservation_view)
+    .where(reservation_view.c.reservation_id.in_(bindparam("b_ids", expanding=True)))
+    .order_by(reservation_view.c.reservation_id)
+    .with_for_update()
+)
 _ROOM_FOR_UPDATE = select(room_view).where(room_view.c.room_id == bindparam("b_room_id")).with_for_update()
 _SAVE_ROOM = updating(room_view, "room_id", room_view.c.revision < bindparam("b_revision"))
 _GUEST_RESERVATIONS = (
@@ -67,9 +76,53 @@ def _reservation_values(view: ReservationView) -> dict[str, Any]:
     return values
 
 
+@cache
+def _saving_reservations(dialect: str) -> Insert:
+    """Rows of a batch, new or not, in one statement: INSERT … ON CONFLICT DO UPDATE."""
+    insert = (postgresql if dialect == "postgresql" else sqlite).insert(reservation_view)
+    return insert.on_conflict_do_update(  # type: ignore[no-any-return]
+        index_elements=["reservation_id"],
+        set_={name: insert.excluded[name] for name in _RES_FIELDS if name != "reservation_id"},
+    )
+
+
 class ViewUoW(SqlUnitOfWork):
+    """In a batch (`prepare`), the reservations its events are about are read and locked in one
+    statement, projected in memory event after event, and written in one statement at commit."""
+
     def __init__(self, engine, after_commit=None) -> None:  # type: ignore[no-untyped-def]
         super().__init__(engine, view_messaging, after_commit)
+        self._batch: dict[Any, ReservationView | None] = {}
+        self._changed: set[Any] = set()
+
+    def _bind(self, conn: AsyncConnection) -> None:
+        self._batch, self._changed = {}, set()
+
+    async def prepare(self, events: list[Event]) -> None:
+        ids = {
+            reservation_id
+            for event in events
+            if not isinstance(event, RoomEvent) and (reservation_id := getattr(event, "reservation_id", None))
+        }
+        if len(ids) < 2:
+            return  # one reservation: as if handled alone
+        rows = await self.conn.execute(_RESERVATIONS_FOR_UPDATE, {"b_ids": list(ids)})
+        self._batch = dict.fromkeys(ids)
+        self._batch.update({row.reservation_id: _reservation_row(row) for row in rows})
+
+    async def commit(self) -> None:
+        if self._changed:
+            rows = [self._batch[reservation_id] for reservation_id in self._changed]
+            await self.conn.execute(
+                _saving_reservations(self.conn.dialect.name),
+                [_reservation_values(row) for row in rows if row is not None],
+            )
+        self._batch, self._changed = {}, set()
+        await super().commit()
+
+    async def rollback(self) -> None:
+        self._batch, self._changed = {}, set()
+        await super().rollback()
 
     async def project(self, event: Event) -> None:
         if isinstance(event, RoomEvent):
@@ -80,6 +133,13 @@ class ViewUoW(SqlUnitOfWork):
     async def _project_reservation(self, event: Event) -> None:
         reservation_id = getattr(event, "reservation_id", None)
         if reservation_id is None:
+            return
+        if reservation_id in self._batch:
+            known = self._batch[reservation_id]
+            projected = project_reservation(event, known)
+            if projected is not None and projected != known:
+                self._batch[reservation_id] = projected
+                self._changed.add(reservation_id)
             return
         row = (await self.conn.execute(_RESERVATION_FOR_UPDATE, {"b_reservation_id": reservation_id})).first()
         current = _reservation_row(row) if row else None

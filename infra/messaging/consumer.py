@@ -67,9 +67,10 @@ def transactional(name: str, uow_factory: Callable[[], SqlUnitOfWork], policies:
         async with uow_factory() as uow:
             await uow.lock_all({event.correlation_key for event in unique.values()})
             fresh = await uow.first_deliveries(name, list(unique))
-            for event_id, event in unique.items():
-                if event_id in fresh:
-                    await policies[type(event)](event, uow)
+            applied = [event for event_id, event in unique.items() if event_id in fresh]
+            await uow.prepare(applied)
+            for event in applied:
+                await policies[type(event)](event, uow)
             await uow.commit()
 
     keys = frozenset(cls.routing_key() for cls in policies)

@@ -12,12 +12,14 @@ from typing import Any
 import aio_pika
 import pytest
 
-from domain.reservation.events import ReservationPlaced
+from domain.reservation.events import ReservationCancelled, ReservationConfirmed, ReservationPlaced
+from domain.view.model import project_reservation
 from infra.messaging.codec import encode
 from infra.messaging.consumer import Consumer, transactional
 from infra.messaging.rabbit import Names, RabbitConsumerRunner, declare
 from main.admin import dead_letters
 from main.bootstrap import Container
+from main.consumers import transactional_consumers
 from tests.conftest import make_settings, scalar
 from tests.integration.helpers import eventually, placed_event
 
@@ -51,6 +53,47 @@ async def test_a_batch_is_applied_all_or_nothing_and_a_repeated_event_once(pg: s
         await consumer.handle_batch([second, placed_event(3)])  # and again in a later one
         assert await scalar(pg, "SELECT count(*) FROM view_reservations") == 3
         assert await scalar(pg, "SELECT count(*) FROM view_inbox") == 3
+    finally:
+        await container.engines.dispose()
+
+
+async def test_a_batch_shows_each_reservation_as_its_events_applied_one_by_one_would(pg: str) -> None:
+    container = Container(make_settings(database_url=pg))
+    (view,) = [c for c in transactional_consumers(container) if c.name == "view"]
+    assert view.handle_batch is not None
+    try:
+        known, late, alone = placed_event(1), placed_event(2), placed_event(3)
+        await view.handle(known)  # a reservation the view already shows
+        events = [
+            ReservationConfirmed(reservation_id=late.reservation_id, guest_id=2, hotel_id=1, decided_by_name="Mia"),
+            ReservationConfirmed(reservation_id=known.reservation_id, guest_id=1, hotel_id=1, decided_by_name="Ann"),
+            late,  # its confirmation came first: the status stays confirmed
+            ReservationCancelled(reservation_id=known.reservation_id, guest_id=1, hotel_id=1),
+            alone,
+        ]
+        await view.handle_batch(events)
+        for placed in (known, late, alone):
+            expected = None
+            for event in [known, *events]:
+                if getattr(event, "reservation_id", None) == placed.reservation_id:
+                    expected = project_reservation(event, expected) or expected
+            (row,) = await container.views.rows([placed.reservation_id])
+            assert expected is not None
+            assert (row.status, row.payment_status, row.decided_by_name, row.room_number) == (
+                expected.status,
+                expected.payment_status,
+                expected.decided_by_name,
+                expected.room_number,
+            )
+        shown = {
+            row.reservation_id: row.status
+            for row in await container.views.rows([known.reservation_id, late.reservation_id, alone.reservation_id])
+        }
+        assert shown == {
+            known.reservation_id: "cancelled",
+            late.reservation_id: "confirmed",
+            alone.reservation_id: "placed",
+        }
     finally:
         await container.engines.dispose()
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
+import asyncpg
 import pytest
 from sqlalchemy.ext.asyncio import create_async_engine
 
@@ -90,6 +91,41 @@ async def test_a_turn_that_fails_writes_nothing_and_frees_the_user(url: str) -> 
             assert await lane.load([BOOKING]) == {}
             await lane.save({BOOKING: 2})
         async with state.hold(7) as lane:
+            assert await lane.load([BOOKING]) == {BOOKING: 2}
+    finally:
+        await engine.dispose()
+
+
+async def test_the_one_polling_process_remembers_what_it_wrote_and_a_restart_reads_it_back(pg: str) -> None:
+    engine = make_engine(pg, pool_size=2)
+    try:
+        state = SqlBotState(engine, single=True)
+        async with state.hold(7) as lane:
+            assert await lane.load([USER, BOOKING]) == {}
+            await lane.save({USER: {"lang": "ko", "seen": [41]}, BOOKING: 3})
+        async with state.hold(7) as lane:
+            assert await lane.load([USER, BOOKING]) == {USER: {"lang": "ko", "seen": [41]}, BOOKING: 3}
+            await lane.save({BOOKING: None})  # the conversation ended
+        restarted = SqlBotState(engine, single=True)  # the process after a restart: nothing in memory
+        async with restarted.hold(7) as lane:
+            assert await lane.load([USER, BOOKING]) == {USER: {"lang": "ko", "seen": [41]}}
+        locking = SqlBotState(engine)  # and what it wrote is what a replica in webhook mode reads
+        async with locking.hold(7) as lane:
+            assert await lane.load([USER, BOOKING]) == {USER: {"lang": "ko", "seen": [41]}}
+    finally:
+        await engine.dispose()
+
+
+async def test_the_one_polling_process_forgets_what_it_could_not_write(pg: str) -> None:
+    engine = make_engine(pg, pool_size=1)
+    try:
+        state = SqlBotState(engine, single=True)
+        async with state.hold(7) as lane:
+            await lane.save({BOOKING: 2})
+        async with state.hold(7) as lane:
+            with pytest.raises(asyncpg.StringDataRightTruncationError):  # refused: none of it is written
+                await lane.save({BOOKING: 3, ("k" * 40, "7"): 1})
+        async with state.hold(7) as lane:  # read again from the database: still step 2
             assert await lane.load([BOOKING]) == {BOOKING: 2}
     finally:
         await engine.dispose()
