@@ -23,6 +23,7 @@ A user not in memory (first seen, or after a restart) is read from the database 
 from __future__ import annotations
 
 import asyncio
+import itertools
 import json
 import logging
 import time
@@ -36,6 +37,7 @@ from typing import Any
 import asyncpg
 from sqlalchemy import Insert, and_, bindparam, delete, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from infra.db.tables import bot_state
@@ -106,6 +108,11 @@ def _begin_and_lock(user_id: int) -> str:
 # What a restarted or failed-over database does to a connection in use: the turn is done again,
 # once, on a fresh connection (opening one waits out a server that is coming back).
 LOST = (OSError, asyncpg.PostgresConnectionError, asyncpg.InterfaceError, asyncpg.exceptions.OperatorInterventionError)
+
+
+# How long a read or write of one process's remembered rows waits for a restarting database (a
+# restart takes a few seconds; the guest's step must not be lost to it).
+PATIENCE_S = 20.0
 
 
 def _left_busy(exc: BaseException) -> bool:
@@ -185,12 +192,21 @@ class _Remembered:
             self.rows.popitem(last=False)
 
     async def _raw(self, work: Any) -> Any:
-        """`work(raw asyncpg connection)` on a pooled connection, once more on a fresh one if the
-        first was lost (a database restart) or left busy by it (both statements are safe to ask
-        again: a read, and a write of the same values). A connection is pooled again only after
-        it answered, or after the server refused the statement; otherwise it is thrown away."""
-        for attempt in (1, 2):
-            conn = await self.engine.connect()
+        """`work(raw asyncpg connection)` on a pooled connection, asked again on a fresh one for as
+        long as the database is away (a restart: up to PATIENCE_S) whenever the connection was
+        lost or left busy by it (both statements are safe to ask again: a read, and a write of the
+        same values). A connection is pooled again only after it answered, or after the server
+        refused the statement; otherwise it is thrown away."""
+        deadline = time.monotonic() + PATIENCE_S
+        for attempt in itertools.count(1):
+            try:
+                conn = await self.engine.connect()
+            except (OSError, DBAPIError) as exc:  # the server is not accepting connections yet
+                if time.monotonic() >= deadline:
+                    raise
+                log.info("bot state: database away (%r); asking again", exc)
+                await asyncio.sleep(min(0.1 * attempt, 1.0))
+                continue
             try:
                 raw: Any = (await conn.get_raw_connection()).driver_connection
                 return await work(raw)
@@ -198,15 +214,16 @@ class _Remembered:
                 if not isinstance(exc, LOST):
                     raise
                 await self._lost(conn)
-                if attempt == 2:
+                if time.monotonic() >= deadline:
                     raise
             except BaseException as exc:
-                if attempt == 2 or not (isinstance(exc, LOST) or _left_busy(exc)):
+                if time.monotonic() >= deadline or not (isinstance(exc, LOST) or _left_busy(exc)):
                     await conn.invalidate()
                     raise
                 await self._lost(conn)
             finally:
                 await conn.close()
+            await asyncio.sleep(min(0.1 * attempt, 1.0))
         raise AssertionError("unreachable")
 
     async def _lost(self, conn: AsyncConnection) -> None:
