@@ -27,8 +27,6 @@ from domain.reservation.model import BookingPolicy, CatalogRoom, Reservation, Re
 from domain.reservation.ports import PaymentGateway, ReservationUnitOfWork
 from domain.shared.errors import (
     AlreadyDecided,
-    CancelTooLate,
-    IllegalTransition,
     NotFound,
     PaymentBeingSettled,
     PaymentTakenBookingPending,
@@ -231,18 +229,10 @@ async def quote_cancellation(cmd: QuoteCancellation, uow: ReservationUnitOfWork,
     """What cancelling now would keep and give back, by the same rule `cancel` applies."""
     async with uow:
         reservation = await uow.reservations.get(cmd.reservation_id)
-        if reservation is None or reservation.guest_id != cmd.guest_id:
+        if reservation is None:
             raise NotFound(what="reservation")
         room = await uow.catalog.get(reservation.room_id)
-    today = clock.now().astimezone(ZoneInfo(room.timezone if room else "UTC")).date()
-    if reservation.status not in (ReservationStatus.PLACED, ReservationStatus.CONFIRMED):
-        raise IllegalTransition(status=reservation.status.value, action="cancelled")
-    if today >= reservation.check_in:
-        raise CancelTooLate()
-    if reservation.status is ReservationStatus.PLACED:
-        fee, refund = 0, reservation.total_price
-    else:
-        fee, refund = reservation.cancellation_terms(today)
+    fee, refund = reservation.cancellation(cmd.guest_id, clock.now(), room.timezone if room else "UTC")
     return CancellationQuote(fee, refund, reservation.currency, reservation.policy.last_free_day(reservation.check_in))
 
 

@@ -248,7 +248,8 @@ class Reservation:
             ReservationRejected(reservation_id=self.id, guest_id=self.guest_id, hotel_id=self.hotel_id, reason=reason)
         )
 
-    def cancel(self, guest_id: int, now: datetime, timezone: str) -> None:
+    def cancellation(self, guest_id: int, now: datetime, timezone: str) -> tuple[int, int]:
+        """(fee, refund) if the guest cancelled now; refused as `cancel` would refuse it."""
         if guest_id != self.guest_id:
             # Someone else's reservation: say nothing about it.
             raise NotFound(what="reservation")
@@ -258,9 +259,11 @@ class Reservation:
             raise CancelTooLate()
         if self.status is ReservationStatus.PLACED:
             # Not accepted by the hotel yet: the guest withdraws the request, and pays nothing for it.
-            fee, refund = 0, self.total_price
-        else:
-            fee, refund = self.cancellation_terms(today)
+            return 0, self.total_price
+        return self.cancellation_terms(today)
+
+    def cancel(self, guest_id: int, now: datetime, timezone: str) -> None:
+        fee, refund = self.cancellation(guest_id, now, timezone)
         self.status, self.fee, self.refund_amount = ReservationStatus.CANCELLED, fee, refund
         self.events.append(
             ReservationCancelled(
