@@ -3,21 +3,24 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
+import contextlib
 import gc
 import os
 import sys
 import time
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from bench.common import cpu_s, ms, pct, table
+from sqlalchemy import func, select
+
+from bench.common import cpu_s, ms, pct, process_cpu_s, table
 from bench.guests import Guest
 from bench.recording import RecordingRequest
+from consumers.notifier import NAME as NOTIFIER
 from domain.hotel import commands as hc
 from domain.reservation.commands import PlaceReservation
-from infra.config import Settings
-from infra.messaging.consumer import Consumer
+from infra.config import CONTEXTS, Settings
+from infra.db.tables import MESSAGING
 from main.processes import Runtime, settle_heap
 
 MANAGER = 7
@@ -26,43 +29,67 @@ MANAGER = 7
 ALL = ("reservation", "hotel", "payment", "view", "notifier")
 SPLIT = ("reservation", "hotel", "payment", "view")
 _children: list[asyncio.subprocess.Process] = []
+_stand_ins: list[Any] = []
 
 
-async def start(settings: Settings, split: bool = False) -> tuple[Runtime, RecordingRequest]:
+async def start(
+    settings: Settings, split: bool = False, notifier_apart: bool = False, **child_env: str
+) -> tuple[Runtime, RecordingRequest]:
     """The bot (fed updates directly), the relay and the consumers. With `split` (RabbitMQ only)
-    the four transactional consumers run as processes of their own, as in a real deployment; the
-    notifier stays here, where its bot answers through the recording request."""
+    the four transactional consumers run as processes of their own (`hotelbot consume <name>`,
+    with `child_env` added to their environment), as in a real deployment; the notifier stays
+    here, where its bot answers through the recording request, unless `notifier_apart`: then it
+    is a process of its own too, telling Telegram's stand-in (tests/botapi.py) in this process."""
     request = RecordingRequest()
-    here = ALL if not (split and settings.amqp_url) else ("notifier",)
+    split = split and settings.amqp_url is not None
+    apart = (*SPLIT, *(("notifier",) if notifier_apart else ())) if split else ()
+    here = tuple(name for name in ALL if name not in apart)
     runtime = Runtime(settings, bot=False, scheduler=False, consumers=here, request=request, relay_sweep_s=1)
     await runtime.start()
-    if here != ALL:
+    if apart:
         env = {
             **os.environ,
             "DATABASE_URL": settings.default_database_url,
             "AMQP_URL": settings.amqp_url or "",
+            "AMQP_EXCHANGE": settings.amqp_exchange,
+            "AMQP_QUEUE_PREFIX": settings.amqp_queue_prefix,
             "LOG_LEVEL": "WARNING",
             "PAYMENT_LATENCY_MS": str(settings.payment_latency_ms),
             "DB_POOL_SIZE": "10",
+            "HEALTH_PORT": "0",  # one each
+            **child_env,
         }
-        for name in SPLIT:
+        if notifier_apart:
+            from tests.botapi import FakeBotApi  # a tool beside the product, like this benchmark
+
+            telegram = FakeBotApi(settings.telegram_bot_token or "")
+            await telegram.start()
+            _stand_ins.append(telegram)
+            env.update(TELEGRAM_API_BASE_URL=telegram.base_url, TELEGRAM_BOT_TOKEN=telegram.token)
+        for name in apart:
             _children.append(
                 await asyncio.create_subprocess_exec(sys.executable, "-m", "main.cli", "consume", name, env=env)
             )
-    await runtime.application.start()  # process updates from the queue; nothing is polled
+    if runtime.application is not None:
+        await runtime.application.start()  # process updates from the queue; nothing is polled
     settle_heap()  # as `hotelbot run` does once started
     return runtime, request
 
 
 async def stop(runtime: Runtime) -> None:
-    await runtime.application.stop()
+    if runtime.application is not None:
+        await runtime.application.stop()
     await runtime.stop()
     gc.unfreeze()  # the next benchmark starts a runtime of its own: this one may be collected
     for child in _children:
-        child.terminate()
+        with contextlib.suppress(ProcessLookupError):  # one that could not start has gone already
+            child.terminate()
     for child in _children:
         await asyncio.wait_for(child.wait(), timeout=30)
     _children.clear()
+    for telegram in _stand_ins:
+        await telegram.stop()
+    _stand_ins.clear()
 
 
 async def hotel_with_rooms(runtime: Runtime, rooms: int) -> list[Any]:
@@ -158,9 +185,11 @@ async def contention(settings: Settings, guests: int = 200, split: bool = False)
         people = [Guest(runtime.application, request, 20_000 + i) for i in range(guests)]
         dates = _dates(runtime, 0)
         screens = await asyncio.gather(*(g.up_to_confirm(*dates, room.number) for g in people))
+        cpu_started = _cpu()
         answers = await asyncio.gather(
             *(g.press(confirm, pay) for g, (confirm, pay) in zip(people, screens, strict=True))
         )
+        cpu = _cpu() - cpu_started
     finally:
         await stop(runtime)
     times = [answered - pressed for pressed, answered, _ in answers]
@@ -174,6 +203,7 @@ async def contention(settings: Settings, guests: int = 200, split: bool = False)
             ("guests", str(guests)),
             ("booked / told it is taken / other", f"{won} / {taken} / {guests - won - taken}"),
             ("answer time p50 / p99 / max", f"{ms(pct(times, 50))} / {ms(pct(times, 99))} / {ms(max(times))}"),
+            ("CPU per answer (every process of the run)", ms(cpu / guests)),
         ],
     )
     return {"won": won, "taken": taken, "p99": pct(times, 99)}
@@ -187,26 +217,31 @@ async def events(
     seconds: int = 10,
     burst: int = 1500,
     warmup_s: int = 2,
+    split: bool = False,
 ) -> dict[str, float]:
     """Steady: bookings placed at `steady_rate`/s while the pipeline runs; lag is measured where the
-    view commits, for events of the `seconds` after a warm-up of `warmup_s` at the same rate (the
-    pools open their connections and prepare their statements: reported apart, not counted).
+    view takes the event, for events of the `seconds` after a warm-up of `warmup_s` at the same
+    rate (the pools open their connections and prepare their statements: reported apart, not counted).
     Full speed: `burst` bookings committed while the relay is held, then released: the
-    pipeline's own rate, outbox to every consumer, with nothing else in the process.
+    pipeline's own rate, outbox to every consumer.
 
+    With `split` (RabbitMQ only) the reservation, hotel, payment, view and notifier consumers run
+    as processes of their own, as deployed (deploy/k8s: one Deployment each), each with its relay
+    for the events its commits write; placing the bookings (a bot's work) and its relay stay here.
+
+    Everything is read from the databases, so it is the same whichever process did the work:
+    deliveries are the consumers' inbox rows; a lag runs from the event's outbox row to the view's
+    inbox row (stamped as the view's transaction applies the batch, which commits right after).
     Deliveries are counted for the four transactional consumers; the notifier is counted apart,
     since what it does is bounded by Telegram's ~30 messages/s per bot, which it keeps to."""
-    runtime, _ = await start(settings)
-    lags: list[tuple[float, float]] = []  # (event occurred at, lag)
+    split = split and settings.amqp_url is not None
+    # The consumers' relays publish their own commits at once and never sweep up the outboxes the
+    # full-speed phase holds back (in a deployment the standalone relay process sweeps).
+    runtime, _ = await start(settings, split, notifier_apart=True, RELAY_SWEEP_S="3600")
+    c = runtime.container
     results: dict[str, dict[str, float]] = {}
     try:
         rooms = await hotel_with_rooms(runtime, 50)
-        for holder in [*runtime.runners, runtime.bus]:
-            if holder is None:
-                continue
-            consumers = holder.consumers if hasattr(holder, "consumers") else [holder.consumer]
-            for consumer in consumers:
-                _instrument(holder, consumer, lags)
         placed = 0
 
         async def place() -> None:
@@ -214,7 +249,7 @@ async def events(
             i, placed = placed, placed + 1
             room = rooms[i % len(rooms)]
             check_in, check_out = _dates(runtime, 30 + i // len(rooms))
-            await runtime.container.handle(
+            await c.handle(
                 PlaceReservation(
                     guest_id=30_000 + i,
                     guest_name="B",
@@ -227,16 +262,16 @@ async def events(
 
         async def settled(expected: int) -> float:
             deadline = time.perf_counter() + 300
-            while _pipeline() < expected and time.perf_counter() < deadline:  # noqa: ASYNC110
-                await asyncio.sleep(0.01)
+            while await _deliveries(c) < expected and time.perf_counter() < deadline:  # noqa: ASYNC110 (counted in the database)
+                await asyncio.sleep(0.02)
             return time.perf_counter()
 
         # placed → hotel and view, payment approved → view, approval requested → view (and → notifier)
         per_booking = 4
 
-        lags.clear()
-        before = _pipeline()
-        started, warm_from, cpu_started = time.perf_counter(), time.time() + warmup_s, cpu_s()
+        before = await _deliveries(c)
+        since = datetime.now(UTC)
+        started, warm_from, cpu_started = time.perf_counter(), since + timedelta(seconds=warmup_s), _cpu()
         tasks = []
         count = steady_rate * (warmup_s + seconds)
         for i in range(count):
@@ -244,7 +279,8 @@ async def events(
             await asyncio.sleep(max(0.0, started + (i + 1) / steady_rate - time.perf_counter()))
         await asyncio.gather(*tasks)
         await settled(before + count * per_booking)
-        steady_cpu = (cpu_s() - cpu_started) / count
+        steady_cpu = (_cpu() - cpu_started) / count
+        lags = await _view_lags(c, since)
         warm = [lag for at, lag in lags if at >= warm_from]
         cold = [lag for at, lag in lags if at < warm_from]
         results["steady"] = {
@@ -262,71 +298,91 @@ async def events(
             async with semaphore:
                 await place()
 
-        before, notes_before = _pipeline(), _counter.get("notifier", 0)
+        before, notes_before = await _deliveries(c), await _notes(c)
         async with runtime.relay._draining:  # nothing leaves the outbox until the burst is in
             await asyncio.gather(*(limited() for _ in range(burst)))
         print(f"events: {burst} bookings in the outbox; draining", file=sys.stderr, flush=True)
-        lags.clear()
-        started, cpu_started = time.perf_counter(), cpu_s()
+        started, cpu_started = time.perf_counter(), _cpu()
         runtime.relay.wake()
         done = await settled(before + burst * per_booking)
-        cpu = cpu_s() - cpu_started
+        cpu = _cpu() - cpu_started
+        delivered = await _deliveries(c) - before
         results["full speed"] = {
             "count": burst,
-            "deliveries": (_pipeline() - before) / (done - started),
+            "deliveries": delivered / (done - started),
             "events": 2 * burst / (done - started),
-            "notifier": (_counter.get("notifier", 0) - notes_before) / (done - started),
-            "cpu": cpu / max(1, _pipeline() - before),
+            "notifier": (await _notes(c) - notes_before) / (done - started),
+            "cpu": cpu / max(1, delivered),
         }
     finally:
         await stop(runtime)
     s, f = results["steady"], results["full speed"]
+    where = "every process" if split else "this process"
     rows = [
         ("steady: bookings placed", f"{s['count']:.0f} at {steady_rate}/s, after {warmup_s} s of warm-up"),
         ("steady: event → view lag p50 / p99", f"{ms(s['p50'])} / {ms(s['p99'])}"),
         ("steady: lag p99 during the warm-up (not counted)", ms(s["cold p99"])),
-        ("steady: CPU of this process per booking (placing it, every consumer)", ms(s["cpu"])),
+        (f"steady: CPU of {where} per booking (placing it, every consumer)", ms(s["cpu"])),
         ("full speed: backlog drained (bookings)", f"{f['count']} (2 events each)"),
         ("full speed: events published → consumed/s", f"{f['events']:,.0f}"),
         ("full speed: deliveries/s (reservation, hotel, payment, view)", f"{f['deliveries']:,.0f}"),
         ("full speed: notifier messages/s (Telegram allows ~30)", f"{f['notifier']:,.0f}"),
-        ("full speed: CPU of this process per delivery (relay, notifier too)", ms(f["cpu"])),
+        (f"full speed: CPU of {where} per delivery (relay, notifier too)", ms(f["cpu"])),
     ]
     if raw_consume:
         rows.append(("full speed: deliveries, ratio to raw (b) consume", f"{f['deliveries'] / raw_consume:.1%}"))
     if raw_tx:  # every delivery is applied in a PostgreSQL transaction (up to 64 share one)
         rows.append(("full speed: deliveries, ratio to raw (a) transactions", f"{f['deliveries'] / raw_tx:.1%}"))
-    table("events: outbox → relay → bus → consumers → view", rows)
+    layout = "consumers in 5 processes of their own" if split else "all in one process"
+    table(f"events: outbox → relay → bus → consumers → view ({layout})", rows)
     return {"steady p99": s["p99"], "deliveries": f["deliveries"]}
 
 
-def _pipeline() -> int:
-    return sum(n for name, n in _counter.items() if name != "notifier")
+def _cpu() -> float:
+    """CPU used so far by this process and the consumer processes it started."""
+    return cpu_s() + sum(process_cpu_s(child.pid) for child in _children)
 
 
-_counter: dict[str, int] = {}
+async def _deliveries(c: Any) -> int:
+    """Deliveries the four transactional consumers have applied: their inbox rows."""
+    total = 0
+    for context in CONTEXTS:
+        inbox = MESSAGING[context].inbox
+        async with c.engine(context).connect() as conn:
+            total += int(await conn.scalar(select(func.count()).where(inbox.c.consumer != NOTIFIER)) or 0)
+    return total
 
 
-def _instrument(holder: Any, consumer: Consumer, lags: list[tuple[float, float]]) -> None:
-    original, original_batch = consumer.handle, consumer.handle_batch
+async def _notes(c: Any) -> int:
+    """Deliveries the notifier has answered (its inbox rows are in the hotel context's inbox)."""
+    inbox = MESSAGING["hotel"].inbox
+    async with c.engine("hotel").connect() as conn:
+        return int(await conn.scalar(select(func.count()).where(inbox.c.consumer == NOTIFIER)) or 0)
 
-    def handled(events: list[Any]) -> None:
-        _counter[consumer.name] = _counter.get(consumer.name, 0) + len(events)
-        if consumer.name == "view":
-            now = time.time()
-            lags.extend((event.occurred_at.timestamp(), now - event.occurred_at.timestamp()) for event in events)
 
-    async def timed(event: Any) -> None:
-        await original(event)
-        handled([event])
-
-    async def timed_batch(events: list[Any]) -> None:
-        assert original_batch is not None
-        await original_batch(events)
-        handled(events)
-
-    patched = dataclasses.replace(consumer, handle=timed, handle_batch=timed_batch if original_batch else None)
-    if hasattr(holder, "consumers"):
-        holder.consumers[holder.consumers.index(consumer)] = patched
-    else:
-        holder.consumer = patched
+async def _view_lags(c: Any, since: datetime) -> list[tuple[datetime, float]]:
+    """(written to an outbox at, seconds until the view took it) for the view's deliveries since `since`."""
+    inbox = MESSAGING["view"].inbox
+    async with c.engine("view").connect() as conn:
+        taken = dict(
+            (
+                await conn.execute(
+                    select(inbox.c.event_id, inbox.c.processed_at).where(
+                        inbox.c.consumer == "view", inbox.c.processed_at >= since
+                    )
+                )
+            ).all()
+        )
+    lags: list[tuple[datetime, float]] = []
+    for context in CONTEXTS:
+        outbox = MESSAGING[context].outbox
+        async with c.engine(context).connect() as conn:
+            rows = await conn.execute(
+                select(outbox.c.event_id, outbox.c.created_at).where(outbox.c.created_at >= since)
+            )
+            lags.extend(
+                (written, (taken[event_id] - written).total_seconds())
+                for event_id, written in rows
+                if event_id in taken
+            )
+    return lags

@@ -48,6 +48,7 @@ async def _main(name: str, args: argparse.Namespace) -> None:
                 seconds=args.seconds,
                 burst=args.burst,
                 warmup_s=args.warmup,
+                split=args.split,
             )
         if name in ("contention", "all"):
             settings = await bench_settings(backend, tmp)
@@ -99,7 +100,11 @@ def run(name: str, rest: list[str]) -> int:
     parser.add_argument(
         "--think", type=float, default=0.0, help="booking: seconds a guest pauses before each message or tap"
     )
-    parser.add_argument("--split", action="store_true", help="run the consumers as processes of their own")
+    parser.add_argument(
+        "--split",
+        action="store_true",
+        help="booking, contention, events: the four transactional consumers as processes of their own",
+    )
     parser.add_argument(
         "--cpu-hog", type=int, default=0, metavar="N", help="N busy processes for the run's duration (a slow day)"
     )

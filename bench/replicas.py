@@ -22,7 +22,7 @@ from datetime import timedelta
 from pathlib import Path
 from typing import Any
 
-from bench.common import bench_settings, describe, ms, pct, table
+from bench.common import bench_settings, describe, ms, pct, process_cpu_s, table
 from infra.config import Settings
 from main.processes import Runtime
 
@@ -56,12 +56,6 @@ def _free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))
         return int(s.getsockname()[1])
-
-
-def _cpu_s(pid: int) -> float:
-    """User + system CPU a process has used so far (Linux)."""
-    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 async def _measure(settings: Settings, replicas: int, guests: int, concurrency: int) -> dict[str, Any]:
@@ -115,11 +109,11 @@ async def _measure(settings: Settings, replicas: int, guests: int, concurrency: 
                     if failed <= 3:
                         print(f"a guest could not finish: {exc}"[:600], file=sys.stderr)
 
-        cpu_before = [_cpu_s(p.process.pid) for p in processes]
+        cpu_before = [process_cpu_s(p.process.pid) for p in processes]
         started, harness_before = time.perf_counter(), time.process_time()
         await asyncio.gather(*(one(i) for i in range(guests)))
         elapsed, harness_cpu = time.perf_counter() - started, time.process_time() - harness_before
-        bot_cpu = [_cpu_s(p.process.pid) - before for p, before in zip(processes, cpu_before, strict=True)]
+        bot_cpu = [process_cpu_s(p.process.pid) - before for p, before in zip(processes, cpu_before, strict=True)]
         delivered = len(telegram.delivered)
     finally:
         for process in processes:

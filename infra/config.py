@@ -36,6 +36,11 @@ class Settings(BaseSettings):
     amqp_exchange: str = "hotelbot.events"
     amqp_queue_prefix: str = "hotelbot"
     amqp_prefetch: int = Field(8, ge=1, le=10_000)
+    # A relay drains an outbox at once when a commit in its own process writes to it; the sweep
+    # finds what other processes left behind (a crash, a process without a relay).
+    relay_sweep_s: float = Field(
+        5.0, gt=0, description="Seconds a relay waits without a commit of its own before sweeping every outbox."
+    )
 
     telegram_bot_token: str | None = None
     telegram_api_base_url: str = "https://api.telegram.org/bot"

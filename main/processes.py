@@ -46,7 +46,7 @@ class Runtime:
         container: Container | None = None,
         request: BaseRequest | None = None,
         migrate: bool = True,
-        relay_sweep_s: float = 5.0,
+        relay_sweep_s: float | None = None,
         api: bool = False,
     ) -> None:
         self.settings = settings
@@ -56,7 +56,7 @@ class Runtime:
         self.consumer_names = consumers
         self.request = request
         self.migrate = migrate
-        self.relay_sweep_s = relay_sweep_s
+        self.relay_sweep_s = settings.relay_sweep_s if relay_sweep_s is None else relay_sweep_s
         # The HTTP gateway: asked for, or wherever the bot takes its updates through a webhook.
         self.want_api = api or (bot and bool(settings.webhook_url))
         self.health_routes: list[Any] = []  # /healthz /readyz /metrics, set by the process (_serve)
