@@ -99,12 +99,12 @@ async def place_reservation(
     deleted and no event was ever written. A crash between the steps leaves a PENDING_PAYMENT row
     that `settle_stale_payments` completes or releases.
     """
-    if cmd.reservation_id is not None:
-        async with uow:
-            earlier = await uow.reservations.get(cmd.reservation_id)
+    async with uow:
+        # Asked before (the bot names each request): the first answer, read in the transaction
+        # that would otherwise hold the nights, so asking costs no transaction of its own.
+        earlier = await uow.reservations.get(cmd.reservation_id) if cmd.reservation_id is not None else None
         if earlier is not None:
             return _asked_again(earlier, cmd.guest_id)
-    async with uow:
         # The catalog is read in the transaction that holds the nights, and the charge below is
         # this very total: the guest pays what they confirmed, or is asked again.
         room, reservation = await requested(cmd, uow, clock.now(), policy)
