@@ -12,7 +12,6 @@ and Telegram never holds up the view, refunds or the hotel, nor their retries.""
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -22,6 +21,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from infra.db.tables import dead_letters
 from infra.db.uow import inserting_ignored
+from infra.eventloop import woken
 from infra.messaging.codec import UndecodableMessage, decode
 from infra.messaging.consumer import Consumer
 from infra.messaging.ports import NotReadyYet, OutgoingMessage, not_ready_delay
@@ -222,8 +222,7 @@ class InProcessBus:
                 raise
             except Exception:
                 log.exception("%s: in-process retry sweep failed", consumer.name)
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(due.wait(), timeout=every_s)
+            await woken(due, every_s)  # a cancellation here always ends the worker
 
 
 async def waiting(engine: AsyncEngine) -> dict[str, int]:

@@ -19,6 +19,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 
 from infra.config import CONTEXTS
 from infra.db.tables import MESSAGING
+from infra.eventloop import woken
 from infra.messaging.ports import OutgoingMessage, Publisher
 
 log = logging.getLogger(__name__)
@@ -134,11 +135,7 @@ class OutboxRelay:
                 await asyncio.sleep(backoff)
                 backoff, sweep = min(backoff * 2, self.max_backoff_s), True
                 continue
-            try:
-                await asyncio.wait_for(self._wake.wait(), timeout=self.sweep_s)
-                sweep = False
-            except TimeoutError:
-                sweep = True
+            sweep = not await woken(self._wake, self.sweep_s)  # a cancellation here always ends the loop
 
 
 async def backlog(engines: dict[str, AsyncEngine]) -> dict[str, int]:

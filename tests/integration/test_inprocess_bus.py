@@ -12,11 +12,13 @@ from typing import Any
 import pytest
 
 from domain.reservation.commands import CancelReservation
+from infra.config import CONTEXTS
 from infra.db.migrate import upgrade
 from infra.messaging.codec import encode
 from infra.messaging.consumer import Consumer
 from infra.messaging.inprocess import InProcessBus, parked, waiting
 from infra.messaging.ports import OutgoingMessage
+from infra.messaging.relay import OutboxRelay
 from infra.payment.guarded import GuardedProvider
 from infra.payment.sandbox import SandboxProvider
 from main.bootstrap import Container
@@ -145,3 +147,45 @@ async def test_a_consumer_waiting_on_telegram_holds_up_nobody_and_loses_nothing_
     assert told == [e.event_id for e in events]
     assert await restarted.retry_due() == 0  # and only once
     assert await waiting(app_engine) == {}
+
+
+async def _idle_on(event: Any) -> None:
+    """Until the loop under test has done its round and waits on `event()` (asyncio keeps a future
+    per waiter): the moment where a wake and the process's stop can land together."""
+    for _ in range(500):
+        if event() is not None and event()._waiters:
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError("the loop never went idle")
+
+
+async def _ends_when_cancelled(loop: asyncio.Task[Any]) -> bool:
+    """Runtime.stop cancels the relay and the bus's workers and waits for them: each must end."""
+    loop.cancel()
+    done, _ = await asyncio.wait([loop], timeout=5)
+    if not done:  # it ran on (and the stop would have waited for it forever): end it for the next test
+        loop.cancel()
+        await asyncio.wait([loop], timeout=5)
+    return bool(done)
+
+
+async def test_a_relay_woken_by_a_commit_the_moment_the_process_stops_still_stops(app_engine: Any) -> None:
+    relay = OutboxRelay({c: app_engine for c in CONTEXTS}, InProcessBus(app_engine, [], (0.1,)), sweep_s=60)
+    running = asyncio.create_task(relay.run())
+    await _idle_on(lambda: relay._wake)
+    relay.wake("hotel")  # a handler's commit, just as SIGTERM's stop cancels the relay
+    assert await _ends_when_cancelled(running), "the relay ran on after the stop cancelled it"
+
+
+async def test_a_retry_worker_handed_a_message_the_moment_the_process_stops_still_stops(app_engine: Any) -> None:
+    event = placed_event(7)
+
+    async def notify(event: Any) -> None:
+        return None
+
+    keys = frozenset({"reservation.placed"})
+    bus = InProcessBus(app_engine, [Consumer("notifier", keys, notify, backlog=True)], (0.1,))
+    retries = asyncio.create_task(bus.run_retries(every_s=60))
+    await _idle_on(lambda: bus._due.get("notifier"))
+    await bus.publish([OutgoingMessage(event.event_id, event.routing_key(), encode(event))])  # wakes its worker
+    assert await _ends_when_cancelled(retries), "the notifier's worker ran on after the stop cancelled it"
