@@ -32,6 +32,9 @@ from main.wiring import bot_services, telegram_config
 log = logging.getLogger(__name__)
 
 
+TASKS_GRACE_S = 10.0  # for the background loops to end once cancelled
+
+
 class Runtime:
     """The pieces of one process, started and stopped in order. Tests and benchmarks use it too."""
 
@@ -241,7 +244,13 @@ class Runtime:
                 await asyncio.wait_for(self.relay.drain(), timeout=5)
         for task in self._tasks:
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        if self._tasks:
+            # Bounded: a loop that does not end when cancelled is a defect to name, not a process
+            # that never exits (a relay once kept running this way: infra.eventloop.woken).
+            _, running = await asyncio.wait(self._tasks, timeout=TASKS_GRACE_S)
+            for task in running:
+                log.error("%s did not end when cancelled; stopping without it", task.get_name())
+            self._tasks = []
         if self.publisher is not None:
             await self.publisher.close()
         if self.application is not None:

@@ -189,3 +189,26 @@ async def test_a_retry_worker_handed_a_message_the_moment_the_process_stops_stil
     await _idle_on(lambda: bus._due.get("notifier"))
     await bus.publish([OutgoingMessage(event.event_id, event.routing_key(), encode(event))])  # wakes its worker
     assert await _ends_when_cancelled(retries), "the notifier's worker ran on after the stop cancelled it"
+
+
+async def test_a_background_loop_that_ignores_its_cancellation_is_named_and_the_process_still_stops(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Whatever the next such defect is, SIGTERM still ends the process (in a bounded time) and
+    the log says which loop would not end."""
+    monkeypatch.setattr("main.processes.TASKS_GRACE_S", 0.5)
+    runtime = Runtime(make_settings(data_dir=tmp_path), bot=False, consumers=(), scheduler=False)
+    await runtime.start()
+    released = asyncio.Event()
+
+    async def stubborn() -> None:
+        while not released.is_set():
+            with contextlib.suppress(asyncio.CancelledError):
+                await released.wait()
+
+    runtime._spawn(stubborn(), "stubborn loop")
+    try:
+        await asyncio.wait_for(runtime.stop(), timeout=10)
+    finally:
+        released.set()
+    assert any("stubborn loop did not end when cancelled" in r.getMessage() for r in caplog.records)
