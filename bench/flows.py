@@ -28,7 +28,7 @@ MANAGER = 7
 
 ALL = ("reservation", "hotel", "payment", "view", "notifier")
 SPLIT = ("reservation", "hotel", "payment", "view")
-_children: list[asyncio.subprocess.Process] = []
+_children: dict[str, asyncio.subprocess.Process] = {}  # consumer name: its process
 _stand_ins: list[Any] = []
 
 
@@ -67,8 +67,8 @@ async def start(
             _stand_ins.append(telegram)
             env.update(TELEGRAM_API_BASE_URL=telegram.base_url, TELEGRAM_BOT_TOKEN=telegram.token)
         for name in apart:
-            _children.append(
-                await asyncio.create_subprocess_exec(sys.executable, "-m", "main.cli", "consume", name, env=env)
+            _children[name] = await asyncio.create_subprocess_exec(
+                sys.executable, "-m", "main.cli", "consume", name, env=env
             )
     if runtime.application is not None:
         await runtime.application.start()  # process updates from the queue; nothing is polled
@@ -81,10 +81,10 @@ async def stop(runtime: Runtime) -> None:
         await runtime.application.stop()
     await runtime.stop()
     gc.unfreeze()  # the next benchmark starts a runtime of its own: this one may be collected
-    for child in _children:
+    for child in _children.values():
         with contextlib.suppress(ProcessLookupError):  # one that could not start has gone already
             child.terminate()
-    for child in _children:
+    for child in _children.values():
         await asyncio.wait_for(child.wait(), timeout=30)
     _children.clear()
     for telegram in _stand_ins:
@@ -240,6 +240,7 @@ async def events(
     runtime, _ = await start(settings, split, notifier_apart=True, RELAY_SWEEP_S="3600")
     c = runtime.container
     results: dict[str, dict[str, float]] = {}
+    busy: dict[str, float] = {}  # each process's share of a core while the steady bookings came
     try:
         rooms = await hotel_with_rooms(runtime, 50)
         placed = 0
@@ -272,12 +273,16 @@ async def events(
 
         since = datetime.now(UTC)
         started, warm_from, cpu_started = time.perf_counter(), since + timedelta(seconds=warmup_s), _cpu()
+        each_started = _cpu_by_process()
         tasks = []
         count = steady_rate * (warmup_s + seconds)
         for i in range(count):
             tasks.append(asyncio.create_task(place()))
             await asyncio.sleep(max(0.0, started + (i + 1) / steady_rate - time.perf_counter()))
         await asyncio.gather(*tasks)
+        placed_in = time.perf_counter() - started
+        # how busy each process was while the bookings came (its share of a core)
+        busy.update({name: (spent - each_started[name]) / placed_in for name, spent in _cpu_by_process().items()})
         await settled(since, count * per_booking)
         steady_cpu = (_cpu() - cpu_started) / count
         lags = await _view_lags(c, since)
@@ -323,6 +328,10 @@ async def events(
         ("steady: event → view lag p50 / p99", f"{ms(s['p50'])} / {ms(s['p99'])}"),
         ("steady: lag p99 during the warm-up (not counted)", ms(s["cold p99"])),
         (f"steady: CPU of {where} per booking (placing it, every consumer)", ms(s["cpu"])),
+        (
+            "steady: share of a core, by process",
+            ", ".join(f"{name} {share:.0%}" for name, share in busy.items()),
+        ),
         ("full speed: backlog drained (bookings)", f"{f['count']} (2 events each)"),
         ("full speed: events published → consumed/s", f"{f['events']:,.0f}"),
         ("full speed: deliveries/s (reservation, hotel, payment, view)", f"{f['deliveries']:,.0f}"),
@@ -340,7 +349,11 @@ async def events(
 
 def _cpu() -> float:
     """CPU used so far by this process and the consumer processes it started."""
-    return cpu_s() + sum(process_cpu_s(child.pid) for child in _children)
+    return sum(_cpu_by_process().values())
+
+
+def _cpu_by_process() -> dict[str, float]:
+    return {"this process": cpu_s(), **{name: process_cpu_s(child.pid) for name, child in _children.items()}}
 
 
 async def _deliveries(c: Any, since: datetime) -> int:
