@@ -120,7 +120,14 @@ class Runtime:
                 self._spawn(self.bus.run_retries(), "in-process retries")
         else:
             for consumer in consumers:
-                runner = RabbitConsumerRunner(s.amqp_url, self.names, consumer, s.retry_delays_s, s.amqp_prefetch)
+                runner = RabbitConsumerRunner(
+                    s.amqp_url,
+                    self.names,
+                    consumer,
+                    s.retry_delays_s,
+                    s.amqp_prefetch,
+                    linger_s=s.amqp_batch_linger_ms / 1000,
+                )
                 await runner.start()
                 self.runners.append(runner)
             self.publisher = publisher = RabbitPublisher(s.amqp_url, self.names, TOPOLOGY, s.retry_delays_s)

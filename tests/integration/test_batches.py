@@ -200,3 +200,83 @@ async def test_after_the_channel_fails_mid_batch_every_delivery_is_applied_and_s
         if runner is not None:
             await runner.stop()
         await connection.close()
+
+
+async def test_with_a_linger_deliveries_trickling_in_are_applied_together_and_a_stop_loses_none(
+    amqp: Callable[..., dict],
+) -> None:
+    """AMQP_BATCH_LINGER_MS: deliveries that come one by one, a few ms apart, share a transaction
+    instead of costing one each. A stop while a worker waits for more settles what it holds."""
+    settings = make_settings(**amqp())
+    assert settings.amqp_url is not None
+    names = Names(settings.amqp_queue_prefix, settings.amqp_exchange)
+    batches: list[list[Any]] = []
+
+    async def handle(event: Any) -> None:
+        batches.append([event.event_id])
+
+    async def handle_batch(events: list[Any]) -> None:
+        batches.append([event.event_id for event in events])
+
+    consumer = Consumer("trickle", frozenset({"reservation.placed"}), handle, handle_batch)
+
+    async def trickle(runner: RabbitConsumerRunner, events: list[Any]) -> None:
+        connection = await aio_pika.connect(settings.amqp_url)
+        try:
+            channel = await connection.channel(publisher_confirms=True)
+            exchange = await channel.get_exchange(settings.amqp_exchange)
+            for event in events:
+                await exchange.publish(aio_pika.Message(encode(event)), routing_key="reservation.placed")
+                await asyncio.sleep(0.005)
+        finally:
+            await connection.close()
+
+        async def all_applied() -> bool:
+            return {e.event_id for e in events} <= {i for batch in batches for i in batch}
+
+        await eventually(all_applied, timeout=30)
+
+    for linger_s, most_transactions in ((0.0, None), (2.0, 2)):
+        batches.clear()
+        runner = RabbitConsumerRunner(settings.amqp_url, names, consumer, (0.1,), prefetch=8, linger_s=linger_s)
+        await runner.start()
+        try:
+            await trickle(runner, [placed_event(n) for n in range(20)])
+        finally:
+            await runner.stop()
+        if most_transactions is None:
+            assert len(batches) > 5  # the premise: without a linger they come one or two at a time
+        else:  # 20 deliveries over ~0.2 s, within one worker's 2 s wait (the other may take one)
+            assert len(batches) <= most_transactions, [len(b) for b in batches]
+
+    # Stopped while a worker waits for more: what it holds is applied and acknowledged, not lost.
+    batches.clear()
+    runner = RabbitConsumerRunner(settings.amqp_url, names, consumer, (0.1,), prefetch=8, linger_s=30.0)
+    await runner.start()
+    try:
+        connection = await aio_pika.connect(settings.amqp_url)
+        try:
+            channel = await connection.channel(publisher_confirms=True)
+            exchange = await channel.get_exchange(settings.amqp_exchange)
+            held = placed_event(99)
+            await exchange.publish(aio_pika.Message(encode(held)), routing_key="reservation.placed")
+
+            async def arrived() -> bool:
+                return not runner._arrived.empty() or runner._gathering.locked()
+
+            await eventually(arrived, timeout=10)
+            await asyncio.sleep(0.2)
+        finally:
+            await connection.close()
+    finally:
+        started = asyncio.get_running_loop().time()
+        await runner.stop()
+        stopped_in = asyncio.get_running_loop().time() - started
+    assert stopped_in < 5, "the stop waited out the linger"
+    assert batches == [[held.event_id]]
+    connection = await aio_pika.connect(settings.amqp_url)
+    try:
+        queue = await (await connection.channel()).declare_queue(names.queue("trickle"), passive=True)
+        assert queue.declaration_result.message_count == 0  # acknowledged, so not delivered again
+    finally:
+        await connection.close()

@@ -26,10 +26,13 @@ class RabbitConsumerRunner:
     """Runs one consumer on its queue. Ack only after the consumer's transaction committed; a
     failure goes to the next delay queue, and after the last one to the dead-letter queue.
 
-    A consumer that can apply a batch gets its deliveries in batches: `workers` tasks each take
-    whatever has arrived (up to `batch_max`) and apply it in one transaction; if that fails, each
-    delivery of the batch is handled on its own. Others get a task per delivery (`prefetch` of
-    them at most): the payment consumer waits on the provider, the notifier on Telegram."""
+    A consumer that can apply a batch gets its deliveries in batches: `workers` tasks take turns
+    gathering whatever has arrived (up to `batch_max`), waiting up to `linger_s` after the first
+    for more, and each applies its batch in one transaction; if that fails, each delivery of the
+    batch is handled on its own. The wait matters when deliveries come one by one, below the
+    consumer's capacity: each would otherwise cost a transaction of its own. Others get a task per
+    delivery (`prefetch` of them at most): the payment consumer waits on the provider, the
+    notifier on Telegram."""
 
     def __init__(
         self,
@@ -41,13 +44,15 @@ class RabbitConsumerRunner:
         *,
         batch_max: int = 64,
         workers: int = 2,
+        linger_s: float = 0.0,
     ) -> None:
         self.url, self.names, self.consumer = url, names, consumer
         self.delays = delays
         self.batched = consumer.handle_batch is not None
         # batching needs deliveries at hand: enough for every worker to fill a batch
         self.prefetch = max(prefetch, batch_max * workers) if self.batched else prefetch
-        self.batch_max, self.workers = batch_max, workers
+        self.batch_max, self.workers, self.linger_s = batch_max, workers, linger_s
+        self._gathering = asyncio.Lock()  # one worker gathers at a time; the other applies its batch
         self._connection: AbstractRobustConnection | None = None
         self._channel: AbstractChannel | None = None
         self._tag: str | None = None
@@ -75,18 +80,38 @@ class RabbitConsumerRunner:
         self._arrived.put_nowait(message)
 
     async def _work(self) -> None:
-        while (first := await self._arrived.get()) is not None:
-            batch = [first]
-            while len(batch) < self.batch_max and not self._arrived.empty():
-                if (message := self._arrived.get_nowait()) is None:
-                    self._arrived.put_nowait(None)  # not ours: another worker's signal to stop
-                    break
-                batch.append(message)
+        while (batch := await self._gather()) is not None:
             # After a reconnect the broker delivers again, on the new channel, whatever the old
             # one had not acked: the copies still here from the old channel can only be dropped.
             batch = [message for message in batch if _live(message)]
             if batch:
                 await self._process_batch(batch)
+
+    async def _gather(self) -> list[AbstractIncomingMessage] | None:
+        """The next batch: what has arrived, and what arrives within `linger_s` of the first, up
+        to `batch_max`. None: this worker is to stop."""
+        async with self._gathering:
+            if (first := await self._arrived.get()) is None:
+                return None
+            batch = [first]
+            loop = asyncio.get_running_loop()
+            until = loop.time() + self.linger_s
+            while len(batch) < self.batch_max:
+                if self._arrived.empty():
+                    if (left := until - loop.time()) <= 0:
+                        break
+                    try:
+                        async with asyncio.timeout(left):
+                            message = await self._arrived.get()  # a cancelled get takes nothing
+                    except TimeoutError:
+                        break
+                else:
+                    message = self._arrived.get_nowait()
+                if message is None:
+                    self._arrived.put_nowait(None)  # not ours: another worker's signal to stop
+                    break
+                batch.append(message)
+            return batch
 
     async def _process_batch(self, batch: list[AbstractIncomingMessage]) -> None:
         assert self.consumer.handle_batch is not None
