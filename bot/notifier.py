@@ -67,6 +67,10 @@ class Notices(Protocol):
 
     async def release(self, event_id: UUID, chat_id: int) -> None: ...
 
+    async def note(self, event_id: UUID, reservation_id: UUID, kind: str) -> None:
+        """A row with no recipient, claimed and done at once: this event's messages went out."""
+        ...
+
     async def kinds(self, reservation_id: UUID) -> set[str]: ...
 
 
@@ -219,8 +223,7 @@ class Notifier:
 
     async def _note(self, event: Event, reservation_id: UUID, kind: str) -> None:
         """Remember that this event's messages went out (a row with no recipient)."""
-        if await self.notices.claim(event.event_id, 0, reservation_id, kind):
-            await self.notices.done(event.event_id, 0, None)
+        await self.notices.note(event.event_id, reservation_id, kind)
 
     async def _after(self, event: Event, reservation_id: UUID, *kinds: str) -> None:
         """Wait (retry later) until a message of one of `kinds` about this reservation went out."""

@@ -96,6 +96,23 @@ class SqlNotices:
         async with self.engine.begin() as conn:
             await conn.execute(_RELEASE, {"b_event": event_id, "b_chat": chat_id})
 
+    async def note(self, event_id: UUID, reservation_id: UUID, kind: str) -> None:
+        """Claimed and marked sent in one statement: nothing is sent in between, so there is no
+        claim to guard (a second delivery of the event finds the row and writes nothing)."""
+        now = datetime.now(UTC)
+        async with self.engine.begin() as conn:
+            await conn.execute(
+                inserting_ignored(conn.dialect.name, notices),
+                {
+                    "event_id": event_id,
+                    "chat_id": 0,
+                    "reservation_id": reservation_id,
+                    "kind": kind,
+                    "claimed_at": now,
+                    "sent_at": now,
+                },
+            )
+
     async def kinds(self, reservation_id: UUID) -> set[str]:
         """Which kinds of message about this reservation were claimed so far."""
         async with self.engine.connect() as conn:
