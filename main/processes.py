@@ -10,6 +10,7 @@ import asyncio
 import contextlib
 import gc
 import logging
+import os
 import signal
 from typing import Any
 
@@ -75,6 +76,9 @@ class Runtime:
         self.publisher: RabbitPublisher | None = None
         self._notifier_bot: Any = None
         self._own_state_engine: Any = None
+        # Background loops that did not end when the stop cancelled them: the process must not
+        # wait for them on its way out (closing the event loop would, for ever).
+        self.stuck: list[asyncio.Task[Any]] = []
 
     @property
     def names(self) -> Names:
@@ -256,7 +260,9 @@ class Runtime:
             # that never exits (a relay once kept running this way: infra.eventloop.woken).
             _, running = await asyncio.wait(self._tasks, timeout=TASKS_GRACE_S)
             for task in running:
-                log.error("%s did not end when cancelled; stopping without it", task.get_name())
+                log.error("%s did not end when cancelled; the process exits without it", task.get_name())
+                task.cancel()  # a loop that swallowed one cancellation may take the next
+            self.stuck = list(running)
             self._tasks = []
         if self.publisher is not None:
             await self.publisher.close()
@@ -332,6 +338,9 @@ async def _serve(runtime: Runtime) -> int:
             await runtime.stop()
     finally:
         await ops.stop()
+    if runtime.stuck:  # logged by the stop: leave now, as the orchestrator's kill would later
+        logging.shutdown()
+        os._exit(1)
     return 0
 
 

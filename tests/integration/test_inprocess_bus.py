@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
+import sys
 from pathlib import Path
 from typing import Any
 
@@ -194,8 +195,8 @@ async def test_a_retry_worker_handed_a_message_the_moment_the_process_stops_stil
 async def test_a_background_loop_that_ignores_its_cancellation_is_named_and_the_process_still_stops(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """Whatever the next such defect is, SIGTERM still ends the process (in a bounded time) and
-    the log says which loop would not end."""
+    """Whatever the next such defect is, the stop ends in a bounded time, the log says which loop
+    would not end, and the process (`_serve`) exits with status 1 instead of waiting for it."""
     monkeypatch.setattr("main.processes.TASKS_GRACE_S", 0.5)
     runtime = Runtime(make_settings(data_dir=tmp_path), bot=False, consumers=(), scheduler=False)
     await runtime.start()
@@ -209,6 +210,55 @@ async def test_a_background_loop_that_ignores_its_cancellation_is_named_and_the_
     runtime._spawn(stubborn(), "stubborn loop")
     try:
         await asyncio.wait_for(runtime.stop(), timeout=10)
+        # named, and handed to the process's way out, which exits without waiting for it
+        assert [task.get_name() for task in runtime.stuck] == ["stubborn loop"]
     finally:
         released.set()
     assert any("stubborn loop did not end when cancelled" in r.getMessage() for r in caplog.records)
+
+
+_STUCK_PROCESS = """
+import asyncio, os, signal, sys
+import main.processes as p
+from tests.conftest import make_settings
+
+p.TASKS_GRACE_S = 0.3
+
+async def stubborn():
+    while True:
+        try:
+            await asyncio.sleep(3600)
+        except asyncio.CancelledError:
+            pass
+
+class Stuck(p.Runtime):
+    async def start(self):
+        await super().start()
+        self._spawn(stubborn(), "stubborn loop")
+        asyncio.get_running_loop().call_later(0.5, os.kill, os.getpid(), signal.SIGTERM)
+
+settings = make_settings(data_dir=sys.argv[1], health_port=0)
+sys.exit(asyncio.run(p._serve(Stuck(settings, bot=False, consumers=(), scheduler=False))))
+"""
+
+
+async def test_a_process_whose_loop_ignores_its_cancellation_still_exits_on_sigterm(tmp_path: Path) -> None:
+    """Closing the event loop waits for every task, without a bound: a process must not get there
+    with a loop that will not end. It logs the loop and exits with status 1 instead."""
+    process = await asyncio.create_subprocess_exec(
+        sys.executable,
+        "-c",
+        _STUCK_PROCESS,
+        str(tmp_path),
+        cwd=Path(__file__).parents[2],
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        output, _ = await asyncio.wait_for(process.communicate(), timeout=60)
+    finally:
+        if process.returncode is None:
+            process.kill()
+            await process.wait()
+    assert process.returncode == 1, output.decode()[-2000:]
+    assert b"stubborn loop did not end when cancelled" in output
