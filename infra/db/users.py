@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from cachetools import TTLCache
 from sqlalchemy import bindparam, select, update
 from sqlalchemy.ext.asyncio import AsyncEngine
 
@@ -20,19 +21,27 @@ _SET_LANGUAGE = (
 )
 
 
+_NONE = ""  # remembered for a user who never picked a language
+
+
 class UserDirectory:
-    def __init__(self, engine: AsyncEngine) -> None:
+    """What each process answers is remembered for `fresh_s`, a user who never picked a language
+    included (most users: their Telegram app's language is used, and every message the notifier
+    sent them was a read). A language picked through another process (the bot's, while the
+    notifier runs apart) is therefore used everywhere within `fresh_s`, not at the next restart."""
+
+    def __init__(self, engine: AsyncEngine, fresh_s: float = 60.0, limit: int = 100_000) -> None:
         self.engine = engine
-        self._cache: dict[int, str] = {}
+        self._cache: TTLCache[int, str] = TTLCache(maxsize=limit, ttl=fresh_s)
 
     async def language(self, user_id: int) -> str | None:
-        if user_id in self._cache:
-            return self._cache[user_id]
+        known = self._cache.get(user_id)
+        if known is not None:
+            return known or None
         async with self.engine.connect() as conn:
             found = await conn.scalar(_LANGUAGE, {"b_user_id": user_id})
-        if found:
-            self._cache[user_id] = found
-        return found
+        self._cache[user_id] = found or _NONE
+        return found or None
 
     async def languages(self, user_ids: Iterable[int]) -> dict[int, str]:
         return {u: (await self.language(u)) or "en" for u in user_ids}

@@ -1,0 +1,68 @@
+"""The language a user picked, as every process reads it: the bot's process, where /language is
+pressed, and the notifier's, which runs apart in a deployment. A pick reaches the other process
+within the time a process remembers an answer; a user who never picked one is not read again
+for every message sent to them. On PostgreSQL and SQLite."""
+
+from __future__ import annotations
+
+import asyncio
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from infra.db.engines import make_engine
+from infra.db.migrate import upgrade
+from infra.db.users import UserDirectory
+from tests.conftest import make_settings
+
+GUEST = 4242
+FRESH_S = 0.3
+
+
+@pytest.fixture(params=["postgresql", "sqlite"])
+async def url(request: pytest.FixtureRequest, pg: str, sqlite_url: str) -> str:
+    if request.param == "sqlite":
+        await upgrade(make_settings(database_url=sqlite_url))
+        return sqlite_url
+    return pg
+
+
+async def test_a_language_picked_in_the_bot_reaches_the_notifiers_process(url: str) -> None:
+    bot_engine, notifier_engine = make_engine(url, pool_size=2), make_engine(url, pool_size=2)
+    try:
+        bot, notifier = UserDirectory(bot_engine, fresh_s=FRESH_S), UserDirectory(notifier_engine, fresh_s=FRESH_S)
+        assert await notifier.language(GUEST) is None  # never picked: the Telegram app's language is used
+
+        await bot.set_language(GUEST, "ko", "Guest")
+        assert await bot.language(GUEST) == "ko"
+        await asyncio.sleep(FRESH_S + 0.1)
+        assert await notifier.language(GUEST) == "ko"
+
+        await bot.set_language(GUEST, "en", "Guest")  # changed back: not "ko" until a restart
+        await asyncio.sleep(FRESH_S + 0.1)
+        assert await notifier.language(GUEST) == "en"
+        assert await notifier.languages([GUEST, GUEST + 1]) == {GUEST: "en", GUEST + 1: "en"}
+    finally:
+        await bot_engine.dispose()
+        await notifier_engine.dispose()
+
+
+async def test_a_user_who_never_picked_a_language_is_read_once_not_per_message(url: str) -> None:
+    engine = make_engine(url, pool_size=2)
+    statements: list[str] = []
+
+    def counted(*args: Any) -> None:
+        statements.append(str(args[2]))
+
+    event.listen(engine.sync_engine, "before_cursor_execute", counted)
+    try:
+        users = UserDirectory(engine, fresh_s=FRESH_S)
+        for _ in range(20):  # twenty messages to one guest
+            assert await users.language(GUEST) is None
+        assert len([s for s in statements if "app_users" in s]) == 1
+        await asyncio.sleep(FRESH_S + 0.1)
+        assert await users.language(GUEST) is None
+        assert len([s for s in statements if "app_users" in s]) == 2  # read again once it is old
+    finally:
+        await engine.dispose()
