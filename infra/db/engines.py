@@ -138,6 +138,10 @@ class ReadConnection(AsyncConnection):
     each statement stands alone, so nothing of an earlier statement is lost with the connection.
     Writes are never asked again here (the unit of work handles them)."""
 
+    # False once a statement failed on it, or once it was renewed (which then reads in a
+    # transaction, see below): a reading lane is then closed rather than kept.
+    sound = True
+
     async def execute(
         self,
         statement: Executable,
@@ -147,7 +151,10 @@ class ReadConnection(AsyncConnection):
     ) -> CursorResult[Any]:
         try:
             return await super().execute(statement, parameters, execution_options=execution_options)
-        except (DBAPIError, OSError) as exc:
+        except BaseException as exc:
+            self.sound = False
+            if not isinstance(exc, (DBAPIError, OSError)):
+                raise
             if getattr(statement, "is_dml", False) or not lost_connection(exc):
                 raise
             log.info("a read lost its connection (%s); asking again on a fresh one", type(exc).__name__)
@@ -159,15 +166,102 @@ class ReadConnection(AsyncConnection):
         return await super().execute(statement, parameters, execution_options=execution_options)
 
 
+class _Lane(ReadConnection):
+    """A reading connection kept out of the pool between reads (see ReadEngine): entered, it is
+    already started; left after a read that went well, it waits for the next one."""
+
+    born = 0.0
+
+    async def __aenter__(self) -> _Lane:
+        if self.sync_connection is None:
+            try:
+                await self.start()
+            except BaseException:
+                engine = self.engine
+                assert isinstance(engine, ReadEngine)
+                engine._lanes -= 1  # never opened: its place is free again
+                raise
+            self.born = time.monotonic()
+        return self
+
+    async def __aexit__(self, type_: Any, value: Any, traceback: Any) -> None:
+        engine = self.engine
+        assert isinstance(engine, ReadEngine)
+        if type_ is None and engine._keeps(self):
+            engine._idle.append(self)
+            return
+        engine._lanes -= 1
+        await asyncio.shield(self.close())
+
+
 class ReadEngine(AsyncEngine):
-    """An engine whose connections are `ReadConnection`s: the one place reads are retried."""
+    """An engine whose connections are `ReadConnection`s: the one place reads are retried.
+
+    On PostgreSQL up to `lanes` of them stay checked out between reads and are handed to the next
+    read, so a read skips the pool's checkout and return (three greenlet switches, the isolation
+    level set and reset, the return's rollback): measured 244-255 → 124-137 µs of CPU a read.
+    Each read still has its connection to itself; when every lane is busy a read checks one out
+    of the pool as before, never waiting for a lane. A lane is closed instead of kept after a read
+    that failed, after its connection was renewed, once the server closed it, and after
+    `LANE_LIFE_S` (as the pool recycles its connections)."""
 
     _connection_cls = ReadConnection
+    LANE_LIFE_S = 600.0
+
+    def __init__(self, sync_engine: Any, lanes: int = 0) -> None:
+        super().__init__(sync_engine)
+        self._max_lanes = lanes
+        self._lanes = 0  # lanes open: idle or in use
+        self._idle: list[_Lane] = []
+        self._closing_tasks: set[asyncio.Task[None]] = set()
+
+    def connect(self) -> AsyncConnection:
+        while self._idle:
+            lane = self._idle.pop()
+            if self._alive(lane):
+                return lane
+            self._lanes -= 1
+            self._closing(lane)
+        if self._lanes < self._max_lanes:
+            self._lanes += 1
+            return _Lane(self)
+        return super().connect()
+
+    def _alive(self, lane: _Lane) -> bool:
+        """As `_drop_if_closed` asks of a pooled connection at checkout: closed by the server?"""
+        try:
+            raw = lane.sync_connection.connection.dbapi_connection if lane.sync_connection else None
+            driver = getattr(raw, "driver_connection", None)
+            return driver is not None and not driver.is_closed()
+        except Exception:
+            return False
+
+    def _keeps(self, lane: _Lane) -> bool:
+        young = time.monotonic() - lane.born < self.LANE_LIFE_S
+        return young and lane.sound and not lane.closed and not lane.invalidated and self._max_lanes > 0
+
+    def _closing(self, lane: _Lane) -> None:
+        async def close() -> None:
+            with contextlib.suppress(Exception):
+                await lane.close()
+
+        task = asyncio.get_running_loop().create_task(close())
+        self._closing_tasks.add(task)
+        task.add_done_callback(self._closing_tasks.discard)
+
+    async def close_lanes(self) -> None:
+        """Before the pool is disposed: the idle lanes go back; none is kept from now on."""
+        self._max_lanes = 0
+        idle, self._idle = self._idle, []
+        self._lanes -= len(idle)
+        for lane in idle:
+            await lane.close()
 
 
 class Engines:
     def __init__(self, pool_size: int = 10, pre_ping: bool = False) -> None:
         self._engines: dict[str, AsyncEngine] = {}
+        self._readers: dict[str, ReadEngine] = {}
         self._pool_size = pool_size
         self._pre_ping = pre_ping
 
@@ -181,11 +275,21 @@ class Engines:
         trip instead of BEGIN, SELECT, ROLLBACK (measured: 554 → 330 µs a read). Each statement
         still sees one consistent snapshot, which is all READ COMMITTED gives a transaction.
         SQLite's driver begins no transaction for a SELECT anyway, so it keeps its isolation level.
-        A read that loses its connection is asked again once (`ReadConnection`)."""
-        engine = self.get(url).sync_engine
-        return ReadEngine(engine if is_sqlite(url) else engine.execution_options(isolation_level="AUTOCOMMIT"))
+        A read that loses its connection is asked again once (`ReadConnection`). On PostgreSQL a
+        quarter of the pool (one to four connections) is kept as reading lanes (`ReadEngine`)."""
+        if url not in self._readers:
+            engine = self.get(url).sync_engine
+            if is_sqlite(url):
+                self._readers[url] = ReadEngine(engine)
+            else:
+                lanes = min(4, max(1, self._pool_size // 4)) if self._pool_size > 1 else 0
+                self._readers[url] = ReadEngine(engine.execution_options(isolation_level="AUTOCOMMIT"), lanes)
+        return self._readers[url]
 
     async def dispose(self) -> None:
+        for reader in self._readers.values():
+            await reader.close_lanes()
+        self._readers.clear()
         for engine in self._engines.values():
             await engine.dispose()
         self._engines.clear()
