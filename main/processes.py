@@ -76,6 +76,7 @@ class Runtime:
         self.publisher: RabbitPublisher | None = None
         self._notifier_bot: Any = None
         self._own_state_engine: Any = None
+        self._state: Any = None  # the bot's conversation and user state (SqlBotState)
         # Background loops that did not end when the stop cancelled them: the process must not
         # wait for them on its way out (closing the event loop would, for ever).
         self.stuck: list[asyncio.Task[Any]] = []
@@ -103,11 +104,12 @@ class Runtime:
             from infra.observability.telegram import CountingRequest
 
             self.telegram = telegram_config(s)
+            # long polling: this is the bot's one process (Telegram serves getUpdates to one)
+            self._state = SqlBotState(self._state_engine(), turns=self._state_turns(), single=not s.webhook_url)
             self.application = build_application(
                 self.telegram,
                 bot_services(self.container),
-                # long polling: this is the bot's one process (Telegram serves getUpdates to one)
-                SqlBotState(self._state_engine(), turns=self._state_turns(), single=not s.webhook_url),
+                self._state,
                 request=CountingRequest(self.request or HTTPXRequest(connection_pool_size=64)),
             )
             count_updates(self.application)
@@ -270,6 +272,8 @@ class Runtime:
             await self.application.shutdown()
         if self._notifier_bot is not None:
             await self._notifier_bot.shutdown()
+        if self._state is not None:
+            await self._state.close()
         if self._own_state_engine is not None:
             await self._own_state_engine.dispose()
         await self.container.close()

@@ -106,9 +106,11 @@ async def test_the_one_polling_process_remembers_what_it_wrote_and_a_restart_rea
         async with state.hold(7) as lane:
             assert await lane.load([USER, BOOKING]) == {USER: {"lang": "ko", "seen": [41]}, BOOKING: 3}
             await lane.save({BOOKING: None})  # the conversation ended
+        await state.close()  # the process stops: its connections go back
         restarted = SqlBotState(engine, single=True)  # the process after a restart: nothing in memory
         async with restarted.hold(7) as lane:
             assert await lane.load([USER, BOOKING]) == {USER: {"lang": "ko", "seen": [41]}}
+        await restarted.close()
         locking = SqlBotState(engine)  # and what it wrote is what a replica in webhook mode reads
         async with locking.hold(7) as lane:
             assert await lane.load([USER, BOOKING]) == {USER: {"lang": "ko", "seen": [41]}}
@@ -127,5 +129,35 @@ async def test_the_one_polling_process_forgets_what_it_could_not_write(pg: str) 
                 await lane.save({BOOKING: 3, ("k" * 40, "7"): 1})
         async with state.hold(7) as lane:  # read again from the database: still step 2
             assert await lane.load([BOOKING]) == {BOOKING: 2}
+    finally:
+        await engine.dispose()
+
+
+async def test_the_one_polling_process_goes_on_after_the_database_ended_every_session(pg: str) -> None:
+    """Its turns keep a connection or two between updates: ended under it (a restart, a failover),
+    the next turn writes and reads on a fresh one, and nothing it wrote is lost."""
+    engine = make_engine(pg, pool_size=3)
+    try:
+        state = SqlBotState(engine, single=True)
+        async with state.hold(7) as lane:
+            await lane.save({BOOKING: 2})
+        killer = await asyncpg.connect(pg.replace("postgresql+asyncpg://", "postgresql://"))
+        try:
+            ended = await killer.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+            )
+        finally:
+            await killer.close()
+        assert ended >= 1
+        async with state.hold(7) as lane:
+            await lane.save({BOOKING: 3})
+        async with state.hold(8) as lane:  # a user it never saw: read from the database
+            assert await lane.load([("user", "8")]) == {}
+        await state.close()
+        restarted = SqlBotState(engine, single=True)
+        async with restarted.hold(7) as lane:
+            assert await lane.load([BOOKING]) == {BOOKING: 3}
+        await restarted.close()
     finally:
         await engine.dispose()
