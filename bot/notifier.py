@@ -22,13 +22,14 @@ from typing import Any, Protocol
 from uuid import UUID
 from zoneinfo import ZoneInfo
 
-from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup, Message
+from telegram import Bot, InlineKeyboardButton, InlineKeyboardMarkup
 from telegram.error import BadRequest, Forbidden
 
 from bot import callbacks as cb
 from bot.ports import RequestMessages, Users
 from bot.stay_terms import breakdown, policy_text, reservation_receipt
 from bot.texts import reason_text, reservation_code, t
+from bot.ui import call
 from domain.hotel.events import ApprovalRequested, ApprovalWithdrawn, ReservationApproved, ReservationRejectedByHotel
 from domain.hotel.model import ApprovalRequest, ApprovalStatus, Hotel
 from domain.hotel.ports import HotelReader
@@ -160,9 +161,11 @@ class Notifier:
         self.sent = 0
         self._delivering: set[asyncio.Future[None]] = set()
 
-    async def send(self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None) -> Message | None:
+    async def send(self, chat_id: int, text: str, markup: InlineKeyboardMarkup | None = None) -> int | None:
+        """The id of the message sent, or None if the user cannot be messaged. Telegram's answer
+        (the message echoed back) is not made into a Message: only its id is used."""
         try:
-            message = await self.bot.send_message(chat_id=chat_id, text=text, reply_markup=markup)
+            sent = await call(self.bot, "sendMessage", chat_id=chat_id, text=text, reply_markup=markup)
         except Forbidden as exc:
             log.warning("user %s cannot be reached (%s); not retrying", chat_id, exc.message)
             return None
@@ -170,11 +173,13 @@ class Notifier:
             log.warning("user %s cannot be messaged (%s); not retrying", chat_id, exc.message)
             return None
         self.sent += 1
-        return message
+        return int(sent["message_id"])
 
     async def edit(self, chat_id: int, message_id: int, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
         try:
-            await self.bot.edit_message_text(chat_id=chat_id, message_id=message_id, text=text, reply_markup=markup)
+            await call(
+                self.bot, "editMessageText", chat_id=chat_id, message_id=message_id, text=text, reply_markup=markup
+            )
         except Forbidden as exc:
             log.warning("user %s cannot be reached (%s); not retrying", chat_id, exc.message)
         except BadRequest as exc:  # unchanged, or deleted by the user: nothing to do
@@ -213,13 +218,13 @@ class Notifier:
         markup: InlineKeyboardMarkup | None,
     ) -> None:
         try:
-            message = await self.send(chat_id, text, markup)
+            message_id = await self.send(chat_id, text, markup)
         except BaseException:
             await self.notices.release(event_id, chat_id)  # not sent: the retry sends it
             raise
-        if message is not None and kind == "request":
-            await self.request_messages.record(reservation_id, chat_id, message.message_id)
-        await self.notices.done(event_id, chat_id, message.message_id if message else None)
+        if message_id is not None and kind == "request":
+            await self.request_messages.record(reservation_id, chat_id, message_id)
+        await self.notices.done(event_id, chat_id, message_id)
 
     async def _note(self, event: Event, reservation_id: UUID, kind: str) -> None:
         """Remember that this event's messages went out (a row with no recipient)."""

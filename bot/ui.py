@@ -42,11 +42,15 @@ def wire_markup(markup: InlineKeyboardMarkup) -> str:
     return json.dumps({"inline_keyboard": rows, **markup.api_kwargs})
 
 
-async def _call(bot: Any, method: str, **params: Any) -> None:
+async def call(bot: Any, method: str, **params: Any) -> Any:
+    """A Bot API method, answered with Telegram's result as it came (a dict for a message)."""
     markup = params.get("reply_markup")
     if isinstance(markup, InlineKeyboardMarkup):
         params["reply_markup"] = wire_markup(markup)
-    await bot.do_api_request(method, api_kwargs={k: v for k, v in params.items() if v is not None})
+    return await bot.do_api_request(method, api_kwargs={k: v for k, v in params.items() if v is not None})
+
+
+_call = call
 
 
 async def show(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
