@@ -174,10 +174,12 @@ class _Remembered:
     """PostgreSQL with one bot process: the rows as last read or written, as JSON text (None: no
     row), the least recently used dropped past `limit`, any older than `fresh_s` read again."""
 
+    KEEP_S = 600.0  # a connection kept between turns is closed once this old
+
     def __init__(self, engine: AsyncEngine, limit: int = 100_000, fresh_s: float = 3600.0) -> None:
         self.engine, self.limit, self.fresh_s = engine, limit, fresh_s
         self.rows: OrderedDict[tuple[str, str], tuple[float, str | None]] = OrderedDict()
-        self._kept: list[tuple[AsyncConnection, Any]] = []
+        self._kept: list[tuple[AsyncConnection, Any, float]] = []  # with when it was opened
         self._drops: set[asyncio.Task[None]] = set()
         # Connections kept between turns: two, and always one fewer than the pool has.
         size = getattr(engine.sync_engine.pool, "size", lambda: 0)()
@@ -207,6 +209,7 @@ class _Remembered:
         deadline = time.monotonic() + PATIENCE_S
         for attempt in itertools.count(1):
             kept = self._take()
+            born = time.monotonic()
             if kept is None:
                 try:
                     conn = await self.engine.connect()
@@ -218,7 +221,7 @@ class _Remembered:
                     continue
                 raw: Any = None
             else:
-                conn, raw = kept
+                conn, raw, born = kept
             answered = False
             try:
                 if raw is None:
@@ -239,18 +242,19 @@ class _Remembered:
                 await self._lost(conn)
             finally:
                 if answered and len(self._kept) < self.lanes:
-                    self._kept.append((conn, raw))
+                    self._kept.append((conn, raw, born))
                 else:
                     await conn.close()
             await asyncio.sleep(min(0.1 * attempt, 1.0))
         raise AssertionError("unreachable")
 
-    def _take(self) -> tuple[AsyncConnection, Any] | None:
-        """A kept connection the server has not closed (as `_drop_if_closed` asks at checkout)."""
+    def _take(self) -> tuple[AsyncConnection, Any, float] | None:
+        """A kept connection the server has not closed (as `_drop_if_closed` asks at checkout),
+        opened less than KEEP_S ago (the pool recycles its connections too)."""
         while self._kept:
-            conn, raw = self._kept.pop()
-            if not raw.is_closed():
-                return conn, raw
+            conn, raw, born = self._kept.pop()
+            if not raw.is_closed() and time.monotonic() - born < self.KEEP_S:
+                return conn, raw, born
             self._dropping(conn)
         return None
 
@@ -270,16 +274,18 @@ class _Remembered:
         gets a connection opened afresh (as SQLAlchemy does on a disconnect), not another one."""
         await conn.invalidate()
         kept, self._kept = self._kept, []
-        for other, _ in kept:
+        for other, _, _ in kept:
             self._dropping(other)
         await self.engine.dispose(close=False)
 
     async def close(self) -> None:
         """The kept connections go back, before the engine is disposed."""
         kept, self._kept = self._kept, []
-        for conn, _ in kept:
+        for conn, _, _ in kept:
             with contextlib.suppress(Exception):
                 await conn.close()
+        if self._drops:
+            await asyncio.wait(set(self._drops))
 
 
 class _RememberedLane:

@@ -33,14 +33,17 @@ class UserDirectory:
     def __init__(self, engine: AsyncEngine, fresh_s: float = 60.0, limit: int = 100_000) -> None:
         self.engine = engine
         self._cache: TTLCache[int, str] = TTLCache(maxsize=limit, ttl=fresh_s)
+        self._picks = 0  # languages picked through this directory: a read older than one is not kept
 
     async def language(self, user_id: int) -> str | None:
         known = self._cache.get(user_id)
         if known is not None:
             return known or None
+        picks = self._picks
         async with self.engine.connect() as conn:
             found = await conn.scalar(_LANGUAGE, {"b_user_id": user_id})
-        self._cache[user_id] = found or _NONE
+        if picks == self._picks:  # else it may predate the pick, which is remembered already
+            self._cache[user_id] = found or _NONE
         return found or None
 
     async def languages(self, user_ids: Iterable[int]) -> dict[int, str]:
@@ -53,4 +56,5 @@ class UserDirectory:
                 {"user_id": user_id, "language": language, "first_name": first_name[:64]},
             )
             await conn.execute(_SET_LANGUAGE, {"b_user_id": user_id, "language": language})
+        self._picks += 1
         self._cache[user_id] = language

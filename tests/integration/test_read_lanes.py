@@ -50,7 +50,7 @@ async def test_reads_in_turn_share_a_connection_and_reads_at_once_never_do(pg: s
         at_once = await asyncio.gather(
             *(_pid(container, "SELECT pg_backend_pid() FROM pg_sleep(0.1)") for _ in range(12))
         )
-        assert len(set(at_once)) == 12  # four lanes busy, the other eight from the pool
+        assert len(set(at_once)) == 12  # two lanes busy, the other ten from the pool
         # the queries the guests' screens make answer as before, at once too
         answers = await asyncio.gather(*(container.availability.hotels() for _ in range(20)))
         assert all(found == [(hotel.id, hotel.name)] for found in answers)
