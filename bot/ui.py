@@ -50,15 +50,12 @@ async def call(bot: Any, method: str, **params: Any) -> Any:
     return await bot.do_api_request(method, api_kwargs={k: v for k, v in params.items() if v is not None})
 
 
-_call = call
-
-
 async def show(update: Update, text: str, markup: InlineKeyboardMarkup | None = None) -> None:
     """Edit the message a button sits on, or answer a typed message with a new one."""
     query = update.callback_query
     if query is not None and query.message is not None:
         try:
-            await _call(
+            await call(
                 update.get_bot(),
                 "editMessageText",
                 chat_id=query.message.chat.id,
@@ -72,7 +69,7 @@ async def show(update: Update, text: str, markup: InlineKeyboardMarkup | None = 
                 return
             log.info("could not edit, sending instead: %s", exc.message)
     if update.effective_chat is not None:
-        await _call(update.get_bot(), "sendMessage", chat_id=update.effective_chat.id, text=text, reply_markup=markup)
+        await call(update.get_bot(), "sendMessage", chat_id=update.effective_chat.id, text=text, reply_markup=markup)
 
 
 async def answer(update: Update, text: str | None = None, alert: bool = False) -> None:

@@ -92,6 +92,17 @@ def sqlite_url(tmp_path: Path) -> str:
     return f"sqlite+aiosqlite:///{tmp_path / 'hotelbot.db'}"
 
 
+@pytest.fixture(params=["postgresql", "sqlite"])
+async def db_url(request: pytest.FixtureRequest, pg: str, sqlite_url: str) -> str:
+    """Each backend in turn: this test's PostgreSQL database, or a migrated SQLite file."""
+    if request.param == "sqlite":
+        from infra.db.migrate import upgrade
+
+        await upgrade(make_settings(database_url=sqlite_url))
+        return sqlite_url
+    return pg
+
+
 def rabbitmqctl(*args: str) -> None:
     subprocess.run(["rabbitmqctl", "-q", *args], check=True, capture_output=True, timeout=60)
 

@@ -103,10 +103,14 @@ def _drop_if_closed(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
     backend) is replaced before anyone uses it: the server closes the socket when it ends the
     session, and the driver notices at once, so asking it costs no round trip (pre-ping costs
     one per transaction). The pool opens a fresh connection in its place."""
+    if _closed_by_server(dbapi_connection):
+        raise DisconnectionError("the server closed this connection")
+
+
+def _closed_by_server(dbapi_connection: Any) -> bool:
     driver = getattr(dbapi_connection, "driver_connection", None)
     is_closed = getattr(driver, "is_closed", None)
-    if is_closed is not None and is_closed():
-        raise DisconnectionError("the server closed this connection")
+    return is_closed is not None and bool(is_closed())
 
 
 # What asyncpg says on a connection an interrupted operation left busy (seen after a database
@@ -231,10 +235,9 @@ class ReadEngine(AsyncEngine):
         """As `_drop_if_closed` asks of a pooled connection at checkout: closed by the server?"""
         try:
             raw = lane.sync_connection.connection.dbapi_connection if lane.sync_connection else None
-            driver = getattr(raw, "driver_connection", None)
-            return driver is not None and not driver.is_closed()
         except Exception:
             return False
+        return raw is not None and not _closed_by_server(raw)
 
     def _keeps(self, lane: _Lane) -> bool:
         young = time.monotonic() - lane.born < self.LANE_LIFE_S

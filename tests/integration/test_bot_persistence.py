@@ -12,23 +12,13 @@ from sqlalchemy.ext.asyncio import create_async_engine
 
 from infra.db.bot_state import SqlBotState
 from infra.db.engines import make_engine
-from infra.db.migrate import upgrade
-from tests.conftest import make_settings
 
 USER = ("user", "7")
 BOOKING = ("conversation:booking", "[7, 7]")
 
 
-@pytest.fixture(params=["postgresql", "sqlite"])
-async def url(request: pytest.FixtureRequest, pg: str, sqlite_url: str) -> str:
-    if request.param == "sqlite":
-        await upgrade(make_settings(database_url=sqlite_url))
-        return sqlite_url
-    return pg
-
-
-async def test_what_a_turn_writes_the_next_turn_reads_and_a_cleared_row_is_gone(url: str) -> None:
-    engine = make_engine(url, pool_size=2)
+async def test_what_a_turn_writes_the_next_turn_reads_and_a_cleared_row_is_gone(db_url: str) -> None:
+    engine = make_engine(db_url, pool_size=2)
     try:
         state = SqlBotState(engine)
         async with state.hold(7) as lane:
@@ -78,8 +68,8 @@ async def test_a_users_turn_on_one_replica_holds_back_the_same_users_turn_on_ano
         await second.dispose()
 
 
-async def test_a_turn_that_fails_writes_nothing_and_frees_the_user(url: str) -> None:
-    engine = make_engine(url, pool_size=1)  # the same connection serves the next turn
+async def test_a_turn_that_fails_writes_nothing_and_frees_the_user(db_url: str) -> None:
+    engine = make_engine(db_url, pool_size=1)  # the same connection serves the next turn
     try:
         state = SqlBotState(engine)
         with pytest.raises(RuntimeError):

@@ -8,28 +8,17 @@ from __future__ import annotations
 import asyncio
 from typing import Any
 
-import pytest
 from sqlalchemy import event
 
 from infra.db.engines import make_engine
-from infra.db.migrate import upgrade
 from infra.db.users import UserDirectory
-from tests.conftest import make_settings
 
 GUEST = 4242
 FRESH_S = 0.3
 
 
-@pytest.fixture(params=["postgresql", "sqlite"])
-async def url(request: pytest.FixtureRequest, pg: str, sqlite_url: str) -> str:
-    if request.param == "sqlite":
-        await upgrade(make_settings(database_url=sqlite_url))
-        return sqlite_url
-    return pg
-
-
-async def test_a_language_picked_in_the_bot_reaches_the_notifiers_process(url: str) -> None:
-    bot_engine, notifier_engine = make_engine(url, pool_size=2), make_engine(url, pool_size=2)
+async def test_a_language_picked_in_the_bot_reaches_the_notifiers_process(db_url: str) -> None:
+    bot_engine, notifier_engine = make_engine(db_url, pool_size=2), make_engine(db_url, pool_size=2)
     try:
         bot, notifier = UserDirectory(bot_engine, fresh_s=FRESH_S), UserDirectory(notifier_engine, fresh_s=FRESH_S)
         assert await notifier.language(GUEST) is None  # never picked: the Telegram app's language is used
@@ -48,8 +37,8 @@ async def test_a_language_picked_in_the_bot_reaches_the_notifiers_process(url: s
         await notifier_engine.dispose()
 
 
-async def test_a_user_who_never_picked_a_language_is_read_once_not_per_message(url: str) -> None:
-    engine = make_engine(url, pool_size=2)
+async def test_a_user_who_never_picked_a_language_is_read_once_not_per_message(db_url: str) -> None:
+    engine = make_engine(db_url, pool_size=2)
     statements: list[str] = []
 
     def counted(*args: Any) -> None:
