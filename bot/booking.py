@@ -358,9 +358,10 @@ async def _show_rooms(update: Update, context: BotContext, prefix: str = "") -> 
     draft = _draft(context)
     check_in, check_out = _day(draft["check_in"]), _day(draft["check_out"])
     nights = (check_out - check_in).days
-    terms = await _terms(context)
+    free = await _free_rooms(context)
+    terms = await _terms(context) if free else HotelTerms()  # no room to check a stay against
     rooms, refusal = [], None
-    for room in await _free_rooms(context):
+    for room in free:
         try:  # a minimum stay set for this very room
             terms.check_stay(room.room_id, check_in, check_out, context.services.config.max_nights)
         except InvalidInput as exc:
