@@ -64,10 +64,10 @@ async def requested(
 ) -> tuple[CatalogRoom, Reservation]:
     """The reservation a guest's request makes of the room as the catalog has it now, on the
     terms they confirmed (QuoteChanged otherwise). Inside the caller's transaction."""
-    room = await uow.catalog.get(cmd.room_id)
-    if room is None:
+    found = await uow.catalog.room_with_terms(cmd.room_id)
+    if found is None:
         raise NotFound(what="room")
-    terms = await uow.catalog.terms(room.hotel_id)
+    room, terms = found
     reservation = Reservation.request(
         room=room,
         guest_id=cmd.guest_id,

@@ -23,6 +23,11 @@ class Catalog(Protocol):
         """The copy of the hotel's terms (the defaults while the hotel never set any)."""
         ...
 
+    async def room_with_terms(self, room_id: UUID) -> tuple[CatalogRoom, HotelTerms] | None:
+        """The room and its hotel's terms (as `terms` gives them), in one read: what a request is
+        quoted from."""
+        ...
+
     async def upsert_terms(self, hotel_id: int, terms: HotelTerms) -> bool:
         """Store the hotel's terms unless a newer revision is already stored."""
         ...

@@ -48,6 +48,11 @@ _RELEASE_FROM = delete(held_nights).where(
     held_nights.c.reservation_id == bindparam("b_id"), held_nights.c.night >= bindparam("b_from")
 )
 _TERMS = select(catalog_terms.c.terms, catalog_terms.c.revision).where(catalog_terms.c.hotel_id == bindparam("b_hotel"))
+_ROOM_WITH_TERMS = (
+    select(catalog_rooms, catalog_terms.c.terms.label("t_terms"), catalog_terms.c.revision.label("t_revision"))
+    .outerjoin(catalog_terms, catalog_terms.c.hotel_id == catalog_rooms.c.hotel_id)
+    .where(catalog_rooms.c.room_id == bindparam("b_room"))
+)
 _TERMS_NEWER = updating(catalog_terms, "hotel_id", catalog_terms.c.revision < bindparam("revision_guard"))
 _HOTELS = (
     select(catalog_rooms.c.hotel_id, func.min(catalog_rooms.c.hotel_name))
@@ -107,6 +112,10 @@ _HELD_IN_RANGE = (
 )
 
 
+def _terms(stored: dict[str, Any], revision: int) -> HotelTerms:
+    return HotelTerms.from_dict(stored).with_changes(revision=revision)
+
+
 def _catalog_room(row) -> CatalogRoom:  # type: ignore[no-untyped-def]
     return CatalogRoom(**row._asdict())
 
@@ -133,9 +142,15 @@ class SqlCatalog:
 
     async def terms(self, hotel_id: int) -> HotelTerms:
         row = (await self.conn.execute(_TERMS, {"b_hotel": hotel_id})).first()
+        return _terms(row.terms, row.revision) if row else HotelTerms()
+
+    async def room_with_terms(self, room_id: UUID) -> tuple[CatalogRoom, HotelTerms] | None:
+        row = (await self.conn.execute(_ROOM_WITH_TERMS, {"b_room": room_id})).first()
         if row is None:
-            return HotelTerms()
-        return HotelTerms.from_dict(row.terms).with_changes(revision=row.revision)
+            return None
+        values = row._asdict()
+        terms, revision = values.pop("t_terms"), values.pop("t_revision")
+        return CatalogRoom(**values), _terms(terms, revision) if terms is not None else HotelTerms()
 
     async def upsert_terms(self, hotel_id: int, terms: HotelTerms) -> bool:
         values = {"hotel_id": hotel_id, "revision": terms.revision, "terms": terms.to_dict()}

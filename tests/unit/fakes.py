@@ -239,6 +239,10 @@ class FakeCatalog:
     async def terms(self, hotel_id: int) -> HotelTerms:
         return self.s["terms"].get(hotel_id) or HotelTerms()  # type: ignore[no-any-return]
 
+    async def room_with_terms(self, room_id: UUID) -> tuple[CatalogRoom, HotelTerms] | None:
+        room = await self.get(room_id)
+        return (room, await self.terms(room.hotel_id)) if room is not None else None
+
     async def upsert_terms(self, hotel_id: int, terms: HotelTerms) -> bool:
         current = self.s["terms"].get(hotel_id)
         if current is not None and current.revision >= terms.revision:

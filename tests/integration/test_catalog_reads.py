@@ -1,0 +1,61 @@
+"""The reservation context's catalog, read as a request is quoted: the room and its hotel's terms
+in one statement, the same as reading each on its own. On PostgreSQL and SQLite."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import event
+
+from domain.reservation.model import CatalogRoom
+from domain.shared.terms import CancellationPolicy, HotelTerms
+from infra.db.engines import make_engine
+from infra.db.reservation import SqlCatalog
+
+
+def _room(hotel_id: int, number: str) -> CatalogRoom:
+    return CatalogRoom(
+        room_id=uuid.uuid4(),
+        hotel_id=hotel_id,
+        hotel_name=f"Hotel {hotel_id}",
+        timezone="Asia/Seoul",
+        currency="KRW",
+        number=number,
+        room_type="double",
+        capacity=2,
+        price_per_night=120_000,
+        in_service=True,
+        revision=4,
+    )
+
+
+async def test_a_room_and_its_hotels_terms_come_in_one_read_as_each_would_alone(db_url: str) -> None:
+    engine = make_engine(db_url, pool_size=2)
+    statements: list[str] = []
+    try:
+        plain, ruled = _room(1, "101"), _room(2, "201")
+        terms = HotelTerms(min_nights=2, policy=CancellationPolicy(free_days=5)).with_changes(revision=3)
+        async with engine.begin() as conn:
+            catalog = SqlCatalog(conn)
+            await catalog.upsert(plain)
+            await catalog.upsert(ruled)
+            await catalog.upsert_terms(2, terms)
+
+        def counted(*args: Any) -> None:
+            statements.append(str(args[2]))
+
+        event.listen(engine.sync_engine, "before_cursor_execute", counted)
+        async with engine.connect() as conn:
+            catalog = SqlCatalog(conn)
+            assert await catalog.room_with_terms(ruled.room_id) == (ruled, terms)
+            assert len(statements) == 1
+            # a hotel that never set terms is quoted on the defaults, as `terms` gives them
+            assert await catalog.room_with_terms(plain.room_id) == (plain, HotelTerms())
+            assert await catalog.room_with_terms(uuid.uuid4()) is None
+
+            assert await catalog.get(ruled.room_id) == ruled
+            assert await catalog.terms(2) == terms
+            assert await catalog.terms(1) == HotelTerms()
+    finally:
+        await engine.dispose()
