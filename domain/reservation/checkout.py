@@ -281,8 +281,8 @@ async def start_checkout(
             quote=reservation.quote,
             policy=reservation.policy,
         )
+        await uow.nights.hold(reservation)  # first: a request that lost them writes nothing else
         await uow.reservations.add(reservation)
-        await uow.nights.hold(reservation)
         await uow.checkouts.add(checkout)
         await uow.commit()
     return checkout

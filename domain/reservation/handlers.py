@@ -108,8 +108,9 @@ async def place_reservation(
         # The catalog is read in the transaction that holds the nights, and the charge below is
         # this very total: the guest pays what they confirmed, or is asked again.
         room, reservation = await requested(cmd, uow, clock.now(), policy)
-        await uow.reservations.add(reservation)
+        # The nights first: a request that lost them is refused before it writes anything else.
         await uow.nights.hold(reservation)
+        await uow.reservations.add(reservation)
         await uow.commit()
 
     try:
