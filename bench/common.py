@@ -120,6 +120,23 @@ def process_cpu_s(pid: int) -> float:
     return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
+def servers_cpu_s() -> dict[str, float]:
+    """CPU seconds used so far by every PostgreSQL process and by RabbitMQ's Erlang VM on this
+    machine (Linux; what they spend for other work too), to tell their share of a run."""
+    names = {"postgres": "PostgreSQL", "beam.smp": "RabbitMQ"}
+    spent = dict.fromkeys(names.values(), 0.0)
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            head, tail = stat.read_text().rsplit(")", 1)
+        except OSError:  # ended meanwhile
+            continue
+        name = names.get(head.split("(", 1)[1])
+        if name is not None:
+            fields = tail.split()
+            spent[name] += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return spent
+
+
 def table(title: str, rows: list[tuple[str, str]]) -> None:
     rows = [*rows, ("peak memory of this process so far", f"{peak_rss_mb():,.0f} MB")]
     width = max(len(k) for k, _ in rows)

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bench.common import cpu_s, ms, pct, process_cpu_s, table
+from bench.common import cpu_s, ms, pct, process_cpu_s, servers_cpu_s, table
 from bench.guests import Guest
 from bench.recording import RecordingRequest
 from consumers.notifier import NAME as NOTIFIER
@@ -240,7 +240,7 @@ async def events(
     runtime, _ = await start(settings, split, notifier_apart=True, RELAY_SWEEP_S="3600")
     c = runtime.container
     results: dict[str, dict[str, float]] = {}
-    busy: dict[str, float] = {}  # each process's share of a core while the steady bookings came
+    busy: dict[str, str] = {}  # each process's share of a core, in each phase
     try:
         rooms = await hotel_with_rooms(runtime, 50)
         placed = 0
@@ -273,7 +273,7 @@ async def events(
 
         since = datetime.now(UTC)
         started, warm_from, cpu_started = time.perf_counter(), since + timedelta(seconds=warmup_s), _cpu()
-        each_started = _cpu_by_process()
+        each_started = {**_cpu_by_process(), **servers_cpu_s()}
         tasks = []
         count = steady_rate * (warmup_s + seconds)
         for i in range(count):
@@ -281,8 +281,7 @@ async def events(
             await asyncio.sleep(max(0.0, started + (i + 1) / steady_rate - time.perf_counter()))
         await asyncio.gather(*tasks)
         placed_in = time.perf_counter() - started
-        # how busy each process was while the bookings came (its share of a core)
-        busy.update({name: (spent - each_started[name]) / placed_in for name, spent in _cpu_by_process().items()})
+        busy["steady"] = _shares(each_started, placed_in)  # how busy each process was while the bookings came
         await settled(since, count * per_booking)
         steady_cpu = (_cpu() - cpu_started) / count
         lags = await _view_lags(c, since)
@@ -307,10 +306,11 @@ async def events(
         async with runtime.relay._draining:  # nothing leaves the outbox until the burst is in
             await asyncio.gather(*(limited() for _ in range(burst)))
         print(f"events: {burst} bookings in the outbox; draining", file=sys.stderr, flush=True)
-        started, cpu_started = time.perf_counter(), _cpu()
+        started, cpu_started, each_started = time.perf_counter(), _cpu(), {**_cpu_by_process(), **servers_cpu_s()}
         runtime.relay.wake()
         done = await settled(burst_since, burst * per_booking)
         cpu = _cpu() - cpu_started
+        busy["full speed"] = _shares(each_started, done - started)
         delivered = await _deliveries(c, burst_since)
         results["full speed"] = {
             "count": burst,
@@ -328,15 +328,13 @@ async def events(
         ("steady: event → view lag p50 / p99", f"{ms(s['p50'])} / {ms(s['p99'])}"),
         ("steady: lag p99 during the warm-up (not counted)", ms(s["cold p99"])),
         (f"steady: CPU of {where} per booking (placing it, every consumer)", ms(s["cpu"])),
-        (
-            "steady: share of a core, by process",
-            ", ".join(f"{name} {share:.0%}" for name, share in busy.items()),
-        ),
+        ("steady: share of a core, by process", busy["steady"]),
         ("full speed: backlog drained (bookings)", f"{f['count']} (2 events each)"),
         ("full speed: events published → consumed/s", f"{f['events']:,.0f}"),
         ("full speed: deliveries/s (reservation, hotel, payment, view)", f"{f['deliveries']:,.0f}"),
         ("full speed: notifier messages/s (Telegram allows ~30)", f"{f['notifier']:,.0f}"),
         (f"full speed: CPU of {where} per delivery (relay, notifier too)", ms(f["cpu"])),
+        ("full speed: share of a core, by process", busy["full speed"]),
     ]
     if raw_consume:
         rows.append(("full speed: deliveries, ratio to raw (b) consume", f"{f['deliveries'] / raw_consume:.1%}"))
@@ -354,6 +352,13 @@ def _cpu() -> float:
 
 def _cpu_by_process() -> dict[str, float]:
     return {"this process": cpu_s(), **{name: process_cpu_s(child.pid) for name, child in _children.items()}}
+
+
+def _shares(since: dict[str, float], seconds: float) -> str:
+    """Each process's share of a core since `since` (a `_cpu_by_process` with the servers'), over
+    `seconds` of wall time."""
+    now = {**_cpu_by_process(), **servers_cpu_s()}
+    return ", ".join(f"{name} {(now[name] - spent) / seconds:.0%}" for name, spent in since.items())
 
 
 async def _deliveries(c: Any, since: datetime) -> int:
