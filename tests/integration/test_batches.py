@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import subprocess
 from collections.abc import Callable
 from typing import Any
 
@@ -280,3 +281,90 @@ async def test_with_a_linger_deliveries_trickling_in_are_applied_together_and_a_
         assert queue.declaration_result.message_count == 0  # acknowledged, so not delivered again
     finally:
         await connection.close()
+
+
+def _unacked(amqp_url: str, queue: str) -> int:
+    """Deliveries of `queue` the broker counts as handed out and not yet acknowledged."""
+    vhost = amqp_url.rsplit("/", 1)[1]
+    out = subprocess.run(
+        ["rabbitmqctl", "-q", "list_queues", "-p", vhost, "name", "messages_unacknowledged"],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    ).stdout
+    return next(int(line.split()[1]) for line in out.splitlines() if line.split()[:1] == [queue])
+
+
+async def test_a_batch_done_before_an_earlier_one_waits_for_it_and_each_delivery_is_acked_once(
+    amqp: Callable[..., dict],
+) -> None:
+    """A batch is acknowledged with one frame, covering every delivery before it: one applied
+    while an earlier batch is still being applied must wait for it (acking it would acknowledge
+    the earlier one too), and one handed back one by one meanwhile settles each delivery itself."""
+    settings = make_settings(**amqp())
+    assert settings.amqp_url is not None
+    names = Names(settings.amqp_queue_prefix, settings.amqp_exchange)
+    applied: list[int] = []
+    first_in_hand, release_first = asyncio.Event(), asyncio.Event()
+
+    async def handle(event: Any) -> None:
+        if event.guest_id == POISON_GUEST:
+            raise RuntimeError("this event always fails")
+        applied.append(event.guest_id)
+
+    async def handle_batch(events: list[Any]) -> None:
+        if events[0].guest_id == 0:  # the first batch: held until the later ones are done
+            first_in_hand.set()
+            await release_first.wait()
+        if any(event.guest_id == POISON_GUEST for event in events):
+            raise RuntimeError("this event always fails")  # all or nothing, as in a transaction
+        for event in events:
+            await handle(event)
+
+    consumer = Consumer("ordered", frozenset({"reservation.placed"}), handle, handle_batch)
+    # a linger: what is published together is gathered together (a batch of one is applied alone)
+    runner = RabbitConsumerRunner(settings.amqp_url, names, consumer, (0.05,), prefetch=8, linger_s=0.2)
+    await runner.start()
+    connection = await aio_pika.connect(settings.amqp_url)
+    try:
+        exchange = await (await connection.channel(publisher_confirms=True)).get_exchange(settings.amqp_exchange)
+
+        async def publish(*guests: int) -> None:
+            for guest in guests:
+                await exchange.publish(aio_pika.Message(encode(placed_event(guest))), routing_key="reservation.placed")
+
+        await publish(0, 1)  # one worker takes these and is held
+        await asyncio.wait_for(first_in_hand.wait(), 10)
+        await publish(*range(2, 12))  # the other worker applies these
+        await eventually(lambda: _async(len(applied) == 10), timeout=10)
+
+        async def held() -> int:  # the broker's count is refreshed every few seconds
+            unacked = _unacked(settings.amqp_url, names.queue("ordered"))
+            return unacked if unacked == 12 else 0
+
+        assert await eventually(held, timeout=15, interval=0.5) == 12  # none acked ahead of the first
+
+        await publish(20, POISON_GUEST, 21)  # handed back one by one while the first is still held
+        await eventually(lambda: _async(len(applied) == 12), timeout=10)
+        release_first.set()
+        await eventually(lambda: _async(len(applied) == 14), timeout=10)
+
+        async def all_acked() -> bool:
+            return _unacked(settings.amqp_url, names.queue("ordered")) == 0
+
+        await eventually(all_acked, timeout=15, interval=0.5)
+        assert runner.ready  # no delivery was acknowledged twice: the broker would close the channel
+    finally:
+        release_first.set()
+        await runner.stop()
+    try:
+        queue = await (await connection.channel()).declare_queue(names.queue("ordered"), passive=True)
+        assert queue.declaration_result.message_count == 0  # nothing comes again
+        assert sorted(applied) == [0, 1, *range(2, 12), 20, 21]
+    finally:
+        await connection.close()
+
+
+async def _async(value: bool) -> bool:
+    return value

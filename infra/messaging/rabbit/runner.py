@@ -60,6 +60,7 @@ class RabbitConsumerRunner:
         self._in_flight: set[asyncio.Task[Any]] = set()
         self._arrived: asyncio.Queue[AbstractIncomingMessage | None] = asyncio.Queue()  # None: stop
         self._workers: list[asyncio.Task[None]] = []
+        self._acks = _Acks()
         self.handled = 0
 
     async def start(self) -> None:
@@ -77,6 +78,7 @@ class RabbitConsumerRunner:
         log.info("consumer %s listening on %s", self.consumer.name, self.names.queue(self.consumer.name))
 
     async def _arrive(self, message: AbstractIncomingMessage) -> None:
+        self._acks.arrived(message)
         self._arrived.put_nowait(message)
 
     async def _work(self) -> None:
@@ -122,13 +124,13 @@ class RabbitConsumerRunner:
             except Exception as exc:  # one of them is undecodable, not ready or failing
                 log.info("%s: batch of %d not applied (%r); one by one", self.consumer.name, len(batch), exc)
             else:
-                for message in batch:
-                    await _settle(message.ack())
+                await _settle(self._acks.done(batch))
                 self.handled += len(batch)
                 metrics.delivered(self.consumer.name, "applied", len(batch))
                 return
         for message in batch:  # each settled on its own: one that cannot be never strands the rest
             await _settle(self._process(message))
+            await _settle(self._acks.settled(message))
 
     async def _on_message(self, message: AbstractIncomingMessage) -> None:
         task = asyncio.current_task()
@@ -259,6 +261,52 @@ class RabbitConsumerRunner:
             await asyncio.wait(list(self._in_flight), timeout=grace_s)
         if self._connection is not None:
             await self._connection.close()
+
+
+class _Acks:
+    """The acks of a batching consumer's channel, one frame a batch instead of one a delivery: a
+    `multiple` ack of the highest delivery tag below which every delivery is settled. On quorum
+    queues each ack frame is a command of the queue's log, so this is work the broker is spared
+    (measured with the events benchmark: RabbitMQ 47-49% → 37-40% of a core while a backlog drains).
+
+    Two workers apply batches side by side, so a batch may be done before an earlier one: its
+    deliveries wait, unacknowledged, until the earlier one is settled (a worker stopped before
+    that leaves them to be delivered again, which the inbox makes harmless). A delivery settled
+    on its own (handed back one by one, retried, parked) is acked or nacked by itself first, and
+    never named by a `multiple` ack: the broker closes a channel that acks a tag twice. Tags are
+    the channel's: after a reconnect the old channel's deliveries are forgotten."""
+
+    def __init__(self) -> None:
+        self._channel: object = None
+        self._open: dict[int, tuple[AbstractIncomingMessage, bool]] = {}  # tag → (delivery, done), as delivered
+
+    def arrived(self, message: AbstractIncomingMessage) -> None:
+        if message.channel is not self._channel:
+            self._channel, self._open = message.channel, {}
+        self._open[message.delivery_tag or 0] = (message, False)
+
+    async def done(self, batch: list[AbstractIncomingMessage]) -> None:
+        """Applied: acked with every delivery before them once those are settled too."""
+        for message in batch:
+            if message.channel is self._channel and (message.delivery_tag or 0) in self._open:
+                self._open[message.delivery_tag or 0] = (message, True)
+        await self._flush()
+
+    async def settled(self, message: AbstractIncomingMessage) -> None:
+        """Acked or nacked on its own: no longer holds back the deliveries after it."""
+        if message.channel is self._channel:
+            self._open.pop(message.delivery_tag or 0, None)
+            await self._flush()
+
+    async def _flush(self) -> None:
+        last: AbstractIncomingMessage | None = None
+        for tag, (message, done) in list(self._open.items()):
+            if not done:
+                break
+            del self._open[tag]  # before the await: no other worker names it again
+            last = message
+        if last is not None:
+            await last.ack(multiple=True)
 
 
 def _live(message: AbstractIncomingMessage) -> bool:
