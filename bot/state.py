@@ -18,6 +18,7 @@ from collections.abc import AsyncIterator, MutableMapping
 from contextlib import asynccontextmanager
 from typing import Any
 
+import orjson
 from telegram import Update
 from telegram.ext import BasePersistence, ConversationHandler, PersistenceInput
 from telegram.ext._utils.types import ConversationDict, ConversationKey
@@ -32,8 +33,9 @@ SEEN = "seen"  # the user's last update ids handled
 KEEP_SEEN = 16
 
 
-def _json(value: Any) -> str:
-    return json.dumps(value, default=str, sort_keys=True)
+def _json(value: Any) -> bytes:
+    """To tell whether a row changed in a turn: compared, never stored."""
+    return orjson.dumps(value, default=str, option=orjson.OPT_SORT_KEYS | orjson.OPT_NON_STR_KEYS)
 
 
 class PerUpdateState:

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import contextlib
-import json
 import logging
 import warnings
 from operator import attrgetter
 from typing import Any
 
+import orjson
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.error import BadRequest
 from telegram.warnings import PTBUserWarning
@@ -35,11 +35,12 @@ def _button(button: InlineKeyboardButton) -> dict[str, Any]:
 
 
 def wire_markup(markup: InlineKeyboardMarkup) -> str:
-    """The keyboard as the JSON Telegram reads, the very text PTB would send. PTB gets there by
-    walking every button's attributes generically (TelegramObject.to_dict): 0.28 ms for a month's
-    calendar, against 0.03 ms here, on every screen the guest moves through."""
+    """The keyboard as the JSON Telegram reads: what PTB would send, in compact UTF-8 JSON. PTB
+    gets there by walking every button's attributes generically (TelegramObject.to_dict) and the
+    standard library's encoder: 0.28 ms for a month's calendar, against 0.03 ms here, on every
+    screen the guest moves through."""
     rows = [[_button(button) for button in row] for row in markup.inline_keyboard]
-    return json.dumps({"inline_keyboard": rows, **markup.api_kwargs})
+    return orjson.dumps({"inline_keyboard": rows, **markup.api_kwargs}).decode()
 
 
 async def call(bot: Any, method: str, **params: Any) -> Any:

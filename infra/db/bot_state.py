@@ -25,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
-import json
 import logging
 import time
 from collections import OrderedDict
@@ -36,6 +35,7 @@ from functools import cache
 from typing import Any
 
 import asyncpg
+import orjson
 from sqlalchemy import Insert, and_, bindparam, delete, select, tuple_
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import DBAPIError
@@ -44,6 +44,15 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
 from infra.db.tables import bot_state
 
 log = logging.getLogger(__name__)
+
+
+def _dumps(data: Any) -> str:
+    """A row's JSON: what the standard library wrote (dates and other objects as str()), faster."""
+    return orjson.dumps(data, default=str, option=_AS_BEFORE).decode()
+
+
+# orjson would write dates, times and dataclasses its own way, and refuse non-str keys
+_AS_BEFORE = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 _PG_LOAD = (
     "SELECT kind, key, data FROM app_bot_state"
@@ -82,14 +91,14 @@ async def _load(conn: AsyncConnection, keys: list[tuple[str, str]]) -> dict[tupl
             tuple_(bot_state.c.kind, bot_state.c.key).in_(keys)
         )
     )
-    return {(kind, key): json.loads(data) for kind, key, data in rows}
+    return {(kind, key): orjson.loads(data) for kind, key, data in rows}
 
 
 async def _save(conn: AsyncConnection, changed: dict[tuple[str, str], Any]) -> None:
     now = datetime.now(UTC)
     gone = [{"b_kind": kind, "b_key": key} for (kind, key), data in changed.items() if data is None]
     kept = [
-        {"kind": kind, "key": key, "data": json.dumps(data, default=str), "updated_at": now}
+        {"kind": kind, "key": key, "data": _dumps(data), "updated_at": now}
         for (kind, key), data in changed.items()
         if data is not None
     ]
@@ -126,7 +135,7 @@ def _left_busy(exc: BaseException) -> bool:
 
 async def _locked_write(raw: Any, changed: dict[tuple[str, str], Any]) -> None:
     gone = [row for row, data in changed.items() if data is None]
-    kept = {row: json.dumps(data, default=str) for row, data in changed.items() if data is not None}
+    kept = {row: _dumps(data) for row, data in changed.items() if data is not None}
     if gone:
         await raw.execute(_PG_DELETE, [kind for kind, _ in gone], [key for _, key in gone])
     if kept:
@@ -144,7 +153,7 @@ class _LockedLane:
 
     async def load(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
         rows = await self.raw.fetch(_PG_LOAD, [kind for kind, _ in keys], [key for _, key in keys])
-        return {(kind, key): json.loads(data) for kind, key, data in rows}
+        return {(kind, key): orjson.loads(data) for kind, key, data in rows}
 
     async def save(self, changed: dict[tuple[str, str], Any]) -> None:
         self.changed = changed
@@ -302,10 +311,10 @@ class _RememberedLane:
             read.update({(kind, key): data for kind, key, data in found})
             self.memory._keep(read, now)
         texts = {row: self.memory.rows[row][1] for row in keys}
-        return {row: json.loads(text) for row, text in texts.items() if text is not None}
+        return {row: orjson.loads(text) for row, text in texts.items() if text is not None}
 
     async def save(self, changed: dict[tuple[str, str], Any]) -> None:
-        texts = {row: None if data is None else json.dumps(data, default=str) for row, data in changed.items()}
+        texts = {row: None if data is None else _dumps(data) for row, data in changed.items()}
         gone = [row for row, text in texts.items() if text is None]
         kept = [(row, text) for row, text in texts.items() if text is not None]
         arguments = (

@@ -1,5 +1,5 @@
-"""What Telegram is sent as a screen's keyboard: bot.ui writes it itself, and it must be exactly
-what python-telegram-bot would have written, whatever the buttons carry."""
+"""What Telegram is sent as a screen's keyboard: bot.ui writes it itself, and Telegram must read
+exactly what python-telegram-bot would have sent, whatever the buttons carry."""
 
 from __future__ import annotations
 
@@ -20,8 +20,15 @@ from bot.calendar import calendar_keyboard
 from bot.ui import show, wire_markup
 
 
-def _ptb(markup: InlineKeyboardMarkup) -> str:
-    return json.dumps(markup.to_dict())
+def _ptb(markup: InlineKeyboardMarkup) -> object:
+    """The keyboard as Telegram reads what PTB would send."""
+    return json.loads(json.dumps(markup.to_dict()))
+
+
+def _read(wire: object) -> object:
+    """As Telegram reads what bot.ui sends (JSON text)."""
+    assert isinstance(wire, str)
+    return json.loads(wire)
 
 
 @pytest.mark.parametrize("lang", ["en", "ko"])
@@ -37,7 +44,7 @@ def test_a_month_calendar_is_sent_as_ptb_would_send_it(lang: str) -> None:
             refused=lambda d: d.day == 30,
             extra=[[InlineKeyboardButton("✖ Stop", callback_data="x")]],
         )
-        assert wire_markup(keyboard) == _ptb(keyboard)
+        assert _read(wire_markup(keyboard)) == _ptb(keyboard)
 
 
 def test_buttons_that_carry_more_than_callback_data_keep_all_of_it() -> None:
@@ -51,8 +58,9 @@ def test_buttons_that_carry_more_than_callback_data_keep_all_of_it() -> None:
             [InlineKeyboardButton("Pay", pay=True)],
         ]
     )
-    sent = json.loads(wire_markup(keyboard))
-    assert wire_markup(keyboard) == _ptb(keyboard)
+    sent = _read(wire_markup(keyboard))
+    assert sent == _ptb(keyboard)
+    assert isinstance(sent, dict)
     assert sent["inline_keyboard"][0][0]["web_app"] == {"url": "https://hotel.example/app"}
     assert sent["inline_keyboard"][1] == [
         {"text": "Site", "url": "https://hotel.example"},
@@ -91,5 +99,9 @@ async def test_a_screen_goes_out_with_its_keyboard_as_json_and_without_one_when_
     await show(_Update(bot), "Done")  # type: ignore[arg-type]
     (method, sent), (_, plain) = bot.calls
     assert method == "sendMessage"
-    assert sent == {"chat_id": 42, "text": "How many guests?", "reply_markup": _ptb(keyboard)}
+    assert {**sent, "reply_markup": _read(sent["reply_markup"])} == {
+        "chat_id": 42,
+        "text": "How many guests?",
+        "reply_markup": _ptb(keyboard),
+    }
     assert plain == {"chat_id": 42, "text": "Done"}
