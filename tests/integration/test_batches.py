@@ -368,3 +368,51 @@ async def test_a_batch_done_before_an_earlier_one_waits_for_it_and_each_delivery
 
 async def _async(value: bool) -> bool:
     return value
+
+
+class _Stray(BaseException):
+    """Not an Exception: what no handler in the runner catches (a stray cancellation, say)."""
+
+
+async def test_a_worker_ended_mid_batch_gives_its_deliveries_back_and_the_other_worker_goes_on(
+    amqp: Callable[..., dict],
+) -> None:
+    """Its deliveries must not stay unacknowledged at the head of the channel, holding back every
+    later batch's ack (the prefetch would fill and the consumer stall)."""
+    settings = make_settings(**amqp())
+    assert settings.amqp_url is not None
+    names = Names(settings.amqp_queue_prefix, settings.amqp_exchange)
+    applied: list[int] = []
+    ended = asyncio.Event()
+
+    async def handle(event: Any) -> None:
+        applied.append(event.guest_id)
+
+    async def handle_batch(events: list[Any]) -> None:
+        if not ended.is_set():
+            ended.set()
+            raise _Stray()
+        applied.extend(event.guest_id for event in events)
+
+    consumer = Consumer("ending", frozenset({"reservation.placed"}), handle, handle_batch)
+    runner = RabbitConsumerRunner(settings.amqp_url, names, consumer, (0.05,), prefetch=8, linger_s=0.2)
+    await runner.start()
+    connection = await aio_pika.connect(settings.amqp_url)
+    try:
+        exchange = await (await connection.channel(publisher_confirms=True)).get_exchange(settings.amqp_exchange)
+        for guest in range(30):
+            await exchange.publish(aio_pika.Message(encode(placed_event(guest))), routing_key="reservation.placed")
+
+        async def all_applied() -> bool:
+            return set(applied) == set(range(30))
+
+        await eventually(all_applied, timeout=15)
+
+        async def all_acked() -> bool:
+            return _unacked(settings.amqp_url, names.queue("ending")) == 0
+
+        await eventually(all_acked, timeout=15, interval=0.5)
+        assert runner.ready
+    finally:
+        await runner.stop()
+        await connection.close()
