@@ -133,7 +133,8 @@ def servers_cpu_s() -> dict[str, float]:
         name = names.get(head.split("(", 1)[1])
         if name is not None:
             fields = tail.split()
-            spent[name] += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+            # with the time of its children that ended (the postmaster's backends and workers)
+            spent[name] += sum(int(f) for f in fields[11:15]) / os.sysconf("SC_CLK_TCK")
     return spent
 
 

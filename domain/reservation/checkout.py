@@ -361,8 +361,8 @@ async def settle_paid(
                 assert current is not None
                 if await uow.reservations.get(reservation_id) is None:
                     late = _reservation_of(current)
-                    await uow.reservations.add(late)
                     await uow.nights.hold(late)
+                    await uow.reservations.add(late)
                 await _place(uow, current, payment_id)
                 log.info("late payment for %s: the nights were still free, placed", reservation_id)
                 return CheckoutResult(Outcome.PLACED, current, payment_id)

@@ -25,6 +25,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import itertools
+import json
 import logging
 import time
 from collections import OrderedDict
@@ -49,6 +50,15 @@ log = logging.getLogger(__name__)
 def _dumps(data: Any) -> str:
     """A row's JSON: what the standard library wrote (dates and other objects as str()), faster."""
     return orjson.dumps(data, default=str, option=_AS_BEFORE).decode()
+
+
+def _loads(text: str) -> Any:
+    """A row as stored; what orjson refuses and the standard library read (NaN, a lone
+    surrogate escape, an integer beyond 64 bits) is read as before."""
+    try:
+        return orjson.loads(text)
+    except orjson.JSONDecodeError:
+        return json.loads(text)
 
 
 # orjson would write dates, times and dataclasses its own way, and refuse non-str keys
@@ -91,7 +101,7 @@ async def _load(conn: AsyncConnection, keys: list[tuple[str, str]]) -> dict[tupl
             tuple_(bot_state.c.kind, bot_state.c.key).in_(keys)
         )
     )
-    return {(kind, key): orjson.loads(data) for kind, key, data in rows}
+    return {(kind, key): _loads(data) for kind, key, data in rows}
 
 
 async def _save(conn: AsyncConnection, changed: dict[tuple[str, str], Any]) -> None:
@@ -153,7 +163,7 @@ class _LockedLane:
 
     async def load(self, keys: list[tuple[str, str]]) -> dict[tuple[str, str], Any]:
         rows = await self.raw.fetch(_PG_LOAD, [kind for kind, _ in keys], [key for _, key in keys])
-        return {(kind, key): orjson.loads(data) for kind, key, data in rows}
+        return {(kind, key): _loads(data) for kind, key, data in rows}
 
     async def save(self, changed: dict[tuple[str, str], Any]) -> None:
         self.changed = changed
@@ -311,7 +321,7 @@ class _RememberedLane:
             read.update({(kind, key): data for kind, key, data in found})
             self.memory._keep(read, now)
         texts = {row: self.memory.rows[row][1] for row in keys}
-        return {row: orjson.loads(text) for row, text in texts.items() if text is not None}
+        return {row: _loads(text) for row, text in texts.items() if text is not None}
 
     async def save(self, changed: dict[tuple[str, str], Any]) -> None:
         texts = {row: None if data is None else _dumps(data) for row, data in changed.items()}

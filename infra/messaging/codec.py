@@ -79,7 +79,7 @@ def _reader(kind: Any) -> Callable[[Any], Any]:
         read_item = _reader(item)
         return lambda value: [read_item(v) for v in _a_list(value)]
     if kind is UUID:
-        return UUID
+        return _uuid
     if kind is datetime:
         return _aware
     if kind is date:
@@ -104,6 +104,12 @@ def _a_list(value: Any) -> Any:
     if not isinstance(value, list):
         raise ValueError("not a list")
     return value
+
+
+def _uuid(value: Any) -> UUID:
+    if not isinstance(value, str):
+        raise ValueError("not a UUID string")  # UUID(5) would raise AttributeError, not ValueError
+    return UUID(value)
 
 
 def _aware(value: Any) -> datetime:

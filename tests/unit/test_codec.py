@@ -56,3 +56,10 @@ def test_an_event_holding_a_uuid_read_from_postgresql_is_written_as_any_other() 
     event = _story()[0]
     read = dataclasses.replace(event, reservation_id=PgUUID(str(event.reservation_id)))  # type: ignore[type-var]
     assert encode(read) == encode(event)
+
+
+def test_a_uuid_field_that_is_no_string_is_reported_as_unreadable() -> None:
+    body = json.loads(encode(_story()[0]))
+    body["event_id"] = 5
+    with pytest.raises(UndecodableMessage):
+        decode(json.dumps(body))

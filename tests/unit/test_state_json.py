@@ -32,3 +32,9 @@ def test_a_state_row_reads_back_as_the_standard_librarys_json_wrote_it() -> None
     before = json.dumps(row, default=str)
     assert orjson.loads(_dumps(row)) == json.loads(before)
     assert json.loads(_dumps(row))["at"] == "2026-12-05 01:30:00+00:00"
+
+
+def test_a_row_orjson_refuses_is_read_as_before() -> None:
+    from infra.db.bot_state import _loads
+
+    assert _loads('{"x": NaN, "big": 123456789012345678901234567890}')["big"] == 123456789012345678901234567890
