@@ -273,7 +273,7 @@ async def events(
 
         since = datetime.now(UTC)
         started, warm_from, cpu_started = time.perf_counter(), since + timedelta(seconds=warmup_s), _cpu()
-        each_started = {**_cpu_by_process(), **servers_cpu_s()}
+        each_started = _spent()
         tasks = []
         count = steady_rate * (warmup_s + seconds)
         for i in range(count):
@@ -306,7 +306,7 @@ async def events(
         async with runtime.relay._draining:  # nothing leaves the outbox until the burst is in
             await asyncio.gather(*(limited() for _ in range(burst)))
         print(f"events: {burst} bookings in the outbox; draining", file=sys.stderr, flush=True)
-        started, cpu_started, each_started = time.perf_counter(), _cpu(), {**_cpu_by_process(), **servers_cpu_s()}
+        started, cpu_started, each_started = time.perf_counter(), _cpu(), _spent()
         runtime.relay.wake()
         done = await settled(burst_since, burst * per_booking)
         cpu = _cpu() - cpu_started
@@ -354,10 +354,14 @@ def _cpu_by_process() -> dict[str, float]:
     return {"this process": cpu_s(), **{name: process_cpu_s(child.pid) for name, child in _children.items()}}
 
 
+def _spent() -> dict[str, float]:
+    """CPU used so far by this process, the consumer processes it started, PostgreSQL and RabbitMQ."""
+    return {**_cpu_by_process(), **servers_cpu_s()}
+
+
 def _shares(since: dict[str, float], seconds: float) -> str:
-    """Each process's share of a core since `since` (a `_cpu_by_process` with the servers'), over
-    `seconds` of wall time."""
-    now = {**_cpu_by_process(), **servers_cpu_s()}
+    """Each one's share of a core since `since` (a `_spent()`), over `seconds` of wall time."""
+    now = _spent()
     return ", ".join(f"{name} {(now[name] - spent) / seconds:.0%}" for name, spent in since.items())
 
 

@@ -283,6 +283,12 @@ async def test_with_a_linger_deliveries_trickling_in_are_applied_together_and_a_
         await connection.close()
 
 
+async def _publish_placed(exchange: Any, *guests: int) -> None:
+    """A placed reservation of each guest's, published as the relay would."""
+    for guest in guests:
+        await exchange.publish(aio_pika.Message(encode(placed_event(guest))), routing_key="reservation.placed")
+
+
 def _unacked(amqp_url: str, queue: str) -> int:
     """Deliveries of `queue` the broker counts as handed out and not yet acknowledged."""
     vhost = amqp_url.rsplit("/", 1)[1]
@@ -330,13 +336,9 @@ async def test_a_batch_done_before_an_earlier_one_waits_for_it_and_each_delivery
     try:
         exchange = await (await connection.channel(publisher_confirms=True)).get_exchange(settings.amqp_exchange)
 
-        async def publish(*guests: int) -> None:
-            for guest in guests:
-                await exchange.publish(aio_pika.Message(encode(placed_event(guest))), routing_key="reservation.placed")
-
-        await publish(0, 1)  # one worker takes these and is held
+        await _publish_placed(exchange, 0, 1)  # one worker takes these and is held
         await asyncio.wait_for(first_in_hand.wait(), 10)
-        await publish(*range(2, 12))  # the other worker applies these
+        await _publish_placed(exchange, *range(2, 12))  # the other worker applies these
         await eventually(lambda: _async(len(applied) == 10), timeout=10)
 
         async def held() -> int:  # the broker's count is refreshed every few seconds
@@ -345,7 +347,7 @@ async def test_a_batch_done_before_an_earlier_one_waits_for_it_and_each_delivery
 
         assert await eventually(held, timeout=15, interval=0.5) == 12  # none acked ahead of the first
 
-        await publish(20, POISON_GUEST, 21)  # handed back one by one while the first is still held
+        await _publish_placed(exchange, 20, POISON_GUEST, 21)  # handed back one by one while the first is still held
         await eventually(lambda: _async(len(applied) == 12), timeout=10)
         release_first.set()
         await eventually(lambda: _async(len(applied) == 14), timeout=10)
@@ -400,8 +402,7 @@ async def test_a_worker_ended_mid_batch_gives_its_deliveries_back_and_the_other_
     connection = await aio_pika.connect(settings.amqp_url)
     try:
         exchange = await (await connection.channel(publisher_confirms=True)).get_exchange(settings.amqp_exchange)
-        for guest in range(30):
-            await exchange.publish(aio_pika.Message(encode(placed_event(guest))), routing_key="reservation.placed")
+        await _publish_placed(exchange, *range(30))
 
         async def all_applied() -> bool:
             return set(applied) == set(range(30))
