@@ -25,10 +25,8 @@ class CountingRequest(BaseRequest):
         try:
             parsed = orjson.loads(payload)
         except orjson.JSONDecodeError:
-            return BaseRequest.parse_json_payload(payload)
-        if not isinstance(parsed, dict):
-            return BaseRequest.parse_json_payload(payload)
-        return parsed
+            parsed = None
+        return parsed if isinstance(parsed, dict) else BaseRequest.parse_json_payload(payload)
 
     @property
     def read_timeout(self) -> float | None:
