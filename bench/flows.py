@@ -268,8 +268,8 @@ async def events(
                 await asyncio.sleep(0.05)
             return time.perf_counter()
 
-        # placed → hotel and view, payment approved → view, approval requested → view (and → notifier)
-        per_booking = 4
+        # placed → hotel and view, payment approved → view (approval requested → notifier only)
+        per_booking = 3
 
         since = datetime.now(UTC)
         started, warm_from, cpu_started = time.perf_counter(), since + timedelta(seconds=warmup_s), _cpu()

@@ -33,9 +33,10 @@ PROJECTED = (
 )
 
 
-# The hotel's account of its requests. Nothing the view shows depends on them today (the
-# reservation's own events carry the status); it takes them so that a process running the
-# contexts' consumers takes every event they publish, which the in-process bus insists on.
+# The hotel's account of its requests: nothing the view shows depends on them (the reservation's
+# own events carry the status). The view hears them without taking them: a process running the
+# contexts' consumers on the in-process bus, the notifier elsewhere or nowhere, lets them pass
+# rather than refuse them (consumers.HEARD); on RabbitMQ no queue of the view holds them.
 # (The hotel's terms and its marks of a stay, GuestCheckedIn/Out and GuestNoShow, are taken by
 # the reservation context; the view shows the stay from the reservation's own events.)
 HEARD_ONLY = (ApprovalRequested, ApprovalWithdrawn)
@@ -45,9 +46,5 @@ async def project(event: Event, uow: ViewUnitOfWork) -> None:
     await uow.project(event)
 
 
-async def ignore(event: Event, uow: ViewUnitOfWork) -> None:
-    return None
-
-
-POLICIES: dict[type[Event], Policy] = {**dict.fromkeys(PROJECTED, project), **dict.fromkeys(HEARD_ONLY, ignore)}
+POLICIES: dict[type[Event], Policy] = dict.fromkeys(PROJECTED, project)
 EVENTS = tuple(POLICIES)

@@ -7,7 +7,7 @@ import contextlib
 from collections.abc import AsyncIterator
 from typing import Any
 
-from consumers import hotel, payment, reservation, view
+from consumers import HEARD, hotel, payment, reservation, view
 from consumers import notifier as notifier_events
 from domain.shared.events import Event
 from infra.db.notices import SqlNotices
@@ -22,7 +22,7 @@ def transactional_consumers(container: Container) -> list[Consumer]:
     return [
         transactional("reservation", container.reservation_uow, reservation.POLICIES),
         transactional("hotel", container.hotel_uow, hotel.POLICIES),
-        transactional("view", container.view_uow, view.POLICIES),
+        transactional("view", container.view_uow, view.POLICIES, HEARD["view"]),
         payment_consumer(container),
     ]
 

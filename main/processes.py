@@ -16,7 +16,7 @@ from typing import Any
 
 from telegram.request import BaseRequest
 
-from consumers import NAMES, TOPOLOGY
+from consumers import HEARD, NAMES, TOPOLOGY
 from infra.config import CONTEXTS, Settings, SettingsError
 from infra.db import migrate as migrations
 from infra.db.engines import is_sqlite, make_engine
@@ -136,7 +136,7 @@ class Runtime:
                 )
                 await runner.start()
                 self.runners.append(runner)
-            self.publisher = publisher = RabbitPublisher(s.amqp_url, self.names, TOPOLOGY, s.retry_delays_s)
+            self.publisher = publisher = RabbitPublisher(s.amqp_url, self.names, TOPOLOGY, s.retry_delays_s, HEARD)
         if self.want_relay and publisher is not None:
             engines = {c: self.container.engine(c) for c in CONTEXTS}
             self.relay = OutboxRelay(engines, publisher, sweep_s=self.relay_sweep_s)

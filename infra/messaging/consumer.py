@@ -30,9 +30,17 @@ class Consumer:
     # On the in-process bus: take deliveries through a durable backlog of its own instead of
     # inline, so a consumer that waits on something slow never holds up the others.
     backlog: bool = False
+    # Routing keys it hears without taking: the in-process bus lets them pass when nobody in the
+    # process takes them; on RabbitMQ they are unbound from its queue (an earlier version took them).
+    heard: frozenset[str] = frozenset()
 
 
-def transactional(name: str, uow_factory: Callable[[], SqlUnitOfWork], policies: dict[type[Event], Policy]) -> Consumer:
+def transactional(
+    name: str,
+    uow_factory: Callable[[], SqlUnitOfWork],
+    policies: dict[type[Event], Policy],
+    heard: frozenset[str] = frozenset(),
+) -> Consumer:
     async def handle(event: Event) -> None:
         policy = policies.get(type(event))
         if policy is None:
@@ -74,4 +82,4 @@ def transactional(name: str, uow_factory: Callable[[], SqlUnitOfWork], policies:
             await uow.commit()
 
     keys = frozenset(cls.routing_key() for cls in policies)
-    return Consumer(name, keys, handle, handle_batch)
+    return Consumer(name, keys, handle, handle_batch, heard=heard)

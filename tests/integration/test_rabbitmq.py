@@ -120,9 +120,9 @@ async def test_two_processes_each_of_view_and_payment_apply_every_event_exactly_
         )
         assert await scalar(pg, "SELECT count(*) FROM payment_outbox WHERE routing_key = 'payment.refunded'") == 125
         assert await scalar(pg, "SELECT count(*) FROM view_reservations") == 125
-        # 500 reservation and payment events, the 25 RoomCreated events of the board, and the
-        # hotel's 125 requests opened and 125 withdrawn (heard, not shown)
-        await _count(pg, "SELECT count(*) FROM view_inbox", 775)
+        # 500 reservation and payment events and the 25 RoomCreated events of the board (the
+        # hotel's requests opened and withdrawn are not the view's: its queue holds none of them)
+        await _count(pg, "SELECT count(*) FROM view_inbox", 525)
         assert await scalar(pg, "SELECT count(*) FROM payment_inbox") == 125
     finally:
         for p in processes:
@@ -269,3 +269,59 @@ async def test_a_broker_restart_in_the_middle_of_200_bookings_loses_nothing_and_
             assert await scalar(pg, f"SELECT count(*) FROM {context}_outbox WHERE published_at IS NULL") == 0
     finally:
         await rt.stop()
+
+
+async def test_a_view_queue_an_earlier_version_bound_to_the_hotels_requests_no_longer_holds_them(
+    pg: str, amqp: Callable[..., dict]
+) -> None:
+    """The view heard the hotel's approval requests without projecting them: a delivery each
+    for nothing. Upgraded, its queue is bound only to what it projects: the notifier still gets
+    every request, the view's queue none."""
+    from consumers import HEARD, TOPOLOGY
+    from domain.hotel.events import ApprovalRequested
+    from infra.messaging.codec import encode
+    from infra.messaging.ports import OutgoingMessage
+    from infra.messaging.rabbit import Names, declare
+    from tests.integration.helpers import placed_event
+
+    settings = make_settings(database_url=pg, **amqp())
+    assert settings.amqp_url is not None
+    names = Names(settings.amqp_queue_prefix, settings.amqp_exchange)
+    connection = await aio_pika.connect(settings.amqp_url)
+    try:
+        channel = await connection.channel()
+        # as the earlier version declared it: bound to the requests too
+        await declare(channel, names, "view", TOPOLOGY["view"] | HEARD["view"], settings.retry_delays_s)
+        runtime = Runtime(settings, bot=False, consumers=(), scheduler=False, relay=False)
+        await runtime.start()
+        try:
+            assert runtime.publisher is not None
+            placed = placed_event(1)
+            requested = ApprovalRequested(
+                reservation_id=placed.reservation_id,
+                hotel_id=1,
+                hotel_name="Seaside",
+                room_number="101",
+                guest_name="Guest 1",
+                check_in=placed.check_in,
+                check_out=placed.check_out,
+                guests=1,
+                total_price=placed.total_price,
+                currency="EUR",
+                guest_id=1,
+            )
+            await runtime.publisher.publish(
+                [OutgoingMessage(e.event_id, e.routing_key(), encode(e)) for e in (placed, requested)]
+            )
+        finally:
+            await runtime.stop()
+
+        async def depth(consumer: str) -> int:
+            queue = await channel.declare_queue(names.queue(consumer), passive=True)
+            return int(queue.declaration_result.message_count or 0)
+
+        assert await depth("view") == 1  # the reservation placed, not the request
+        assert await depth("notifier") == 1  # the request
+        assert await depth("hotel") == 1  # the reservation placed
+    finally:
+        await connection.close()

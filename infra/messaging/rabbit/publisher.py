@@ -15,9 +15,19 @@ class RabbitPublisher:
     """Publishes a batch pipelined on a confirming channel; returns once every confirm is in.
     On connecting it declares every consumer's queues, so nothing published is unroutable."""
 
-    def __init__(self, url: str, names: Names, topology: dict[str, frozenset[str]], delays: tuple[float, ...]) -> None:
+    def __init__(
+        self,
+        url: str,
+        names: Names,
+        topology: dict[str, frozenset[str]],
+        delays: tuple[float, ...],
+        unbound: dict[str, frozenset[str]] | None = None,
+    ) -> None:
+        """`topology`: each consumer's bindings; `unbound`: keys removed from a consumer's queue
+        (an earlier version bound them)."""
         self.url, self.exchange_name = url, names.exchange
         self.names, self.topology, self.delays = names, topology, delays
+        self.unbound = unbound or {}
         self._connection: AbstractRobustConnection | None = None
         self._exchange: aio_pika.abc.AbstractExchange | None = None
         self._channel: AbstractChannel | None = None
@@ -30,7 +40,7 @@ class RabbitPublisher:
                     self._connection = await connect(self.url)
                 channel = self._channel = await self._connection.channel(publisher_confirms=True)
                 for consumer, keys in self.topology.items():
-                    await declare(channel, self.names, consumer, keys, self.delays)
+                    await declare(channel, self.names, consumer, keys, self.delays, self.unbound.get(consumer, ()))
                 self._exchange = await channel.declare_exchange(
                     self.exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
                 )

@@ -68,7 +68,7 @@ class RabbitConsumerRunner:
         self._channel = await self._connection.channel(publisher_confirms=True)
         await self._channel.set_qos(prefetch_count=self.prefetch)
         self._queue = await declare(
-            self._channel, self.names, self.consumer.name, self.consumer.routing_keys, self.delays
+            self._channel, self.names, self.consumer.name, self.consumer.routing_keys, self.delays, self.consumer.heard
         )
         if self.batched:
             self._workers = [asyncio.create_task(self._work()) for _ in range(self.workers)]

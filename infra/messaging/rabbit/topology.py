@@ -29,12 +29,21 @@ async def connect(url: str) -> AbstractRobustConnection:
 
 
 async def declare(
-    channel: AbstractChannel, names: Names, consumer: str, keys: Iterable[str], delays: Iterable[float]
+    channel: AbstractChannel,
+    names: Names,
+    consumer: str,
+    keys: Iterable[str],
+    delays: Iterable[float],
+    unbound: Iterable[str] = (),
 ) -> aio_pika.abc.AbstractQueue:
+    """The consumer's queue bound to `keys` and not to `unbound` (keys an earlier version bound:
+    removing a binding that is not there changes nothing), with its retry and dead queues."""
     exchange = await channel.declare_exchange(names.exchange, aio_pika.ExchangeType.TOPIC, durable=True)
     queue = await channel.declare_queue(names.queue(consumer), durable=True, arguments={"x-queue-type": "quorum"})
     for key in sorted(keys):
         await queue.bind(exchange, routing_key=key)
+    for key in sorted(set(unbound) - set(keys)):
+        await queue.unbind(exchange, routing_key=key)
     for delay in delays:
         await channel.declare_queue(
             names.retry(consumer, delay),
