@@ -12,8 +12,9 @@ TOPOLOGY: dict[str, frozenset[str]] = {
     module.__name__.rsplit(".", 1)[1]: frozenset(e.routing_key() for e in module.EVENTS)
     for module in (reservation, hotel, payment, view, notifier)
 }
-# What a consumer hears without taking. On the in-process bus such an event counts as taken: a
-# process running the contexts' consumers without the notifier lets it pass instead of refusing
-# it. On RabbitMQ no queue of the consumer holds it, and a binding an earlier version made for it
-# is removed when the queue is declared (the view took these until 2026-12-05).
+# What a consumer hears without taking. On the in-process bus such an event, when nobody in the
+# process takes it, passes instead of being refused (as when the view took and ignored it: a
+# process of the contexts' consumers without the notifier). On RabbitMQ no queue of the consumer
+# holds it, and a binding an earlier version made for it is removed when the queue is declared
+# (the view took these until 2026-12-05).
 HEARD: dict[str, frozenset[str]] = {"view": frozenset(e.routing_key() for e in view.HEARD_ONLY)}

@@ -34,9 +34,10 @@ PROJECTED = (
 
 
 # The hotel's account of its requests: nothing the view shows depends on them (the reservation's
-# own events carry the status). The view hears them without taking them: a process running the
-# contexts' consumers on the in-process bus, the notifier elsewhere or nowhere, lets them pass
-# rather than refuse them (consumers.HEARD); on RabbitMQ no queue of the view holds them.
+# own events carry the status). The view hears them without taking them (consumers.HEARD): a
+# process of the contexts' consumers on the in-process bus without the notifier lets them pass
+# rather than refuse them, as it did when the view took and ignored them; on RabbitMQ no queue
+# of the view holds them.
 # (The hotel's terms and its marks of a stay, GuestCheckedIn/Out and GuestNoShow, are taken by
 # the reservation context; the view shows the stay from the reservation's own events.)
 HEARD_ONLY = (ApprovalRequested, ApprovalWithdrawn)

@@ -222,16 +222,17 @@ class SqlApprovals:
     def __init__(self, conn: AsyncConnection, seen: list[Any] | None = None) -> None:
         self.conn = conn
         self.seen = [] if seen is None else seen  # the unit of work collects their events
-        self._withdrawn: dict[UUID, datetime | None] = {}  # the batch's reservations: a cancellation that came first
+        # The batch's reservations, each with when its cancellation came first (None: it did not).
+        self._batch: dict[UUID, datetime | None] = {}
         self._recorded: set[UUID] = set()  # the batch's reservations whose request is recorded (or to be)
         self._unwritten: list[dict[str, object]] = []  # requests opened in the batch, not written yet
 
     async def prepare(self, reservation_ids: set[UUID]) -> None:
         """Read the batch's withdrawals and which of its requests exist, in two statements."""
         params = {"b_ids": list(reservation_ids)}
-        self._withdrawn = dict.fromkeys(reservation_ids)
+        self._batch = dict.fromkeys(reservation_ids)
         for row in await self.conn.execute(_WITHDRAWALS_OF, params):
-            self._withdrawn[row.reservation_id] = row.withdrawn_at
+            self._batch[row.reservation_id] = row.withdrawn_at
         self._recorded = set((await self.conn.scalars(_APPROVALS_OF, params)).all())
 
     async def write(self) -> None:
@@ -247,7 +248,9 @@ class SqlApprovals:
         return values
 
     async def add(self, request: ApprovalRequest) -> bool:
-        if request.reservation_id in self._withdrawn:  # in the batch: written with the others
+        if request.reservation_id in self._batch:  # in the batch: written with the others
+            # Known new without the insert's answer: the consumer holds its reservation's lock
+            # (uow.lock_all), and only this method inserts requests, always under that lock.
             if request.reservation_id in self._recorded:
                 return False
             self._recorded.add(request.reservation_id)
@@ -292,12 +295,12 @@ class SqlApprovals:
             inserting_ignored(self.conn.dialect.name, hotel_withdrawals),
             {"reservation_id": reservation_id, "withdrawn_at": at},
         )
-        if reservation_id in self._withdrawn and self._withdrawn[reservation_id] is None:
-            self._withdrawn[reservation_id] = at  # the first one stays, as in the table
+        if reservation_id in self._batch and self._batch[reservation_id] is None:
+            self._batch[reservation_id] = at  # the first one stays, as in the table
 
     async def withdrawn_at(self, reservation_id: UUID) -> datetime | None:
-        if reservation_id in self._withdrawn:
-            return self._withdrawn[reservation_id]
+        if reservation_id in self._batch:
+            return self._batch[reservation_id]
         return await self.conn.scalar(_WITHDRAWN_AT, {"b_reservation_id": reservation_id})
 
     async def due_for_reminder(self, requested_before: datetime) -> list[UUID]:

@@ -37,6 +37,7 @@ class InProcessBus:
     def __init__(self, engine: AsyncEngine, consumers: list[Consumer], delays: tuple[float, ...]) -> None:
         self.engine = engine
         self.consumers = consumers
+        self._heard = frozenset().union(*(c.heard for c in consumers))  # passes when nobody here takes it
         self.delays = delays
         self.handled = 0
         self._due: dict[str, asyncio.Event] = {}  # per consumer: something was queued, sweep now
@@ -101,9 +102,8 @@ class InProcessBus:
 
     async def publish(self, messages: list[OutgoingMessage]) -> None:
         takers = {m.event_id: [c for c in self.consumers if m.routing_key in c.routing_keys] for m in messages}
-        heard = frozenset().union(*(c.heard for c in self.consumers))
         for m in messages:
-            if not takers[m.event_id] and m.routing_key not in heard:
+            if not takers[m.event_id] and m.routing_key not in self._heard:
                 # Every event has a consumer in `hotelbot run`; an event nobody here takes means
                 # this process is not the whole system: refuse, and the row stays in the outbox.
                 raise LookupError(f"no consumer in this process takes {m.routing_key}")
