@@ -46,6 +46,9 @@ from infra.db.tables import bot_state
 
 log = logging.getLogger(__name__)
 
+# orjson would write dates, times and dataclasses its own way, and refuse non-str keys
+_AS_BEFORE = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
+
 
 def _dumps(data: Any) -> str:
     """A row's JSON: what the standard library wrote (dates and other objects as str()), faster."""
@@ -60,9 +63,6 @@ def _loads(text: str) -> Any:
     except orjson.JSONDecodeError:
         return json.loads(text)
 
-
-# orjson would write dates, times and dataclasses its own way, and refuse non-str keys
-_AS_BEFORE = orjson.OPT_NON_STR_KEYS | orjson.OPT_PASSTHROUGH_DATETIME | orjson.OPT_PASSTHROUGH_DATACLASS
 
 _PG_LOAD = (
     "SELECT kind, key, data FROM app_bot_state"

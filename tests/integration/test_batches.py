@@ -302,6 +302,20 @@ def _unacked(amqp_url: str, queue: str) -> int:
     return next(int(line.split()[1]) for line in out.splitlines() if line.split()[:1] == [queue])
 
 
+async def _lingering(settings: Any, names: Names, consumer: Consumer) -> tuple[RabbitConsumerRunner, Any, Any]:
+    """A batching runner of `consumer` that lingers (what is published together is gathered
+    together; a batch of one is applied alone), started; a connection, and the exchange on it."""
+    runner = RabbitConsumerRunner(settings.amqp_url, names, consumer, (0.05,), prefetch=8, linger_s=0.2)
+    await runner.start()
+    connection = await aio_pika.connect(settings.amqp_url)
+    exchange = await (await connection.channel(publisher_confirms=True)).get_exchange(settings.amqp_exchange)
+    return runner, connection, exchange
+
+
+async def _all_acked(settings: Any, queue: str) -> bool:
+    return _unacked(settings.amqp_url, queue) == 0
+
+
 async def test_a_batch_done_before_an_earlier_one_waits_for_it_and_each_delivery_is_acked_once(
     amqp: Callable[..., dict],
 ) -> None:
@@ -329,13 +343,8 @@ async def test_a_batch_done_before_an_earlier_one_waits_for_it_and_each_delivery
             await handle(event)
 
     consumer = Consumer("ordered", frozenset({"reservation.placed"}), handle, handle_batch)
-    # a linger: what is published together is gathered together (a batch of one is applied alone)
-    runner = RabbitConsumerRunner(settings.amqp_url, names, consumer, (0.05,), prefetch=8, linger_s=0.2)
-    await runner.start()
-    connection = await aio_pika.connect(settings.amqp_url)
+    runner, connection, exchange = await _lingering(settings, names, consumer)
     try:
-        exchange = await (await connection.channel(publisher_confirms=True)).get_exchange(settings.amqp_exchange)
-
         await _publish_placed(exchange, 0, 1)  # one worker takes these and is held
         await asyncio.wait_for(first_in_hand.wait(), 10)
         await _publish_placed(exchange, *range(2, 12))  # the other worker applies these
@@ -352,10 +361,7 @@ async def test_a_batch_done_before_an_earlier_one_waits_for_it_and_each_delivery
         release_first.set()
         await eventually(lambda: _async(len(applied) == 14), timeout=10)
 
-        async def all_acked() -> bool:
-            return _unacked(settings.amqp_url, names.queue("ordered")) == 0
-
-        await eventually(all_acked, timeout=15, interval=0.5)
+        await eventually(lambda: _all_acked(settings, names.queue("ordered")), timeout=15, interval=0.5)
         assert runner.ready  # no delivery was acknowledged twice: the broker would close the channel
     finally:
         release_first.set()
@@ -397,11 +403,8 @@ async def test_a_worker_ended_mid_batch_gives_its_deliveries_back_and_the_other_
         applied.extend(event.guest_id for event in events)
 
     consumer = Consumer("ending", frozenset({"reservation.placed"}), handle, handle_batch)
-    runner = RabbitConsumerRunner(settings.amqp_url, names, consumer, (0.05,), prefetch=8, linger_s=0.2)
-    await runner.start()
-    connection = await aio_pika.connect(settings.amqp_url)
+    runner, connection, exchange = await _lingering(settings, names, consumer)
     try:
-        exchange = await (await connection.channel(publisher_confirms=True)).get_exchange(settings.amqp_exchange)
         await _publish_placed(exchange, *range(30))
 
         async def all_applied() -> bool:
@@ -409,10 +412,7 @@ async def test_a_worker_ended_mid_batch_gives_its_deliveries_back_and_the_other_
 
         await eventually(all_applied, timeout=15)
 
-        async def all_acked() -> bool:
-            return _unacked(settings.amqp_url, names.queue("ending")) == 0
-
-        await eventually(all_acked, timeout=15, interval=0.5)
+        await eventually(lambda: _all_acked(settings, names.queue("ending")), timeout=15, interval=0.5)
         assert runner.ready
     finally:
         await runner.stop()

@@ -332,7 +332,7 @@ class _Acks:
 
 
 def _channel(message: AbstractIncomingMessage) -> object:
-    """The channel a delivery came on (None once that channel is closed)."""
+    """The channel a delivery came on (None once that channel is closed: aio-pika raises then)."""
     try:
         return message.channel
     except ChannelInvalidStateError:
@@ -340,10 +340,7 @@ def _channel(message: AbstractIncomingMessage) -> object:
 
 
 def _live(message: AbstractIncomingMessage) -> bool:
-    try:
-        return not message.channel.is_closed
-    except ChannelInvalidStateError:
-        return False
+    return _channel(message) is not None
 
 
 async def _settle(step: Awaitable[Any]) -> None:
