@@ -3,6 +3,7 @@ ran with, percentiles, and a table printer."""
 
 from __future__ import annotations
 
+import asyncio
 import contextlib
 import itertools
 import os
@@ -13,6 +14,7 @@ from pathlib import Path
 from typing import Any
 
 import asyncpg
+from sqlalchemy.engine import make_url
 
 from infra.config import Settings, load_settings
 
@@ -79,6 +81,29 @@ async def bench_settings(backend: str, tmp: str, **overrides: Any) -> Settings:
         values.update(database_url=f"sqlite+aiosqlite:///{tmp}/bench.db")
     values.update(overrides)
     return load_settings(_env_file=None, **values)
+
+
+async def pg_transactions(url: str, settle: bool = False) -> int:
+    """Transactions PostgreSQL has ended so far in the database of `url` (committed or rolled
+    back; a statement in autocommit is one), read from the server's statistics: every process and
+    driver of a run counted alike. A backend reports its own when it goes idle (at most once a
+    second; one that goes idle sooner reports 10 s later) and when it exits: `settle`, after the
+    run's connections are closed, reads until the figure holds still (the exiting backends have
+    reported) for a true count."""
+    database = make_url(url).database
+    conn = await asyncpg.connect(PG_ADMIN)
+    try:
+        read = "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = $1"
+        found = int(await conn.fetchval(read, database) or 0)
+        for _ in range(30 if settle else 0):
+            await asyncio.sleep(0.2)
+            again = int(await conn.fetchval(read, database) or 0)
+            if again == found:
+                break
+            found = again
+    finally:
+        await conn.close()
+    return found
 
 
 def describe(settings: Settings) -> str:

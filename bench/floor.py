@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import time
-from typing import Any
+from typing import Any, NamedTuple
 
 from sqlalchemy import BigInteger, Column, DateTime, MetaData, Table, Text, bindparam, func, select
 from sqlalchemy.dialects.postgresql import insert
@@ -16,6 +16,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from telegram import Update
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
 
+from bench.common import pg_transactions
 from bench.guests import Guest
 from bench.recording import RecordingRequest
 
@@ -35,7 +36,13 @@ _UPSERT = (
 )
 
 
-async def updates_per_s(url: str, guests: int = 1000, messages: int = 6, concurrency: int = 64) -> float:
+class Floor(NamedTuple):
+    rate: float  # updates a second
+    transactions: float  # PostgreSQL transactions an update
+    calls: float  # Bot API calls an update
+
+
+async def updates_per_s(url: str, guests: int = 1000, messages: int = 6, concurrency: int = 64) -> Floor:
     engine = create_async_engine(url, pool_size=40, max_overflow=0)
     async with engine.begin() as conn:
         await conn.run_sync(metadata.drop_all)
@@ -73,11 +80,15 @@ async def updates_per_s(url: str, guests: int = 1000, messages: int = 6, concurr
                     await guest.say(f"message {n}", "noted")
 
         await one(-1)  # the pool's first connection and the statements' first preparation
+        transactions, calls = await pg_transactions(url), request.calls
         started = time.perf_counter()
         await asyncio.gather(*(one(i) for i in range(guests)))
         elapsed = time.perf_counter() - started
+        calls = request.calls - calls
     finally:
         await application.stop()
         await application.shutdown()
         await engine.dispose()
-    return guests * messages / elapsed
+    updates = guests * messages
+    transactions = await pg_transactions(url, settle=True) - transactions
+    return Floor(updates / elapsed, transactions / updates, calls / updates)

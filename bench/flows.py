@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import func, select
 
-from bench.common import cpu_s, ms, pct, process_cpu_s, servers_cpu_s, table
+from bench.common import cpu_s, ms, pct, pg_transactions, process_cpu_s, servers_cpu_s, table
 from bench.guests import Guest
 from bench.recording import RecordingRequest
 from consumers.notifier import NAME as NOTIFIER
@@ -124,11 +124,15 @@ async def booking(
     split: bool = False,
     think_s: float = 0.0,
     floor: float | None = None,
+    floor_work: tuple[float, float] | None = None,
 ) -> dict[str, float]:
+    """`floor_work`: PostgreSQL transactions and Bot API calls an update of raw (c), to set the
+    bot's own beside them."""
     rooms = 20  # the guest sees at most 20 free rooms, cheapest first
     runtime, request = await start(settings, split)
     try:
         created = await hotel_with_rooms(runtime, rooms)
+        work = await _work(settings, request)  # the setup's last few unreported: noise beside the run
         semaphore = asyncio.Semaphore(concurrency)
         latencies: list[float] = []
         failures = 0
@@ -155,10 +159,12 @@ async def booking(
         started, cpu_started = time.perf_counter(), cpu_s()
         await asyncio.gather(*(one(i) for i in range(guests)))
         elapsed, cpu = time.perf_counter() - started, cpu_s() - cpu_started
+        calls = request.calls - work[1]
         for error in errors[:3]:
             print(f"a guest could not finish: {error!r}"[:600])
     finally:
         await stop(runtime)
+    after, _ = await _work(settings, request, settle=True)
     rate = len(latencies) / elapsed
     rows = [
         ("guests, concurrent", f"{guests}, {concurrency}"),
@@ -173,6 +179,13 @@ async def booking(
         rows.append(("ratio to raw (a)", f"{rate / raw_tx:.1%}"))
     if floor:
         rows.append(("bot updates/s, ratio to raw (c) the plain Application", f"{rate * 6 / floor:.1%}"))
+    updates = max(1, len(latencies) * 6)
+    if after is not None and work[0] is not None:
+        mine = ((after - work[0]) / updates, calls / updates)
+        rows.append(("its work an update (every process): PG transactions / Bot API calls", _pair(mine)))
+        if floor_work:
+            times = f"{mine[0] / floor_work[0]:.1f}× / {mine[1] / floor_work[1]:.1f}×"
+            rows.append(("the same, as many times raw (c)'s", times))
     where = "consumers in 4 processes of their own" if split and settings.amqp_url else "all in one process"
     table(f"booking: simulated guests through the real bot handlers ({where})", rows)
     return {"rate": rate, "p50": pct(latencies, 50), "p99": pct(latencies, 99)}
@@ -185,27 +198,35 @@ async def contention(settings: Settings, guests: int = 200, split: bool = False)
         people = [Guest(runtime.application, request, 20_000 + i) for i in range(guests)]
         dates = _dates(runtime, 0)
         screens = await asyncio.gather(*(g.up_to_confirm(*dates, room.number) for g in people))
+        if settings.default_database_url.startswith("postgresql"):
+            # every backend has reported the screens' transactions: one idle since its last report
+            # less than a second before reports 10 s later
+            await asyncio.sleep(10.5)
+        work = await _work(settings, request)
         cpu_started = _cpu()
         answers = await asyncio.gather(
             *(g.press(confirm, pay) for g, (confirm, pay) in zip(people, screens, strict=True))
         )
         cpu = _cpu() - cpu_started
+        calls = request.calls - work[1]
     finally:
         await stop(runtime)
+    after, _ = await _work(settings, request, settle=True)
     times = [answered - pressed for pressed, answered, _ in answers]
     won = sum(1 for *_, p in answers if "Paid" in p.get("text", ""))
     taken = sum(
         1 for *_, p in answers if "just been taken" in p.get("text", "") or "No room is free" in p.get("text", "")
     )
-    table(
-        "contention: guests confirm the same room-night at once",
-        [
-            ("guests", str(guests)),
-            ("booked / told it is taken / other", f"{won} / {taken} / {guests - won - taken}"),
-            ("answer time p50 / p99 / max", f"{ms(pct(times, 50))} / {ms(pct(times, 99))} / {ms(max(times))}"),
-            ("CPU per answer (every process of the run)", ms(cpu / guests)),
-        ],
-    )
+    rows = [
+        ("guests", str(guests)),
+        ("booked / told it is taken / other", f"{won} / {taken} / {guests - won - taken}"),
+        ("answer time p50 / p99 / max", f"{ms(pct(times, 50))} / {ms(pct(times, 99))} / {ms(max(times))}"),
+        ("CPU per answer (every process of the run)", ms(cpu / guests)),
+    ]
+    if after is not None and work[0] is not None:
+        mine = ((after - work[0]) / guests, calls / guests)
+        rows.append(("its work an answer (every process): PG transactions / Bot API calls", _pair(mine)))
+    table("contention: guests confirm the same room-night at once", rows)
     return {"won": won, "taken": taken, "p99": pct(times, 99)}
 
 
@@ -345,6 +366,17 @@ async def events(
     layout = "consumers in 5 processes of their own" if split else "all in one process"
     table(f"events: outbox → relay → bus → consumers → view ({layout})", rows)
     return {"steady p99": s["p99"], "deliveries": f["deliveries"]}
+
+
+async def _work(settings: Settings, request: RecordingRequest, settle: bool = False) -> tuple[int | None, int]:
+    """PostgreSQL transactions so far in the run's database (None on SQLite) and Bot API calls."""
+    url = settings.default_database_url
+    transactions = await pg_transactions(url, settle) if url.startswith("postgresql") else None
+    return transactions, request.calls
+
+
+def _pair(values: tuple[float, float]) -> str:
+    return f"{values[0]:.2f} / {values[1]:.2f}"
 
 
 def _cpu() -> float:

@@ -36,6 +36,7 @@ async def _main(name: str, args: argparse.Namespace) -> None:
                 args.split,
                 think_s=args.think,
                 floor=numbers.get("floor"),
+                floor_work=(numbers["floor_transactions"], numbers["floor_calls"]) if "floor" in numbers else None,
             )
         if name in ("events", "all"):
             settings = await bench_settings(backend, tmp)

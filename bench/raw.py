@@ -118,14 +118,25 @@ async def rabbit_rates(url: str, messages: int = 20_000, batch: int = 500) -> tu
 async def run(pg: str, amqp: str) -> dict[str, float]:
     tx = await postgres_tx_per_s(pg)
     publish, consume = await rabbit_rates(amqp)
-    updates = await floor.updates_per_s(pg.replace("postgresql://", "postgresql+asyncpg://"))
+    plain = await floor.updates_per_s(pg.replace("postgresql://", "postgresql+asyncpg://"))
     table(
         "raw: the infrastructure's ceiling",
         [
             ("(a) booking-shaped PostgreSQL tx, 32 tasks", f"{tx:,.0f} tx/s"),
             ("(b) RabbitMQ confirmed publish, pipelined", f"{publish:,.0f} msg/s"),
             ("(b) RabbitMQ consume, manual ack", f"{consume:,.0f} msg/s"),
-            ("(c) plain PTB Application: 1 PG tx (read + upsert) + 1 reply", f"{updates:,.0f} updates/s"),
+            ("(c) plain PTB Application: 1 PG tx (read + upsert) + 1 reply", f"{plain.rate:,.0f} updates/s"),
+            (
+                "(c) its work an update: PG transactions / Bot API calls",
+                f"{plain.transactions:.2f} / {plain.calls:.2f}",
+            ),
         ],
     )
-    return {"tx": tx, "publish": publish, "consume": consume, "floor": updates}
+    return {
+        "tx": tx,
+        "publish": publish,
+        "consume": consume,
+        "floor": plain.rate,
+        "floor_transactions": plain.transactions,
+        "floor_calls": plain.calls,
+    }
