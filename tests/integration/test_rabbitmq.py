@@ -236,6 +236,7 @@ def broker_restart() -> Any:
         subprocess.run(["rabbitmqctl", "-q", "await_startup"], capture_output=True, timeout=120)
 
 
+@pytest.mark.exclusive  # the broker stops for every vhost
 async def test_a_broker_restart_in_the_middle_of_200_bookings_loses_nothing_and_doubles_nothing(
     pg: str, amqp: Callable[..., dict], broker_restart: Any
 ) -> None:
