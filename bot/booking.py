@@ -153,12 +153,17 @@ def _check_stay(context: BotContext, terms: HotelTerms, check_in: date, check_ou
     terms.check_stay(ANY_ROOM, check_in, check_out, context.services.config.max_nights)
 
 
-async def _show_check_out(update: Update, context: BotContext, prefix: str = "") -> int:
+async def _show_check_out(
+    update: Update, context: BotContext, prefix: str = "", read: tuple[HotelTerms, set[date]] | None = None
+) -> int:
+    """`read`: the terms and the full nights from check-in to the stay limit, when the caller has
+    just read them."""
     draft = _draft(context)
     check_in, month = _day(draft["check_in"]), _day(draft["month"])
-    terms = await _terms(context)
+    terms, full = read if read is not None else (await _terms(context), None)
     limit = _stay_limit(context, check_in, terms)
-    full = await context.services.availability.full_nights(draft["hotel_id"], check_in, limit)
+    if full is None:
+        full = await context.services.availability.full_nights(draft["hotel_id"], check_in, limit)
     first_full = min((n for n in full if n >= check_in), default=None)
     shortest = terms.refusal(ANY_ROOM, check_in, check_in + timedelta(days=1))
     earliest = check_in + timedelta(days=shortest.min_nights if shortest else 1)
@@ -219,13 +224,16 @@ async def _take_check_in(update: Update, context: BotContext, day: date) -> int:
         check_check_in(day, await _today(context), _policy(context))
     except InvalidInput as exc:
         return await _show_check_in(update, context, error_text(context.lang, exc) + "\n\n")
-    pickable, _, _ = await _check_in_pickable(context, month_start(day))
-    if not pickable(day):
-        return await _show_check_in(update, context, context.t("day_not_pickable") + "\n\n")
+    # The nights the check-out calendar shows begin with the check-in night: one read tells
+    # whether that night is full and what the calendar then shows.
     draft = _draft(context)
+    terms = await _terms(context)
+    full = await context.services.availability.full_nights(draft["hotel_id"], day, _stay_limit(context, day, terms))
+    if day in full:
+        return await _show_check_in(update, context, context.t("day_not_pickable") + "\n\n")
     draft["check_in"] = day.isoformat()
     draft["month"] = month_start(day).isoformat()
-    return await _show_check_out(update, context)
+    return await _show_check_out(update, context, read=(terms, full))
 
 
 async def check_in_picked(update: Update, context: BotContext) -> int:
@@ -247,12 +255,15 @@ async def check_in_typed(update: Update, context: BotContext) -> int:
 
 async def _take_check_out(update: Update, context: BotContext, day: date) -> int:
     draft = _draft(context)
+    check_in = _day(draft["check_in"])
+    # the rooms free for the stay (for how many guests to offer) with the terms to check it on
+    rooms, terms = await context.services.availability.offer(draft["hotel_id"], check_in, day, 1)
     try:
-        _check_stay(context, await _terms(context), _day(draft["check_in"]), day)
+        _check_stay(context, terms if terms is not None else await _terms(context), check_in, day)
     except InvalidInput as exc:
         return await _show_check_out(update, context, error_text(context.lang, exc) + "\n\n")
     draft["check_out"] = day.isoformat()
-    return await _ask_guests(update, context)
+    return await _ask_guests(update, context, most=max((r.capacity for r in rooms), default=0))
 
 
 async def check_out_picked(update: Update, context: BotContext) -> int:
@@ -287,9 +298,10 @@ async def _max_capacity(context: BotContext) -> int:
     return max((r.capacity for r in rooms), default=0)
 
 
-async def _ask_guests(update: Update, context: BotContext, prefix: str = "") -> int:
+async def _ask_guests(update: Update, context: BotContext, prefix: str = "", most: int | None = None) -> int:
+    """`most`: the largest free room's capacity, when the caller has just read the free rooms."""
     draft = _draft(context)
-    most = await _max_capacity(context)
+    most = await _max_capacity(context) if most is None else most
     if most == 0:
         text = context.t("no_free_rooms", check_in=draft["check_in"], check_out=draft["check_out"], guests=1)
         draft.pop("check_in", None)
@@ -330,9 +342,10 @@ async def guests_picked(update: Update, context: BotContext) -> int:
     return await _take_guests(update, context, guests)
 
 
-async def _free_rooms(context: BotContext) -> list[CatalogRoom]:
+async def _offer(context: BotContext) -> tuple[list[CatalogRoom], HotelTerms | None]:
+    """The rooms free for the draft's stay and guests, with the terms they are quoted on."""
     draft = _draft(context)
-    return await context.services.availability.free_rooms(
+    return await context.services.availability.offer(
         draft["hotel_id"], _day(draft["check_in"]), _day(draft["check_out"]), draft["guests"]
     )
 
@@ -358,8 +371,8 @@ async def _show_rooms(update: Update, context: BotContext, prefix: str = "") -> 
     draft = _draft(context)
     check_in, check_out = _day(draft["check_in"]), _day(draft["check_out"])
     nights = (check_out - check_in).days
-    free = await _free_rooms(context)
-    terms = await _terms(context) if free else HotelTerms()  # no room to check a stay against
+    free, offered = await _offer(context)
+    terms = offered if offered is not None else HotelTerms()  # None: no room to check a stay against
     rooms, refusal = [], None
     for room in free:
         try:  # a minimum stay set for this very room
@@ -398,11 +411,14 @@ def _confirm_keyboard(context: BotContext, room: CatalogRoom, total: int, draft_
     )
 
 
-async def _show_confirm(update: Update, context: BotContext, room: CatalogRoom, prefix: str = "") -> int:
+async def _show_confirm(
+    update: Update, context: BotContext, room: CatalogRoom, prefix: str = "", terms: HotelTerms | None = None
+) -> int:
+    """`terms`: the hotel's, when the caller has just read them with the room."""
     draft = _draft(context)
     check_in, check_out = _day(draft["check_in"]), _day(draft["check_out"])
     nights = (check_out - check_in).days
-    terms = await _terms(context)
+    terms = terms if terms is not None else await _terms(context)
     quote = _quote(context, terms, room)
     total = quote.total
     draft["room_id"] = room.room_id.hex
@@ -433,10 +449,11 @@ async def room_picked(update: Update, context: BotContext) -> int:
         room_id = cb.pressed(update).as_uuid()
     except (ValueError, IndexError):
         return ROOM
-    room = next((r for r in await _free_rooms(context) if r.room_id == room_id), None)
+    free, terms = await _offer(context)
+    room = next((r for r in free if r.room_id == room_id), None)
     if room is None:
         return await _show_rooms(update, context, error_text(context.lang, RoomTaken()) + "\n\n")
-    return await _show_confirm(update, context, room)
+    return await _show_confirm(update, context, room, terms=terms)
 
 
 async def back_to_rooms(update: Update, context: BotContext) -> int:
@@ -511,13 +528,14 @@ def _finished(context: BotContext) -> int:
 async def _terms_changed(update: Update, context: BotContext, room_id: UUID) -> int:
     """The room's terms changed after the confirm screen; nothing was held or charged. The guest
     sees the new total with a fresh Pay button, or is told the room is gone and picks another."""
-    room = next((r for r in await _free_rooms(context) if r.room_id == room_id), None)
-    if room is None:
+    free, terms = await _offer(context)
+    room = next((r for r in free if r.room_id == room_id), None)
+    if room is None or terms is None:
         known = await context.services.availability.room(room_id)
         text = context.t("room_gone", number=known.number if known else "")
         return await _show_rooms(update, context, text + "\n\n")
-    total = format_money(_quote(context, await _terms(context), room).total, room.currency)
-    return await _show_confirm(update, context, room, context.t("quote_changed", total=total) + "\n\n")
+    total = format_money(_quote(context, terms, room).total, room.currency)
+    return await _show_confirm(update, context, room, context.t("quote_changed", total=total) + "\n\n", terms)
 
 
 async def ignore(update: Update, context: BotContext) -> None:

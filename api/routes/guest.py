@@ -75,8 +75,7 @@ async def availability(
         raise StayTooLong(max_nights=svc.config.max_nights, nights=len(nights))
     today = svc.clock.now().astimezone(ZoneInfo(timezone)).date()
     check_check_in(check_in, today, BookingPolicy(svc.config.max_nights, svc.config.max_days_ahead))
-    rooms = await svc.availability.free_rooms(hotel_id, check_in, check_out, guests)
-    terms = await svc.availability.terms(hotel_id)
+    rooms, terms = await svc.availability.offer(hotel_id, check_in, check_out, guests)
     # Each night at the hotel's price for it; the total is the quote a booking is made at
     # (extra guests included), so a total taken from here books without a "price changed".
     offers = [
@@ -91,6 +90,7 @@ async def availability(
             total=terms.quote(r.room_id, r.price_per_night, check_in, check_out, guests).total,
         )
         for r in rooms
+        if terms is not None  # always, when a room is free
     ]
     return page(offers, limit, offset)
 

@@ -89,6 +89,13 @@ class Availability(Protocol):
 
     async def free_rooms(self, hotel_id: int, check_in: date, check_out: date, guests: int) -> list[CatalogRoom]: ...
 
+    async def offer(
+        self, hotel_id: int, check_in: date, check_out: date, guests: int
+    ) -> tuple[list[CatalogRoom], HotelTerms | None]:
+        """The free rooms and the terms they are quoted on, read together; None for the terms
+        when no room is free."""
+        ...
+
     async def full_nights(self, hotel_id: int, start: date, end: date) -> set[date]: ...
 
     async def terms(self, hotel_id: int) -> HotelTerms: ...

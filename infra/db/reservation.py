@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, datetime
 from typing import Any
 from uuid import UUID
 
-from sqlalchemy import bindparam, delete, exists, func, select
+from sqlalchemy import Text, bindparam, cast, delete, exists, func, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection
 
@@ -75,6 +76,11 @@ _FREE_ROOMS = (
     )
     .order_by(catalog_rooms.c.price_per_night, catalog_rooms.c.number)
 )
+# The free rooms with the hotel's terms beside them, one round trip for a screen that quotes them.
+# The terms come as their JSON text and are read once, not once a room.
+_FREE_ROOMS_WITH_TERMS = _FREE_ROOMS.add_columns(
+    cast(catalog_terms.c.terms, Text).label("t_terms"), catalog_terms.c.revision.label("t_revision")
+).outerjoin(catalog_terms, catalog_terms.c.hotel_id == catalog_rooms.c.hotel_id)
 _FULL_NIGHTS = (
     select(held_nights.c.night)
     .join(catalog_rooms, catalog_rooms.c.room_id == held_nights.c.room_id)
@@ -340,6 +346,20 @@ class AvailabilityQueries:
         params = {"b_hotel": hotel_id, "b_guests": guests, "b_from": check_in, "b_to": check_out}
         async with self.engine.connect() as conn:
             return [_catalog_room(r) for r in await conn.execute(_FREE_ROOMS, params)]
+
+    async def offer(
+        self, hotel_id: int, check_in: date, check_out: date, guests: int
+    ) -> tuple[list[CatalogRoom], HotelTerms | None]:
+        """`free_rooms` and the hotel's `terms` in one round trip; the terms are None when no room
+        is free (then `terms` reads them, if they are wanted at all)."""
+        params = {"b_hotel": hotel_id, "b_guests": guests, "b_from": check_in, "b_to": check_out}
+        async with self.engine.connect() as conn:
+            rows = (await conn.execute(_FREE_ROOMS_WITH_TERMS, params)).all()
+        if not rows:
+            return [], None
+        stored, revision = rows[0].t_terms, rows[0].t_revision
+        terms = _terms(json.loads(stored), revision) if stored is not None else HotelTerms()
+        return [CatalogRoom(**dict(zip(_ROOM_FIELDS, row, strict=False))) for row in rows], terms
 
     async def full_nights(self, hotel_id: int, start: date, end: date) -> set[date]:
         """Nights in [start, end) on which every room in service is held (one round trip)."""

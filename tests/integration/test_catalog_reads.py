@@ -1,9 +1,12 @@
 """The reservation context's catalog, read as a request is quoted: the room and its hotel's terms
-in one statement, the same as reading each on its own. On PostgreSQL and SQLite."""
+in one statement, the same as reading each on its own; and as a guest is offered rooms: the free
+rooms and the terms in one statement. On PostgreSQL and SQLite."""
 
 from __future__ import annotations
 
+import dataclasses
 import uuid
+from datetime import date
 from typing import Any
 
 from sqlalchemy import event
@@ -11,7 +14,8 @@ from sqlalchemy import event
 from domain.reservation.model import CatalogRoom
 from domain.shared.terms import CancellationPolicy, HotelTerms
 from infra.db.engines import make_engine
-from infra.db.reservation import SqlCatalog
+from infra.db.reservation import AvailabilityQueries, SqlCatalog
+from infra.db.tables import held_nights
 
 
 def _room(hotel_id: int, number: str) -> CatalogRoom:
@@ -57,5 +61,41 @@ async def test_a_room_and_its_hotels_terms_come_in_one_read_as_each_would_alone(
             assert await catalog.get(ruled.room_id) == ruled
             assert await catalog.terms(2) == terms
             assert await catalog.terms(1) == HotelTerms()
+    finally:
+        await engine.dispose()
+
+
+async def test_the_free_rooms_and_their_terms_come_in_one_read_as_each_would_alone(db_url: str) -> None:
+    engine = make_engine(db_url, pool_size=2)
+    statements: list[str] = []
+    try:
+        small, large, booked, plain = _room(2, "201"), _room(2, "202"), _room(2, "203"), _room(1, "101")
+        large = dataclasses.replace(large, capacity=4, price_per_night=200_000)
+        terms = HotelTerms(min_nights=2, policy=CancellationPolicy(free_days=5)).with_changes(revision=7)
+        stay = (date(2031, 3, 1), date(2031, 3, 4))
+        async with engine.begin() as conn:
+            catalog = SqlCatalog(conn)
+            for room in (small, large, booked, plain):
+                await catalog.upsert(room)
+            await catalog.upsert_terms(2, terms)
+            # the stay's middle night of 203 is held
+            await conn.execute(
+                held_nights.insert(),
+                {"room_id": booked.room_id, "night": date(2031, 3, 2), "reservation_id": uuid.uuid4()},
+            )
+
+        def counted(*args: Any) -> None:
+            statements.append(str(args[2]))
+
+        event.listen(engine.sync_engine, "before_cursor_execute", counted)
+        availability = AvailabilityQueries(engine)
+        offered = await availability.offer(2, *stay, 1)
+        assert len(statements) == 1
+        assert offered == ([small, large], terms)  # cheapest first, the held room left out
+        assert offered == (await availability.free_rooms(2, *stay, 1), await availability.terms(2))
+        assert await availability.offer(2, *stay, 3) == ([large], terms)
+        # a hotel that never set terms is offered on the defaults; with no room free, no terms
+        assert await availability.offer(1, *stay, 2) == ([plain], HotelTerms())
+        assert await availability.offer(1, *stay, 5) == ([], None)
     finally:
         await engine.dispose()

@@ -1,0 +1,54 @@
+"""What each step of a booking reads of the reservation context's catalog: one statement a step,
+two when the check-in day is typed (the terms, then the nights the check-out calendar shows, which
+tell whether that day is full). Each read costs a round trip and a transaction of the database's,
+and every guest's every step pays for it (see the README's Benchmarks)."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+from typing import Any
+
+import pytest
+from sqlalchemy import event
+
+from tests.e2e.conftest import GUEST, World, say, tap
+from tests.e2e.test_scenario import seoul_today, setup_hotel
+
+pytestmark = pytest.mark.e2e
+
+CATALOG = ("reservation_rooms", "reservation_nights", "reservation_hotel_terms")
+
+
+async def test_each_booking_step_reads_the_catalog_once_and_the_check_in_day_twice(world: World) -> None:
+    await setup_hotel(world)
+    guest = world.api.user(GUEST, "Gus")
+    menu = await say(guest, "/start", "Pick your language")
+    await tap(guest, menu, "English", "Language set")
+    check_in = seoul_today() + timedelta(days=10)
+
+    reads: list[str] = []
+
+    def counted(_conn: Any, _cursor: Any, statement: str, *_: Any) -> None:
+        if statement.lstrip().startswith("SELECT") and any(table in statement for table in CATALOG):
+            reads.append(statement)
+
+    engine = world.runtime.container.engine("reservation").sync_engine  # its reader's too
+    event.listen(engine, "before_cursor_execute", counted)
+    try:
+        steps = [
+            (lambda: say(guest, check_in.isoformat(), "Now pick your check-out day"), 2),
+            (lambda: say(guest, (check_in + timedelta(days=2)).isoformat(), "How many guests"), 1),
+            (lambda: say(guest, "2", "Free from"), 1),
+        ]
+        await say(guest, "/book", "pick your check-in day")
+        for step, expected in steps:
+            reads.clear()
+            await step()
+            assert len(reads) == expected, reads
+        rooms = guest.inbox[-1]
+        reads.clear()
+        confirm = await tap(guest, rooms, "101", "Please check")
+        assert len(reads) == 1, reads
+        assert "Total: 240,000 KRW" in confirm.text  # quoted on the terms read with the rooms
+    finally:
+        event.remove(engine, "before_cursor_execute", counted)
