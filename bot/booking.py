@@ -421,7 +421,7 @@ async def _show_confirm(
     terms = terms if terms is not None else await _terms(context)
     quote = _quote(context, terms, room)
     total = quote.total
-    draft["room_id"] = room.room_id.hex
+    draft["room_id"], draft["room_number"] = room.room_id.hex, room.number
     draft["reservation_id"] = uuid4().hex  # a double tap on Pay can only ever be one reservation
     # The terms this screen promises; Pay books on exactly these or asks again.
     draft["total"], draft["currency"] = total, room.currency
@@ -495,8 +495,10 @@ async def pay(update: Update, context: BotContext) -> int:
     except DomainError as exc:
         draft.pop("check_in", None)
         return await _show_check_in(update, context, error_text(context.lang, exc) + "\n\n")
-    room = await context.services.availability.room(room_id)
-    number = room.number if room else ""
+    number = draft.get("room_number")  # as the confirm screen named it (a draft from before: read)
+    if number is None:
+        room = await context.services.availability.room(room_id)
+        number = room.number if room else ""
     text = reservation_receipt(context.lang, reservation, draft["hotel_name"], number, await _today(context))
     await show(update, text)
     return _finished(context)
