@@ -77,7 +77,7 @@ async def _terms(context: BotContext) -> HotelTerms:
 
 
 async def book(update: Update, context: BotContext) -> int:
-    hotels = await context.services.availability.hotels()
+    hotels = await context.services.availability.hotels_with_timezones()
     if not hotels:
         await show(update, context.t("no_hotels"))
         return END
@@ -85,14 +85,16 @@ async def book(update: Update, context: BotContext) -> int:
     context.user_data["booking"] = {}
     if len(hotels) == 1:
         return await _choose_hotel(update, context, *hotels[0])
-    keyboard = [[InlineKeyboardButton(name, callback_data=cb.pack(cb.HOTEL, hotel_id))] for hotel_id, name in hotels]
+    keyboard = [[InlineKeyboardButton(name, callback_data=cb.pack(cb.HOTEL, hotel_id))] for hotel_id, name, _ in hotels]
     await show(update, context.t("pick_hotel"), InlineKeyboardMarkup([*keyboard, _stop_row(context)]))
     return HOTEL
 
 
 async def hotel_chosen(update: Update, context: BotContext) -> int:
     await answer(update)
-    hotels = dict(await context.services.availability.hotels())
+    hotels = {
+        hotel_id: (name, tz) for hotel_id, name, tz in await context.services.availability.hotels_with_timezones()
+    }
     try:
         hotel_id = cb.pressed(update).as_int()
     except (ValueError, IndexError):
@@ -100,11 +102,10 @@ async def hotel_chosen(update: Update, context: BotContext) -> int:
     if hotel_id not in hotels:
         await answer(update, context.t("stale_button"))
         return HOTEL
-    return await _choose_hotel(update, context, hotel_id, hotels[hotel_id])
+    return await _choose_hotel(update, context, hotel_id, *hotels[hotel_id])
 
 
-async def _choose_hotel(update: Update, context: BotContext, hotel_id: int, name: str) -> int:
-    tz = await context.services.availability.hotel_timezone(hotel_id) or "UTC"
+async def _choose_hotel(update: Update, context: BotContext, hotel_id: int, name: str, tz: str) -> int:
     draft = _draft(context)
     draft.clear()
     draft.update(hotel_id=hotel_id, hotel_name=name, tz=tz)

@@ -56,7 +56,7 @@ _ROOM_WITH_TERMS = (
 )
 _TERMS_NEWER = updating(catalog_terms, "hotel_id", catalog_terms.c.revision < bindparam("revision_guard"))
 _HOTELS = (
-    select(catalog_rooms.c.hotel_id, func.min(catalog_rooms.c.hotel_name))
+    select(catalog_rooms.c.hotel_id, func.min(catalog_rooms.c.hotel_name), func.min(catalog_rooms.c.timezone))
     .where(catalog_rooms.c.in_service.is_(True))
     .group_by(catalog_rooms.c.hotel_id)
     .order_by(catalog_rooms.c.hotel_id)
@@ -330,8 +330,11 @@ class AvailabilityQueries:
         self.engine = engine
 
     async def hotels(self) -> list[tuple[int, str]]:
+        return [(hotel_id, name) for hotel_id, name, _ in await self.hotels_with_timezones()]
+
+    async def hotels_with_timezones(self) -> list[tuple[int, str, str]]:
         async with self.engine.connect() as conn:
-            return [(r[0], r[1]) for r in await conn.execute(_HOTELS)]
+            return [(r[0], r[1], r[2]) for r in await conn.execute(_HOTELS)]
 
     async def room(self, room_id: UUID) -> CatalogRoom | None:
         async with self.engine.connect() as conn:

@@ -1,7 +1,8 @@
-"""What each step of a booking reads of the reservation context's catalog: one statement a step,
-two when the check-in day is typed (the terms, then the nights the check-out calendar shows, which
-tell whether that day is full), one when paying. Each read costs a round trip and a transaction of the database's,
-and every guest's every step pays for it (see the README's Benchmarks)."""
+"""What each step of a booking reads of the reservation context's catalog: one statement a step;
+two for /book (the hotels with their timezones, then the check-in calendar's full nights) and for
+the typed check-in day (the terms, then the nights the check-out calendar shows, which tell
+whether that day is full); one when paying. Each read costs a round trip and a transaction of
+the database's, and every guest's every step pays for it (see the README's Benchmarks)."""
 
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ pytestmark = pytest.mark.e2e
 CATALOG = ("reservation_rooms", "reservation_nights", "reservation_hotel_terms")
 
 
-async def test_each_booking_step_reads_the_catalog_once_and_the_typed_check_in_day_twice(world: World) -> None:
+async def test_each_booking_step_reads_the_catalog_once_or_twice(world: World) -> None:
     await setup_hotel(world)
     guest = world.api.user(GUEST, "Gus")
     menu = await say(guest, "/start", "Pick your language")
@@ -36,11 +37,12 @@ async def test_each_booking_step_reads_the_catalog_once_and_the_typed_check_in_d
     event.listen(engine, "before_cursor_execute", counted)
     try:
         steps = [
+            # the hotels with their timezones, then the check-in calendar's full nights
+            (lambda: say(guest, "/book", "pick your check-in day"), 2),
             (lambda: say(guest, check_in.isoformat(), "Now pick your check-out day"), 2),
             (lambda: say(guest, (check_in + timedelta(days=2)).isoformat(), "How many guests"), 1),
             (lambda: say(guest, "2", "Free from"), 1),
         ]
-        await say(guest, "/book", "pick your check-in day")
         for step, expected in steps:
             reads.clear()
             await step()
