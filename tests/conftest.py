@@ -2,18 +2,15 @@
 RabbitMQ vhost of this test session's own (so parallel work on the machine is not disturbed).
 
 The tests run in two processes (pytest-xdist, `-n 2` in pyproject.toml), each with a database
-and a vhost of its own. A test marked `exclusive` stops a service every process uses (the RabbitMQ
-application): it waits until the other process's test is over and runs alone (`_turns`)."""
+and a vhost of its own (named by the process). A test that restarts the broker starts a node of
+its own for that (tests/integration/test_rabbitmq.py)."""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import fcntl
 import os
 import subprocess
 import sys
-import tempfile
 import uuid
 from collections.abc import AsyncIterator, Callable, Iterator
 from pathlib import Path
@@ -29,32 +26,6 @@ from infra.db.tables import METADATA
 PG_ADMIN_URL = os.environ.get("TEST_PG_URL", "postgresql://postgres@127.0.0.1:5432/test")
 AMQP_BASE = os.environ.get("TEST_AMQP_URL", "amqp://guest:guest@127.0.0.1:5672")
 TOKEN = "123456:TEST-TOKEN"
-
-
-@contextlib.contextmanager
-def _locked(path: Path, mode: int) -> Iterator[None]:
-    with path.open("a") as file:
-        fcntl.flock(file, mode)  # released when the file closes
-        yield
-
-
-@pytest.fixture(autouse=True)
-def _turns(request: pytest.FixtureRequest) -> Iterator[None]:
-    """Between the test processes of one run: every test holds a shared lock, an `exclusive` one
-    the lock alone. A waiting exclusive test goes first: everyone passes a turnstile to take the
-    lock, and it keeps the turnstile while it waits, so the other process's next tests queue
-    behind it instead of keeping it waiting for ever."""
-    run = os.environ.get("PYTEST_XDIST_TESTRUNUID")
-    if run is None:  # one process: nothing runs beside this test
-        yield
-        return
-    base = Path(tempfile.gettempdir()) / f"hotelbot-tests-{run}"
-    turnstile, lock = base.with_suffix(".turnstile"), base.with_suffix(".lock")
-    alone = request.node.get_closest_marker("exclusive") is not None
-    with contextlib.ExitStack() as held:
-        with _locked(turnstile, fcntl.LOCK_EX):
-            held.enter_context(_locked(lock, fcntl.LOCK_EX if alone else fcntl.LOCK_SH))
-        yield
 
 
 def make_settings(**overrides: Any) -> Settings:

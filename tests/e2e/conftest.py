@@ -53,11 +53,14 @@ async def running_world(**extra: Any) -> AsyncIterator[World]:
 
 @pytest.fixture(params=["sqlite+inprocess", "postgresql+rabbitmq"])
 async def world(request: Any, sqlite_url: str, pg_url: str, amqp: Callable[..., dict]) -> AsyncIterator[World]:
+    """`@pytest.mark.settings(name=value)` on a test sets more of the world's settings."""
     if request.param == "sqlite+inprocess":
         extra: dict[str, Any] = {"database_url": sqlite_url}
     else:
         await truncate_all(pg_url)
         extra = {"database_url": pg_url, **amqp()}
+    marker = request.node.get_closest_marker("settings")
+    extra.update(marker.kwargs if marker else {})
     async with running_world(**extra) as w:
         yield w
 

@@ -20,6 +20,7 @@ pytestmark = pytest.mark.e2e
 CATALOG = ("reservation_rooms", "reservation_nights", "reservation_hotel_terms")
 
 
+@pytest.mark.settings(scheduler_tick_s=3600)  # no timed work reads the catalog meanwhile
 async def test_each_booking_step_reads_the_catalog_once_or_twice(world: World) -> None:
     await setup_hotel(world)
     guest = world.api.user(GUEST, "Gus")

@@ -1,5 +1,6 @@
 """The broker side on the real RabbitMQ: catching up after a consumer outage, competing consumer
-processes, redelivery, poison messages and the dead-letter queue, a broker restart mid-flight."""
+processes, redelivery, poison messages and the dead-letter queue, a broker restart mid-flight (on
+a node of the test's own)."""
 
 from __future__ import annotations
 
@@ -8,19 +9,20 @@ import json
 import os
 import subprocess
 import sys
-from collections.abc import Callable
-from typing import Any
+from collections.abc import Callable, Iterator
+from pathlib import Path
 
 import aio_pika
 import pytest
 
+from bench.soak.cluster import RabbitMQ
 from domain.reservation.commands import CancelReservation
 from infra.payment.guarded import GuardedProvider
 from infra.payment.sandbox import SandboxProvider
 from main.admin import dead_letters, replay
 from main.bootstrap import Container
 from main.processes import Runtime
-from tests.conftest import make_settings, rabbitmqctl, scalar
+from tests.conftest import make_settings, scalar
 from tests.integration.helpers import eventually, place, seed_hotel, stay
 
 pytestmark = pytest.mark.integration
@@ -220,27 +222,29 @@ async def test_a_poison_message_is_parked_while_others_flow_and_replays_once_fix
 
 
 @pytest.fixture
-def broker_restart() -> Any:
-    """Stops and starts the RabbitMQ application; always brings it back."""
-
-    def restart() -> None:
-        try:
-            rabbitmqctl("stop_app")
-        finally:
-            rabbitmqctl("start_app")
-
+def broker(tmp_path: Path) -> Iterator[RabbitMQ]:
+    """A RabbitMQ node of this test's own (the soak's, bench/soak/cluster.py), on free ports: its
+    restart disturbs no other test, nor anything else using the machine's broker. Always stopped."""
+    node = RabbitMQ(tmp_path)
     try:
-        yield restart
+        node.start()
+        yield node
     finally:
-        subprocess.run(["rabbitmqctl", "-q", "start_app"], capture_output=True, timeout=120)
-        subprocess.run(["rabbitmqctl", "-q", "await_startup"], capture_output=True, timeout=120)
+        node.stop()
 
 
-@pytest.mark.exclusive  # the broker stops for every vhost
+def _restart(node: RabbitMQ) -> None:
+    """Stops and starts the RabbitMQ application, as a broker restart does to its clients."""
+    try:
+        node.ctl("stop_app")
+    finally:
+        node.ctl("start_app")
+
+
 async def test_a_broker_restart_in_the_middle_of_200_bookings_loses_nothing_and_doubles_nothing(
-    pg: str, amqp: Callable[..., dict], broker_restart: Any
+    pg: str, amqp: Callable[..., dict], broker: RabbitMQ
 ) -> None:
-    settings = make_settings(database_url=pg, **amqp())
+    settings = make_settings(database_url=pg, **amqp(amqp_url=broker.url))
     rt = Runtime(
         settings, bot=False, consumers=("reservation", "hotel", "payment", "view"), scheduler=False, relay_sweep_s=0.5
     )
@@ -251,7 +255,7 @@ async def test_a_broker_restart_in_the_middle_of_200_bookings_loses_nothing_and_
         booked = []
         for n in range(10):
             if n == 5:
-                await asyncio.to_thread(broker_restart)  # guests keep booking: nothing here fails
+                await asyncio.to_thread(_restart, broker)  # guests keep booking: nothing here fails
             check_in, check_out = stay(c, days_ahead=10 + 2 * n, nights=1)
             batch = [place(room, 5000 + 20 * n + i, check_in, check_out) for i, room in enumerate(rooms)]
             booked += await asyncio.gather(*(c.handle(cmd) for cmd in batch))
