@@ -88,22 +88,20 @@ async def pg_transactions(url: str, settle: bool = False) -> int:
     back; a statement in autocommit is one), read from the server's statistics: every process and
     driver of a run counted alike. A backend reports its own when it goes idle (at most once a
     second; one that goes idle sooner reports 10 s later) and when it exits: `settle`, after the
-    run's connections are closed, reads until the figure holds still (the exiting backends have
+    run's connections are closed, waits until no backend is left in the database (every one has
     reported) for a true count."""
     database = make_url(url).database
     conn = await asyncpg.connect(PG_ADMIN)
     try:
-        read = "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = $1"
-        found = int(await conn.fetchval(read, database) or 0)
-        for _ in range(30 if settle else 0):
-            await asyncio.sleep(0.2)
-            again = int(await conn.fetchval(read, database) or 0)
-            if again == found:
+        for _ in range(50 if settle else 0):
+            left = await conn.fetchval("SELECT numbackends FROM pg_stat_database WHERE datname = $1", database)
+            if not left:
                 break
-            found = again
+            await asyncio.sleep(0.2)
+        read = "SELECT xact_commit + xact_rollback FROM pg_stat_database WHERE datname = $1"
+        return int(await conn.fetchval(read, database) or 0)
     finally:
         await conn.close()
-    return found
 
 
 def describe(settings: Settings) -> str:

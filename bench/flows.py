@@ -183,7 +183,7 @@ async def booking(
     if after is not None and work[0] is not None:
         mine = ((after - work[0]) / updates, calls / updates)
         rows.append(("its work an update (every process): PG transactions / Bot API calls", _pair(mine)))
-        if floor_work:
+        if floor_work and all(floor_work):
             times = f"{mine[0] / floor_work[0]:.1f}× / {mine[1] / floor_work[1]:.1f}×"
             rows.append(("the same, as many times raw (c)'s", times))
     where = "consumers in 4 processes of their own" if split and settings.amqp_url else "all in one process"
