@@ -28,15 +28,18 @@ from infra.db.uow import SqlUnitOfWork, inserting_ignored, updating
 # Statements are built once and executed with parameters: a reused statement keeps its memoized
 # cache key, so SQLAlchemy skips building, coercing and cache-keying it on every call.
 _ADD_HOTEL = hotels.insert().returning(hotels.c.id)
-_HOTEL = select(hotels).where(hotels.c.id == bindparam("b_id")).order_by(hotels.c.id)
-_ALL_HOTELS = select(hotels).order_by(hotels.c.id)
-_MANAGED_BY = (
-    select(hotels)
-    .where(hotels.c.id.in_(select(hotel_managers.c.hotel_id).where(hotel_managers.c.user_id == bindparam("b_user_id"))))
+# Hotels are read with their managers in one statement: a row per hotel and manager (one with no
+# manager for a hotel that has none), in the hotels' order.
+_WITH_MANAGERS = (
+    select(hotels, hotel_managers.c.user_id.label("m_user"))
+    .outerjoin(hotel_managers, hotel_managers.c.hotel_id == hotels.c.id)
     .order_by(hotels.c.id)
 )
-_MANAGERS = select(hotel_managers.c.hotel_id, hotel_managers.c.user_id).where(
-    hotel_managers.c.hotel_id.in_(bindparam("ids", expanding=True))
+_HOTEL = _WITH_MANAGERS.where(hotels.c.id == bindparam("b_id"))
+_ALL_HOTELS = _WITH_MANAGERS
+_MINE = hotel_managers.alias("mine")  # not the joined managers: every manager of a hotel is read
+_MANAGED_BY = _WITH_MANAGERS.where(
+    hotels.c.id.in_(select(_MINE.c.hotel_id).where(_MINE.c.user_id == bindparam("b_user_id")))
 )
 _REMOVE_MANAGER = delete(hotel_managers).where(
     hotel_managers.c.hotel_id == bindparam("b_hotel_id"), hotel_managers.c.user_id == bindparam("b_user_id")
@@ -132,17 +135,15 @@ class SqlHotels:
         hotel.id = result.scalar_one()
         return hotel
 
-    async def _managers(self, hotel_ids: list[int]) -> dict[int, set[int]]:
-        found: dict[int, set[int]] = {i: set() for i in hotel_ids}
-        rows = await self.conn.execute(_MANAGERS, {"ids": hotel_ids})
-        for hotel_id, user_id in rows:
-            found[hotel_id].add(user_id)
-        return found
-
     async def _load(self, query: Select[Any], params: dict[str, Any] | None = None) -> list[Hotel]:
-        rows = (await self.conn.execute(query, params)).all()
-        managers = await self._managers([r.id for r in rows])
-        return [Hotel(r.id, r.name, r.city, r.timezone, r.currency, managers[r.id]) for r in rows]
+        found: dict[int, Hotel] = {}
+        for r in await self.conn.execute(query, params):
+            hotel = found.get(r.id)
+            if hotel is None:
+                hotel = found[r.id] = Hotel(r.id, r.name, r.city, r.timezone, r.currency)
+            if r.m_user is not None:
+                hotel.managers.add(r.m_user)
+        return list(found.values())
 
     async def get(self, hotel_id: int) -> Hotel | None:
         found = await self._load(_HOTEL, {"b_id": hotel_id})
