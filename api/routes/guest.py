@@ -76,6 +76,8 @@ async def availability(
     today = svc.clock.now().astimezone(ZoneInfo(timezone)).date()
     check_check_in(check_in, today, BookingPolicy(svc.config.max_nights, svc.config.max_days_ahead))
     rooms, terms = await svc.availability.offer(hotel_id, check_in, check_out, guests)
+    if terms is None:  # no room is free
+        return page([], limit, offset)
     # Each night at the hotel's price for it; the total is the quote a booking is made at
     # (extra guests included), so a total taken from here books without a "price changed".
     offers = [
@@ -90,7 +92,6 @@ async def availability(
             total=terms.quote(r.room_id, r.price_per_night, check_in, check_out, guests).total,
         )
         for r in rooms
-        if terms is not None  # always, when a room is free
     ]
     return page(offers, limit, offset)
 
