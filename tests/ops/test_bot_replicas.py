@@ -104,12 +104,16 @@ async def two_replicas(cwd: Path, pg: str, broker: dict[str, Any]) -> AsyncItera
         await api.stop()
 
 
-async def book(guest: User, check_in: date, room: str) -> str:
+async def book(guest: User, check_in: date, room: str, pay_when: asyncio.Event | None = None) -> str:
+    """The booking conversation, step by step; with `pay_when`, the guest waits on the confirm
+    screen until it is set, then taps Pay."""
     calendar = await say(guest, "/book", "pick your check-in day")
     calendar = await pick_day(guest, calendar, check_in, "Now pick your check-out day")
     ask = await pick_day(guest, calendar, check_in + timedelta(days=1), "How many guests")
     rooms = await tap(guest, ask, "2", "Free from")
     confirm = await tap(guest, rooms, room, "Please check")
+    if pay_when is not None:
+        await pay_when.wait()
     receipt = await tap(guest, confirm, "Pay", "Paid — thank you!")
     return receipt.text
 
@@ -152,7 +156,13 @@ async def test_a_replica_stopped_while_guests_tap_loses_no_update_and_the_other_
 ) -> None:
     async with two_replicas(tmp_path, pg, amqp()) as r:
         guests = [r.api.user(31 + i, f"Guest {i}") for i in range(ROOMS)]
-        bookings = [asyncio.create_task(book(g, r.check_in, str(101 + i))) for i, g in enumerate(guests)]
+        # The guests tap through while the replica stops; they pay only once it has stopped, so
+        # some of their taps surely come after (a fast bot could otherwise finish every booking
+        # before the signal is taken).
+        stopped = asyncio.Event()
+        bookings = [
+            asyncio.create_task(book(g, r.check_in, str(101 + i), pay_when=stopped)) for i, g in enumerate(guests)
+        ]
 
         async def under_way() -> bool:
             return len(r.telegram.delivered) >= 2 * ROOMS
@@ -160,6 +170,7 @@ async def test_a_replica_stopped_while_guests_tap_loses_no_update_and_the_other_
         await eventually(under_way, timeout=60)
         first, second = r.processes
         assert await first.stop() == 0, first.log()  # SIGTERM: it finishes what it accepted
+        stopped.set()
         receipts = await asyncio.gather(*bookings)
 
         assert all("Paid — thank you!" in text for text in receipts)
