@@ -330,3 +330,53 @@ async def test_a_view_queue_an_earlier_version_bound_to_the_hotels_requests_no_l
         assert await depth("hotel") == 1  # the reservation placed
     finally:
         await connection.close()
+
+
+async def test_a_relays_batch_goes_out_at_once_while_its_process_is_busy(amqp: Callable[..., dict]) -> None:
+    """The relay shares its process with the bot, whose work takes the event loop in turns. A
+    batch is written at once and its confirms awaited together: it needs a few turns of the
+    loop, not one (or more) for each message, which left the outbox behind the bookings."""
+    import time
+
+    from consumers import HEARD, TOPOLOGY
+    from infra.messaging.codec import encode
+    from infra.messaging.ports import OutgoingMessage
+    from infra.messaging.rabbit import Names
+    from infra.messaging.rabbit.publisher import RabbitPublisher
+    from tests.integration.helpers import placed_event
+
+    settings = make_settings(**amqp())
+    assert settings.amqp_url is not None
+    names = Names(settings.amqp_queue_prefix, settings.amqp_exchange)
+    publisher = RabbitPublisher(settings.amqp_url, names, TOPOLOGY, settings.retry_delays_s, HEARD)
+    await publisher.reachable()
+    turns, busy = 0, True
+
+    async def the_bots_work() -> None:  # 5 ms of other work in every turn of the loop
+        nonlocal turns
+        while busy:
+            time.sleep(0.005)  # noqa: ASYNC251 - work that holds the loop, on purpose
+            turns += 1
+            await asyncio.sleep(0)
+
+    other = asyncio.create_task(the_bots_work())
+    try:
+        events = [placed_event(i) for i in range(200)]
+        await asyncio.sleep(0)
+        before = turns
+        await publisher.publish([OutgoingMessage(e.event_id, e.routing_key(), encode(e)) for e in events])
+        used = turns - before
+    finally:
+        busy = False
+        await other
+        await publisher.close()
+    assert used < 100, f"a batch of 200 took {used} turns of a busy event loop"
+
+    connection = await aio_pika.connect(settings.amqp_url)
+    try:  # and every one was stored (confirmed) where it belongs
+        channel = await connection.channel()
+        for consumer in ("hotel", "view"):
+            queue = await channel.declare_queue(names.queue(consumer), passive=True)
+            assert queue.declaration_result.message_count == 200
+    finally:
+        await connection.close()
