@@ -370,7 +370,9 @@ async def test_a_relays_batch_goes_out_at_once_while_its_process_is_busy(amqp: C
         busy = False
         await other
         await publisher.close()
-    assert used < 100, f"a batch of 200 took {used} turns of a busy event loop"
+    # one turn or more a message (the code before: 606) is what this is about; a broker that takes
+    # a while to confirm only adds its time over 5 ms a turn
+    assert used < 150, f"a batch of 200 took {used} turns of a busy event loop"
 
     connection = await aio_pika.connect(settings.amqp_url)
     try:  # and every one was stored (confirmed) where it belongs

@@ -60,7 +60,10 @@ class RabbitPublisher:
         goes out one message per turn of the event loop: in a process busy with other work (a bot
         placing bookings) a batch of 100 took 1-2 s to publish while the broker confirmed in
         milliseconds, and the outbox fell behind. aiormq's `wait=False` leaves the socket to the
-        writer; the confirm (after the broker stored the message) is awaited as before."""
+        writer; the confirm (after the broker stored the message) is awaited as before. The last
+        message of a batch waits for the socket to take its frames (a drain a batch): a broker
+        that stops reading (a memory alarm) holds the relay there instead of letting retried
+        batches pile up in memory."""
         await self._ready()
         assert self._channel is not None
         try:
@@ -84,9 +87,9 @@ class RabbitPublisher:
                         ).properties,
                         mandatory=True,
                         timeout=10,
-                        wait=False,
+                        wait=i == len(messages) - 1,
                     )
-                    for m in messages
+                    for i, m in enumerate(messages)
                 )
             )
         except Exception:

@@ -14,7 +14,7 @@ ATTEMPT = "x-attempt"
 # publisher waits for room while holding its channel's lock, and the messages of a batch then go
 # out one per turn of the event loop: behind a busy bot, a relay's batch of 200 took up to 2 s
 # and the outbox fell behind (bench events: lag p99 7-11 s at 100 bookings/s). A batch fits now;
-# the frames still wait for the socket (the writer drains it), and memory stays bounded.
+# the publisher waits for the socket once a batch (see RabbitPublisher.publish).
 aiormq.Connection.FRAME_BUFFER_SIZE = 1024
 
 
