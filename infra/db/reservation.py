@@ -123,7 +123,9 @@ def _terms(stored: dict[str, Any], revision: int) -> HotelTerms:
 
 
 def _catalog_room(row) -> CatalogRoom:  # type: ignore[no-untyped-def]
-    return CatalogRoom(**row._asdict())
+    """A row that begins with the catalog room's columns (`select(catalog_rooms, …)`); what
+    follows them, such as the hotel's terms, is left to the caller."""
+    return CatalogRoom(**dict(zip(_ROOM_FIELDS, row, strict=False)))
 
 
 class SqlCatalog:
@@ -154,9 +156,8 @@ class SqlCatalog:
         row = (await self.conn.execute(_ROOM_WITH_TERMS, {"b_room": room_id})).first()
         if row is None:
             return None
-        values = row._asdict()
-        terms, revision = values.pop("t_terms"), values.pop("t_revision")
-        return CatalogRoom(**values), _terms(terms, revision) if terms is not None else HotelTerms()
+        terms = _terms(row.t_terms, row.t_revision) if row.t_terms is not None else HotelTerms()
+        return _catalog_room(row), terms
 
     async def upsert_terms(self, hotel_id: int, terms: HotelTerms) -> bool:
         values = {"hotel_id": hotel_id, "revision": terms.revision, "terms": terms.to_dict()}
@@ -362,7 +363,7 @@ class AvailabilityQueries:
             return [], None
         stored, revision = rows[0].t_terms, rows[0].t_revision
         terms = _terms(json.loads(stored), revision) if stored is not None else HotelTerms()
-        return [CatalogRoom(**dict(zip(_ROOM_FIELDS, row, strict=False))) for row in rows], terms
+        return [_catalog_room(row) for row in rows], terms
 
     async def full_nights(self, hotel_id: int, start: date, end: date) -> set[date]:
         """Nights in [start, end) on which every room in service is held (one round trip)."""
