@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 from typing import cast
 
 import aio_pika
@@ -15,7 +16,10 @@ from infra.messaging.rabbit.topology import ATTEMPT, Names, connect, declare
 
 class RabbitPublisher:
     """Publishes a batch pipelined on a confirming channel; returns once every confirm is in.
-    On connecting it declares every consumer's queues, so nothing published is unroutable."""
+    On connecting it declares every consumer's queues, so nothing published is unroutable.
+    Batches published at once (the relay's rounds side by side) each take a channel of their
+    own: on one channel a batch waits for the socket holding the channel's lock, and the other
+    batch's messages would then queue on that lock one a turn of the event loop."""
 
     def __init__(
         self,
@@ -31,26 +35,31 @@ class RabbitPublisher:
         self.names, self.topology, self.delays = names, topology, delays
         self.unbound = unbound or {}
         self._connection: AbstractRobustConnection | None = None
-        self._exchange: aio_pika.abc.AbstractExchange | None = None
-        self._channel: AbstractChannel | None = None
+        self._declared = False  # every queue and the exchange, since the last failure
+        self._idle: list[AbstractChannel] = []  # confirming channels no batch is using
         self._lock = asyncio.Lock()
 
-    async def _ready(self) -> aio_pika.abc.AbstractExchange:
+    async def _channel(self) -> AbstractChannel:
+        """A confirming channel for one batch: an idle one, or a new one."""
         async with self._lock:
-            if self._exchange is None or self._channel is None or self._channel.is_closed:
-                if self._connection is None:
-                    self._connection = await connect(self.url)
-                channel = self._channel = await self._connection.channel(publisher_confirms=True)
+            if self._connection is None:
+                self._connection = await connect(self.url)
+            while self._idle:
+                channel = self._idle.pop()
+                if not channel.is_closed:
+                    break
+            else:
+                channel = await self._connection.channel(publisher_confirms=True)
+            if not self._declared:
                 for consumer, keys in self.topology.items():
                     await declare(channel, self.names, consumer, keys, self.delays, self.unbound.get(consumer, ()))
-                self._exchange = await channel.declare_exchange(
-                    self.exchange_name, aio_pika.ExchangeType.TOPIC, durable=True
-                )
-            return self._exchange
+                await channel.declare_exchange(self.exchange_name, aio_pika.ExchangeType.TOPIC, durable=True)
+                self._declared = True
+            return channel
 
     async def reachable(self) -> None:
         """Raises unless a confirming channel to the broker is open (opening one if need be)."""
-        await self._ready()
+        self._idle.append(await self._channel())
         if self._connection is None or self._connection.is_closed:
             raise ConnectionError("no connection to the broker")
 
@@ -64,13 +73,12 @@ class RabbitPublisher:
         message of a batch waits for the socket to take its frames (a drain a batch): a broker
         that stops reading (a memory alarm) holds the relay there instead of letting retried
         batches pile up in memory."""
-        await self._ready()
-        assert self._channel is not None
+        wrapper = await self._channel()
         try:
-            if self._channel.is_closed:  # as aio-pika's publish does: fail now, the relay retries
-                raise aiormq.exceptions.ChannelInvalidStateError(f"{self._channel!r} closed")
+            if wrapper.is_closed:  # as aio-pika's publish does: fail now, the relay retries
+                raise aiormq.exceptions.ChannelInvalidStateError(f"{wrapper!r} closed")
             # the concrete aiormq channel: its basic_publish takes `wait` (the abstract one does not say so)
-            channel = cast(aiormq.Channel, await self._channel.get_underlay_channel())
+            channel = cast(aiormq.Channel, await wrapper.get_underlay_channel())
             await asyncio.gather(
                 *(
                     channel.basic_publish(
@@ -93,10 +101,14 @@ class RabbitPublisher:
                 )
             )
         except Exception:
-            self._exchange = None  # a fresh channel next time
+            self._declared = False  # declared again, on a fresh channel, before the next batch
+            with contextlib.suppress(Exception):
+                await wrapper.close()
             raise
+        self._idle.append(wrapper)
 
     async def close(self) -> None:
         if self._connection is not None:
             await self._connection.close()
             self._connection = None
+        self._idle.clear()
