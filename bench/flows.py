@@ -324,7 +324,7 @@ async def events(
                 await place()
 
         burst_since = datetime.now(UTC)
-        async with runtime.relay._draining:  # nothing leaves the outbox until the burst is in
+        async with runtime.relay.held():  # nothing leaves the outbox until the burst is in
             await asyncio.gather(*(limited() for _ in range(burst)))
         print(f"events: {burst} bookings in the outbox; draining", file=sys.stderr, flush=True)
         started, cpu_started, each_started = time.perf_counter(), _cpu(), _spent()

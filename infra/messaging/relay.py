@@ -4,12 +4,20 @@ only after the confirm. A commit wakes it at once; a timer sweeps for anything m
 Two relays on PostgreSQL never publish the same row twice in the normal case: a batch is claimed
 with FOR UPDATE SKIP LOCKED and the claim lasts until the rows are marked. After a crash between
 the confirm and the mark a row is published again; consumers are idempotent, so that is harmless.
-"""
+
+The same claim lets one relay keep rounds in flight side by side on PostgreSQL: a commit that
+arrives while a round awaits its confirms starts the next round at once, and that round takes
+only the rows the first has not claimed. The outboxes of a round are drained side by side too.
+Events from one relay may therefore reach a consumer in another order than they were written, as
+they already may from two relays or after a retry: consumers take events in any order (see
+domain.view.model, domain.hotel)."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from functools import cache
 from typing import Any
@@ -61,15 +69,19 @@ class OutboxRelay:
         batch_size: int = 200,
         sweep_s: float = 5.0,
         max_backoff_s: float = 30.0,
+        depth: int = 2,
     ) -> None:
+        """`depth`: rounds in flight at once when every outbox is on PostgreSQL (one on SQLite,
+        which has no row claims: two rounds would read the same rows)."""
         self.engines = engines
         self.publisher = publisher
         self.batch_size = batch_size
         self.sweep_s = sweep_s
         self.max_backoff_s = max_backoff_s
+        self.depth = depth if all(e.dialect.name == "postgresql" for e in engines.values()) else 1
         self._wake = asyncio.Event()
-        self._woken: set[str] = set()  # contexts that committed events since the last drain
-        self._draining = asyncio.Lock()  # the prompt path and the sweep job never overlap
+        self._woken: set[str] = set()  # contexts that committed events since the last round began
+        self._slots = asyncio.Semaphore(self.depth)  # rounds in flight: the prompt path's and the sweep job's
         self.published = 0
 
     def wake(self, context: str | None = None) -> None:
@@ -105,37 +117,80 @@ class OutboxRelay:
         return len(rows)
 
     async def drain(self, contexts: tuple[str, ...] = CONTEXTS) -> int:
-        async with self._draining:
+        """Publish everything unpublished in `contexts`' outboxes now, as a round of its own."""
+        async with self._slots:
             return await self._drain(contexts)
 
+    @contextlib.asynccontextmanager
+    async def held(self) -> AsyncIterator[None]:
+        """Nothing is published while this is held (the rounds in flight finish first)."""
+        for _ in range(self.depth):
+            await self._slots.acquire()
+        try:
+            yield
+        finally:
+            for _ in range(self.depth):
+                self._slots.release()
+
     async def _drain(self, contexts: tuple[str, ...]) -> int:
+        if self.depth == 1:
+            return sum([await self._drain_one(context) for context in contexts])
+        # Side by side: a context's failure leaves the others to finish their batches.
+        outcomes = await asyncio.gather(*(self._drain_one(c) for c in contexts), return_exceptions=True)
+        for outcome in outcomes:
+            if isinstance(outcome, BaseException):
+                raise outcome
+        return sum(n for n in outcomes if isinstance(n, int))
+
+    async def _drain_one(self, context: str) -> int:
         total = 0
-        for context in contexts:
-            while (sent := await self.publish_batch(context)) > 0:
-                total += sent
-                if sent < self.batch_size:
-                    break
+        while (sent := await self.publish_batch(context)) > 0:
+            total += sent
+            if sent < self.batch_size:
+                break
         return total
 
     async def run(self) -> None:
-        """Drain the outboxes that commits announce; after `sweep_s` without one, or after a
-        failure, sweep every outbox."""
+        """Drain the outboxes that commits announce, up to `depth` rounds at once; after
+        `sweep_s` without a commit, or after a failure, sweep every outbox."""
         backoff, sweep = 0.5, True
-        while True:
-            self._wake.clear()
-            contexts = CONTEXTS if sweep else tuple(c for c in CONTEXTS if c in self._woken)
-            self._woken.clear()  # a commit from here on wakes the next round
-            try:
-                await self.drain(contexts)
+        rounds: set[asyncio.Task[int]] = set()
+        failure: BaseException | None = None  # a round failed: the loop backs off before the next
+
+        def finished(round_: asyncio.Task[int]) -> None:
+            nonlocal backoff, failure
+            rounds.discard(round_)
+            self._slots.release()
+            if round_.cancelled():
+                return
+            if round_.exception() is not None:
+                failure = round_.exception()
+                self._wake.set()  # the loop backs off now, not at the next commit
+            else:
                 backoff = 0.5
-            except asyncio.CancelledError:
-                raise
-            except Exception as exc:  # broker or database away: the rows wait in the outbox
-                log.warning("relay could not publish (%s); retrying in %.1fs", exc, backoff)
-                await asyncio.sleep(backoff)
-                backoff, sweep = min(backoff * 2, self.max_backoff_s), True
-                continue
-            sweep = not await woken(self._wake, self.sweep_s)  # a cancellation here always ends the loop
+
+        try:
+            while True:
+                await self._slots.acquire()
+                if failure is not None:  # broker or database away: the rows wait in the outbox
+                    self._slots.release()
+                    log.warning("relay could not publish (%s); retrying in %.1fs", failure, backoff)
+                    failure = None
+                    await asyncio.sleep(backoff)
+                    backoff, sweep = min(backoff * 2, self.max_backoff_s), True
+                    continue
+                self._wake.clear()
+                contexts = CONTEXTS if sweep else tuple(c for c in CONTEXTS if c in self._woken)
+                self._woken.clear()  # a commit from here on wakes the next round
+                round_ = asyncio.create_task(self._drain(contexts), name="relay round")
+                rounds.add(round_)
+                round_.add_done_callback(finished)
+                sweep = not await woken(self._wake, self.sweep_s)  # a cancellation here always ends the loop
+        finally:
+            for round_ in rounds:
+                round_.cancel()
+            if rounds:  # a round's rows roll back, unmarked: the next relay publishes them
+                await asyncio.wait(rounds, timeout=5)
 
 
 async def backlog(engines: dict[str, AsyncEngine]) -> dict[str, int]:
