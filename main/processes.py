@@ -139,7 +139,10 @@ class Runtime:
             self.publisher = publisher = RabbitPublisher(s.amqp_url, self.names, TOPOLOGY, s.retry_delays_s, HEARD)
         if self.want_relay and publisher is not None:
             engines = {c: self.container.engine(c) for c in CONTEXTS}
-            self.relay = OutboxRelay(engines, publisher, sweep_s=self.relay_sweep_s)
+            # Rounds side by side only towards a broker: the in-process bus delivers inline,
+            # in the order the relay hands it events.
+            depth = 1 if publisher is self.bus else 2
+            self.relay = OutboxRelay(engines, publisher, sweep_s=self.relay_sweep_s, depth=depth)
             self.container.commit_listeners.append(self.relay.wake)
             self._spawn(self.relay.run(), "relay")
         if self.want_scheduler:

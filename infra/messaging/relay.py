@@ -32,6 +32,8 @@ from infra.messaging.ports import OutgoingMessage, Publisher
 
 log = logging.getLogger(__name__)
 
+ROUND_GRACE_S = 5.0  # a stopping relay's rounds in flight have this long to finish
+
 
 def _messages(rows: list[Row[Any]]) -> list[OutgoingMessage]:
     return [OutgoingMessage(r.event_id, r.routing_key, r.payload.encode()) for r in rows]
@@ -69,10 +71,10 @@ class OutboxRelay:
         batch_size: int = 200,
         sweep_s: float = 5.0,
         max_backoff_s: float = 30.0,
-        depth: int = 2,
+        depth: int = 1,
     ) -> None:
-        """`depth`: rounds in flight at once when every outbox is on PostgreSQL (one on SQLite,
-        which has no row claims: two rounds would read the same rows)."""
+        """`depth`: rounds in flight at once, their outboxes drained side by side, when every
+        outbox is on PostgreSQL (SQLite has no row claims: two rounds would read the same rows)."""
         self.engines = engines
         self.publisher = publisher
         self.batch_size = batch_size
@@ -117,19 +119,22 @@ class OutboxRelay:
         return len(rows)
 
     async def drain(self, contexts: tuple[str, ...] = CONTEXTS) -> int:
-        """Publish everything unpublished in `contexts`' outboxes now, as a round of its own."""
+        """Publish everything unpublished in `contexts`' outboxes now, as a round of its own (rows
+        a round in flight holds are left to it)."""
         async with self._slots:
             return await self._drain(contexts)
 
     @contextlib.asynccontextmanager
     async def held(self) -> AsyncIterator[None]:
         """Nothing is published while this is held (the rounds in flight finish first)."""
-        for _ in range(self.depth):
-            await self._slots.acquire()
+        taken = 0
         try:
+            for _ in range(self.depth):
+                await self._slots.acquire()
+                taken += 1
             yield
         finally:
-            for _ in range(self.depth):
+            for _ in range(taken):
                 self._slots.release()
 
     async def _drain(self, contexts: tuple[str, ...]) -> int:
@@ -137,9 +142,11 @@ class OutboxRelay:
             return sum([await self._drain_one(context) for context in contexts])
         # Side by side: a context's failure leaves the others to finish their batches.
         outcomes = await asyncio.gather(*(self._drain_one(c) for c in contexts), return_exceptions=True)
-        for outcome in outcomes:
-            if isinstance(outcome, BaseException):
-                raise outcome
+        failures = [(c, o) for c, o in zip(contexts, outcomes, strict=True) if isinstance(o, BaseException)]
+        for context, failure in failures[1:]:  # the first is raised, and logged by whoever awaits it
+            log.warning("relay could not publish %s's events (%s)", context, failure)
+        if failures:
+            raise failures[0][1]
         return sum(n for n in outcomes if isinstance(n, int))
 
     async def _drain_one(self, context: str) -> int:
@@ -152,21 +159,23 @@ class OutboxRelay:
 
     async def run(self) -> None:
         """Drain the outboxes that commits announce, up to `depth` rounds at once; after
-        `sweep_s` without a commit, or after a failure, sweep every outbox."""
+        `sweep_s` without a commit, or after a failure, sweep every outbox. Cancelled, it gives
+        the rounds in flight a few seconds to finish (a round cut short after its confirms
+        publishes its rows again)."""
         backoff, sweep = 0.5, True
-        rounds: set[asyncio.Task[int]] = set()
+        rounds: dict[asyncio.Task[int], bool] = {}  # in flight: whether it sweeps every outbox
         failure: BaseException | None = None  # a round failed: the loop backs off before the next
 
         def finished(round_: asyncio.Task[int]) -> None:
             nonlocal backoff, failure
-            rounds.discard(round_)
+            swept = rounds.pop(round_, False)
             self._slots.release()
             if round_.cancelled():
                 return
             if round_.exception() is not None:
                 failure = round_.exception()
                 self._wake.set()  # the loop backs off now, not at the next commit
-            else:
+            elif swept:  # every outbox went out: whatever failed before works again
                 backoff = 0.5
 
         try:
@@ -183,14 +192,16 @@ class OutboxRelay:
                 contexts = CONTEXTS if sweep else tuple(c for c in CONTEXTS if c in self._woken)
                 self._woken.clear()  # a commit from here on wakes the next round
                 round_ = asyncio.create_task(self._drain(contexts), name="relay round")
-                rounds.add(round_)
+                rounds[round_] = sweep
                 round_.add_done_callback(finished)
                 sweep = not await woken(self._wake, self.sweep_s)  # a cancellation here always ends the loop
         finally:
-            for round_ in rounds:
-                round_.cancel()
-            if rounds:  # a round's rows roll back, unmarked: the next relay publishes them
-                await asyncio.wait(rounds, timeout=5)
+            if rounds:
+                _, cut = await asyncio.wait(list(rounds), timeout=ROUND_GRACE_S)
+                for round_ in cut:  # rolled back, unmarked: the next relay publishes them
+                    round_.cancel()
+                if cut:
+                    await asyncio.wait(cut, timeout=1)
 
 
 async def backlog(engines: dict[str, AsyncEngine]) -> dict[str, int]:

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 from typing import cast
 
 import aio_pika
@@ -12,6 +11,8 @@ from aio_pika.abc import AbstractChannel, AbstractRobustConnection
 
 from infra.messaging.ports import OutgoingMessage
 from infra.messaging.rabbit.topology import ATTEMPT, Names, connect, declare
+
+CLOSE_S = 2.0  # a channel given up on has this long to close
 
 
 class RabbitPublisher:
@@ -37,6 +38,7 @@ class RabbitPublisher:
         self._connection: AbstractRobustConnection | None = None
         self._declared = False  # every queue and the exchange, since the last failure
         self._idle: list[AbstractChannel] = []  # confirming channels no batch is using
+        self._closing: set[asyncio.Future[None]] = set()
         self._lock = asyncio.Lock()
 
     async def _channel(self) -> AbstractChannel:
@@ -48,14 +50,27 @@ class RabbitPublisher:
                 channel = self._idle.pop()
                 if not channel.is_closed:
                     break
+                self._discard(channel)  # closed under it (a reconnect would reopen it for nobody)
             else:
                 channel = await self._connection.channel(publisher_confirms=True)
             if not self._declared:
-                for consumer, keys in self.topology.items():
-                    await declare(channel, self.names, consumer, keys, self.delays, self.unbound.get(consumer, ()))
-                await channel.declare_exchange(self.exchange_name, aio_pika.ExchangeType.TOPIC, durable=True)
+                try:
+                    for consumer, keys in self.topology.items():
+                        await declare(channel, self.names, consumer, keys, self.delays, self.unbound.get(consumer, ()))
+                    await channel.declare_exchange(self.exchange_name, aio_pika.ExchangeType.TOPIC, durable=True)
+                except BaseException:  # a refusal, or a probe that ran out of time: not kept
+                    self._discard(channel)
+                    raise
                 self._declared = True
             return channel
+
+    def _discard(self, channel: AbstractChannel) -> None:
+        """Closed for good, in the background: aio-pika's robust channel reopens itself after a
+        reconnect unless it was closed, and closing waits for the broker's answer."""
+        closing = asyncio.ensure_future(asyncio.wait_for(channel.close(), timeout=CLOSE_S))
+        self._closing.add(closing)
+        closing.add_done_callback(self._closing.discard)
+        closing.add_done_callback(lambda done: done.cancelled() or done.exception())  # nothing to say
 
     async def reachable(self) -> None:
         """Raises unless a confirming channel to the broker is open (opening one if need be)."""
@@ -100,10 +115,9 @@ class RabbitPublisher:
                     for i, m in enumerate(messages)
                 )
             )
-        except Exception:
+        except BaseException:  # a failure, or a batch cut short: the channel is not used again
             self._declared = False  # declared again, on a fresh channel, before the next batch
-            with contextlib.suppress(Exception):
-                await wrapper.close()
+            self._discard(wrapper)
             raise
         self._idle.append(wrapper)
 
@@ -112,3 +126,4 @@ class RabbitPublisher:
             await self._connection.close()
             self._connection = None
         self._idle.clear()
+        self._declared = False
