@@ -33,6 +33,7 @@ from infra.messaging.ports import OutgoingMessage, Publisher
 log = logging.getLogger(__name__)
 
 ROUND_GRACE_S = 5.0  # a stopping relay's rounds in flight have this long to finish
+OVERLAP_S = 0.02  # a round starts beside one in flight only once that one has had this long
 
 
 def _messages(rows: list[Row[Any]]) -> list[OutgoingMessage]:
@@ -180,6 +181,8 @@ class OutboxRelay:
 
         try:
             while True:
+                if rounds:  # a round in flight that ends soon takes what came meanwhile: no second one
+                    await asyncio.wait(list(rounds), timeout=OVERLAP_S)
                 await self._slots.acquire()
                 if failure is not None:  # broker or database away: the rows wait in the outbox
                     self._slots.release()
