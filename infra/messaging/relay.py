@@ -164,12 +164,12 @@ class OutboxRelay:
         the rounds in flight a few seconds to finish (a round cut short after its confirms
         publishes its rows again)."""
         backoff, sweep = 0.5, True
-        rounds: dict[asyncio.Task[int], bool] = {}  # in flight: whether it sweeps every outbox
+        rounds: dict[asyncio.Task[int], tuple[bool, float]] = {}  # in flight: sweeps every outbox?, began at
         failure: BaseException | None = None  # a round failed: the loop backs off before the next
 
         def finished(round_: asyncio.Task[int]) -> None:
             nonlocal backoff, failure
-            swept = rounds.pop(round_, False)
+            swept, _ = rounds.pop(round_, (False, 0.0))
             self._slots.release()
             if round_.cancelled():
                 return
@@ -179,10 +179,14 @@ class OutboxRelay:
             elif swept:  # every outbox went out: whatever failed before works again
                 backoff = 0.5
 
+        clock = asyncio.get_running_loop().time
         try:
             while True:
-                if rounds:  # a round in flight that ends soon takes what came meanwhile: no second one
-                    await asyncio.wait(list(rounds), timeout=OVERLAP_S)
+                if rounds and not self._slots.locked():
+                    # a round that began less than OVERLAP_S ago and ends soon takes what came meanwhile
+                    left = max(began for _, began in rounds.values()) + OVERLAP_S - clock()
+                    if left > 0:
+                        await asyncio.wait(list(rounds), timeout=left, return_when=asyncio.FIRST_COMPLETED)
                 await self._slots.acquire()
                 if failure is not None:  # broker or database away: the rows wait in the outbox
                     self._slots.release()
@@ -195,7 +199,7 @@ class OutboxRelay:
                 contexts = CONTEXTS if sweep else tuple(c for c in CONTEXTS if c in self._woken)
                 self._woken.clear()  # a commit from here on wakes the next round
                 round_ = asyncio.create_task(self._drain(contexts), name="relay round")
-                rounds[round_] = sweep
+                rounds[round_] = (sweep, clock())
                 round_.add_done_callback(finished)
                 sweep = not await woken(self._wake, self.sweep_s)  # a cancellation here always ends the loop
         finally:
