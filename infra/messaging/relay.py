@@ -2,8 +2,10 @@
 only after the confirm. A commit wakes it at once; a timer sweeps for anything missed.
 
 Two relays on PostgreSQL never publish the same row twice in the normal case: a batch is claimed
-with FOR UPDATE SKIP LOCKED and the claim lasts until the rows are marked. After a crash between
-the confirm and the mark a row is published again; consumers are idempotent, so that is harmless.
+and marked in one statement (FOR UPDATE SKIP LOCKED, UPDATE … RETURNING) whose transaction commits
+only once the broker has confirmed every message of it, so the claim lasts until the mark is
+kept, and a batch that fails to publish is rolled back, unmarked. After a crash between the
+confirm and the commit a row is published again; consumers are idempotent, so that is harmless.
 
 The same claim lets one relay keep rounds in flight side by side on PostgreSQL: a commit that
 arrives while a round awaits its confirms starts the next round at once, and that round takes
@@ -54,6 +56,21 @@ def _unpublished(context: str, lock: bool) -> Select[Any]:
 
 
 @cache
+def _taking(context: str) -> Update:
+    """PostgreSQL: the oldest unpublished rows not claimed by another round, `limit` of them,
+    claimed and marked published at `at` at once (the mark is kept only if the transaction
+    commits, after the broker's confirms): one round trip where a read and a mark took two."""
+    outbox = MESSAGING[context].outbox
+    batch = _unpublished(context, lock=True).with_only_columns(outbox.c.id).cte("batch")
+    return (
+        update(outbox)
+        .where(outbox.c.id == batch.c.id)
+        .values(published_at=bindparam("at", type_=outbox.c.published_at.type))
+        .returning(outbox.c.id, outbox.c.event_id, outbox.c.routing_key, outbox.c.payload)
+    )
+
+
+@cache
 def _marking(context: str) -> Update:
     outbox = MESSAGING[context].outbox
     return (
@@ -92,8 +109,8 @@ class OutboxRelay:
         self._woken.update(CONTEXTS if context is None else (context,))
         self._wake.set()
 
-    async def _rows(self, conn: AsyncConnection, context: str, lock: bool) -> list[Row[Any]]:
-        return list((await conn.execute(_unpublished(context, lock), {"limit": self.batch_size})).all())
+    async def _rows(self, conn: AsyncConnection, context: str) -> list[Row[Any]]:
+        return list((await conn.execute(_unpublished(context, lock=False), {"limit": self.batch_size})).all())
 
     async def _mark(self, conn: AsyncConnection, context: str, ids: list[int]) -> None:
         await conn.execute(_marking(context), {"ids": ids, "at": datetime.now(UTC)})
@@ -103,15 +120,15 @@ class OutboxRelay:
         engine = self.engines[context]
         if engine.dialect.name == "postgresql":
             async with engine.begin() as conn:
-                rows = await self._rows(conn, context, lock=True)
-                if rows:
+                taken = await conn.execute(_taking(context), {"limit": self.batch_size, "at": datetime.now(UTC)})
+                rows = sorted(taken.all(), key=lambda r: r.id)  # RETURNING keeps no order
+                if rows:  # a failure here rolls the mark back: the rows wait for the next round
                     await self.publisher.publish(_messages(rows))
-                    await self._mark(conn, context, [r.id for r in rows])
         else:
             # SQLite has one writer and one relay: read, publish, mark, without holding the
             # connection while the messages are delivered.
             async with engine.connect() as conn:
-                rows = await self._rows(conn, context, lock=False)
+                rows = await self._rows(conn, context)
             if rows:
                 await self.publisher.publish(_messages(rows))
                 async with engine.begin() as conn:
