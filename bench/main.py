@@ -1,5 +1,5 @@
-"""`hotelbot bench <raw|booking|events|contention|drain|replicas|api|all> [--sqlite] [--guests N] [--concurrency N]
-[--cpu-hog N]`; `hotelbot soak` (bench/soak/) is dispatched from here too."""
+"""`hotelbot bench <raw|booking|events|contention|drain|replicas|api|steps|all> [--sqlite] [--guests N]
+[--concurrency N] [--cpu-hog N]`; `hotelbot soak` (bench/soak/) is dispatched from here too."""
 
 from __future__ import annotations
 
@@ -12,7 +12,7 @@ import sys
 import tempfile
 from collections.abc import Iterator
 
-from bench import drain, flows, raw, replicas
+from bench import drain, flows, raw, replicas, steps
 from bench.common import bench_settings, describe, drop_vhost, fresh_database, fresh_vhost
 from infra import eventloop
 from infra.config import load_settings
@@ -65,6 +65,8 @@ async def _main(name: str, args: argparse.Namespace) -> None:
             await drain.run(settings, rate=min(args.rate, 20), warm_s=args.warmup)
         if name == "replicas":
             await replicas.run(tmp, args.guests, args.concurrency)
+        if name == "steps":
+            await steps.run()
 
 
 @contextlib.contextmanager
@@ -110,8 +112,8 @@ def run(name: str, rest: list[str]) -> int:
         "--cpu-hog", type=int, default=0, metavar="N", help="N busy processes for the run's duration (a slow day)"
     )
     args = parser.parse_args(rest)
-    if name not in ("raw", "booking", "events", "contention", "drain", "replicas", "api", "all"):
-        parser.error("pick one of raw, booking, events, contention, drain, replicas, api, all")
+    if name not in ("raw", "booking", "events", "contention", "drain", "replicas", "api", "steps", "all"):
+        parser.error("pick one of raw, booking, events, contention, drain, replicas, api, steps, all")
     logging.getLogger().setLevel(logging.WARNING)
     print(f"load average before the run: {', '.join(f'{x:.2f}' for x in os.getloadavg())}")
     with cpu_hogs(args.cpu_hog):

@@ -48,7 +48,15 @@ class NoticeInProgress(NotReadyYet):
 
 
 class SqlNotices:
+    """Every write here is one statement, or statements each complete on its own (a claim's
+    insert, then the look at a row it found, then a take-over guarded by its own WHERE): on
+    PostgreSQL they run in autocommit, one round trip each instead of BEGIN, the statement and
+    COMMIT. Read committed gave the claim's statements nothing more inside one transaction: no
+    lock is taken between them. SQLite keeps its transactions (no round trips to save)."""
+
     def __init__(self, engine: AsyncEngine) -> None:
+        if engine.dialect.name == "postgresql":
+            engine = engine.execution_options(isolation_level="AUTOCOMMIT")  # the same pool
         self.engine = engine
 
     async def claim(self, event_id: UUID, chat_id: int, reservation_id: UUID, kind: str) -> bool:
