@@ -1,5 +1,7 @@
-"""The outbox relay: each context's unpublished events, published with confirms, marked sent
-only after the confirm. A commit wakes it at once; a timer sweeps for anything missed.
+"""The outbox relay: each context's unpublished events, published with confirms; their mark as
+sent is kept only once the broker has confirmed them (on PostgreSQL it is written with the claim,
+and committed after the confirms; on SQLite it is written after them). A commit wakes it at once;
+a timer sweeps for anything missed.
 
 Two relays on PostgreSQL never publish the same row twice in the normal case: a batch is claimed
 and marked in one statement (FOR UPDATE SKIP LOCKED, UPDATE … RETURNING) whose transaction commits
