@@ -49,6 +49,25 @@ class SlowToConfirm:
         return any(marker in m.payload for m in self.sent)
 
 
+class RefusesOnce:
+    """The broker fails the first batch with an event of `context` that carries `marker` (its
+    connection dropped mid-batch); every message handed on afterwards is recorded."""
+
+    def __init__(self, inner: Publisher, context: str, marker: bytes) -> None:
+        self.inner, self.context, self.marker, self.refused = inner, context, marker, False
+        self.sent: list[OutgoingMessage] = []
+
+    def carries(self, message: OutgoingMessage) -> bool:
+        return message.routing_key.startswith(f"{self.context}.") and self.marker in message.payload
+
+    async def publish(self, messages: list[OutgoingMessage]) -> None:
+        if not self.refused and any(self.carries(m) for m in messages):
+            self.refused = True
+            raise ConnectionError("the broker went away")
+        await self.inner.publish(messages)
+        self.sent += messages
+
+
 @pytest.fixture(params=["sqlite+inprocess", "postgresql+rabbitmq"])
 async def backend(
     request: pytest.FixtureRequest, sqlite_url: str, pg: str, amqp: Callable[..., dict]
@@ -135,6 +154,26 @@ async def test_a_relay_stopped_while_the_broker_confirms_a_batch_lets_the_batch_
         await asyncio.wait_for(running, timeout=10)
     assert await _unpublished(url) == 0, "a batch the broker confirmed was left to be published again"
     assert sorted(m.event_id for m in broker.sent) == await _written(container)
+
+
+async def test_a_batch_the_broker_refuses_stays_in_the_outbox_and_goes_out_once_on_the_next_round(
+    backend: tuple[Container, Publisher, str],
+) -> None:
+    """On PostgreSQL a batch is marked in the statement that claims it, before the broker has it:
+    the mark must be rolled back with the batch, or a booking's events would never leave."""
+    container, publisher, url = backend
+    _, rooms = await seed_hotel(container)
+    booking = await container.handle(place(rooms[0], 501, *stay(container)))
+    broker = RefusesOnce(publisher, "reservation", str(booking.id).encode())
+    relay = OutboxRelay({c: container.engine(c) for c in CONTEXTS}, broker, sweep_s=60, depth=2)
+    with pytest.raises(ConnectionError):
+        await relay.drain()
+    held_back = await scalar(url, "SELECT count(*) FROM reservation_outbox WHERE published_at IS NULL")
+    assert held_back > 0, "the refused batch was marked as published"
+    assert not any(broker.carries(m) for m in broker.sent)
+    await relay.drain()  # the next round, the broker back
+    assert await _unpublished(url) == 0
+    assert sorted(m.event_id for m in broker.sent) == await _written(container), "every event once"
 
 
 async def _unpublished(url: str) -> int:
