@@ -48,8 +48,7 @@ def fresh_vhost() -> str:
     vhost whose deletion hangs (quorum queues that do not answer) never blocks the next run."""
     if SHARED_VHOST:
         return f"{AMQP_BASE}/{SHARED_VHOST}"
-    drop_vhost()
-    _drop_left_behind()
+    _drop_stale()
     subprocess.run(["rabbitmqctl", "-q", "add_vhost", _vhost()], check=True, capture_output=True, timeout=60)
     subprocess.run(
         ["rabbitmqctl", "-q", "set_permissions", "-p", _vhost(), "guest", ".*", ".*", ".*"],
@@ -71,15 +70,16 @@ def drop_vhost() -> None:
         subprocess.run(["rabbitmqctl", "-q", "delete_vhost", _vhost()], capture_output=True, timeout=60)
 
 
-def _drop_left_behind() -> None:
-    """The vhosts of earlier runs whose process has ended: one whose deletion timed out at the end
-    of its run stays, its quorum queues kept by the broker for nobody (four such vhosts, 144
-    queues, were found beside a test run whose vhost deletions then timed out)."""
+def _drop_stale() -> None:
+    """This process's vhost from its previous run, and those of earlier runs whose process has
+    ended: one whose deletion timed out at the end of its run stays, its quorum queues kept by the
+    broker for nobody (four such vhosts, 144 queues, were found beside a test run whose vhost
+    deletions then timed out)."""
     with contextlib.suppress(subprocess.TimeoutExpired):
         listed = subprocess.run(["rabbitmqctl", "-q", "list_vhosts"], capture_output=True, text=True, timeout=60)
         for name in listed.stdout.split():
             pid = name.removeprefix(f"{VHOST}-")
-            if name != _vhost() and pid != name and pid.isdigit() and not Path(f"/proc/{pid}").exists():
+            if name == _vhost() or (pid != name and pid.isdigit() and not Path(f"/proc/{pid}").exists()):
                 subprocess.run(["rabbitmqctl", "-q", "delete_vhost", name], capture_output=True, timeout=60)
 
 
