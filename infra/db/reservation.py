@@ -15,6 +15,7 @@ from domain.reservation.checkout import Checkout, CheckoutStatus
 from domain.reservation.model import CatalogRoom, Reservation, ReservationStatus
 from domain.shared.errors import RoomTaken
 from domain.shared.terms import CancellationPolicy, HotelTerms, Quote
+from infra.db.shared_reads import SharedReads
 from infra.db.tables import (
     catalog_rooms,
     catalog_terms,
@@ -325,15 +326,21 @@ class ReservationUoW(SqlUnitOfWork):
 
 class AvailabilityQueries:
     """What the guest sees while booking: hotels that take bookings, free rooms, full nights.
-    Reads only the reservation context's own tables."""
+    Reads only the reservation context's own tables. The same question asked by many guests at
+    once goes to the database once (SharedReads: each answer is still read after it was asked);
+    each caller gets lists and sets of its own."""
 
     def __init__(self, engine) -> None:  # type: ignore[no-untyped-def]
         self.engine = engine
+        self._shared = SharedReads()
 
     async def hotels(self) -> list[tuple[int, str]]:
         return [(hotel_id, name) for hotel_id, name, _ in await self.hotels_with_timezones()]
 
     async def hotels_with_timezones(self) -> list[tuple[int, str, str]]:
+        return list(await self._shared.read(("hotels",), self._hotels_with_timezones))
+
+    async def _hotels_with_timezones(self) -> list[tuple[int, str, str]]:
         async with self.engine.connect() as conn:
             return [(r[0], r[1], r[2]) for r in await conn.execute(_HOTELS)]
 
@@ -357,18 +364,28 @@ class AvailabilityQueries:
         """`free_rooms` and the hotel's `terms` in one round trip; the terms are None when no room
         is free (then `terms` reads them, if they are wanted at all)."""
         params = {"b_hotel": hotel_id, "b_guests": guests, "b_from": check_in, "b_to": check_out}
-        async with self.engine.connect() as conn:
-            rows = (await conn.execute(_FREE_ROOMS_WITH_TERMS, params)).all()
-        if not rows:
-            return [], None
-        stored, revision = rows[0].t_terms, rows[0].t_revision
-        terms = _terms(json.loads(stored), revision) if stored is not None else HotelTerms()
-        return [_catalog_room(row) for row in rows], terms
+
+        async def read() -> tuple[list[CatalogRoom], HotelTerms | None]:
+            async with self.engine.connect() as conn:
+                rows = (await conn.execute(_FREE_ROOMS_WITH_TERMS, params)).all()
+            if not rows:
+                return [], None
+            stored, revision = rows[0].t_terms, rows[0].t_revision
+            terms = _terms(json.loads(stored), revision) if stored is not None else HotelTerms()
+            return [_catalog_room(row) for row in rows], terms
+
+        rooms, terms = await self._shared.read(("offer", hotel_id, check_in, check_out, guests), read)
+        return list(rooms), terms
 
     async def full_nights(self, hotel_id: int, start: date, end: date) -> set[date]:
         """Nights in [start, end) on which every room in service is held (one round trip)."""
-        async with self.engine.connect() as conn:
-            return set((await conn.scalars(_FULL_NIGHTS, {"b_hotel": hotel_id, "b_from": start, "b_to": end})).all())
+        params = {"b_hotel": hotel_id, "b_from": start, "b_to": end}
+
+        async def read() -> set[date]:
+            async with self.engine.connect() as conn:
+                return set((await conn.scalars(_FULL_NIGHTS, params)).all())
+
+        return set(await self._shared.read(("full", hotel_id, start, end), read))
 
     async def hotel_rooms(self, hotel_id: int) -> list[CatalogRoom]:
         """Every room of the hotel in the catalog, in service or not (for calendars and grids)."""
@@ -377,8 +394,12 @@ class AvailabilityQueries:
 
     async def terms(self, hotel_id: int) -> HotelTerms:
         """The reservation context's copy of the hotel's terms (what a quote is made of)."""
-        async with self.engine.connect() as conn:
-            return await SqlCatalog(conn).terms(hotel_id)
+
+        async def read() -> HotelTerms:
+            async with self.engine.connect() as conn:
+                return await SqlCatalog(conn).terms(hotel_id)
+
+        return await self._shared.read(("terms", hotel_id), read)
 
     async def held_nights(self, hotel_id: int, start: date, end: date) -> list[tuple[UUID, date, UUID, str]]:
         """(room, night, reservation, its status) of every night in [start, end) held in the hotel."""

@@ -4,8 +4,11 @@ rooms and the terms in one statement. On PostgreSQL and SQLite."""
 
 from __future__ import annotations
 
+import asyncio
+import contextlib
 import dataclasses
 import uuid
+from collections.abc import AsyncIterator
 from datetime import date
 from typing import Any
 
@@ -97,5 +100,63 @@ async def test_the_free_rooms_and_their_terms_come_in_one_read_as_each_would_alo
         # a hotel that never set terms is offered on the defaults; with no room free, no terms
         assert await availability.offer(1, *stay, 2) == ([plain], HotelTerms())
         assert await availability.offer(1, *stay, 5) == ([], None)
+    finally:
+        await engine.dispose()
+
+
+class _HeldBack:
+    """The engine, except that the first read's answer is held back (after PostgreSQL or SQLite
+    has given it) until the test lets it go: a read still on its way when others ask."""
+
+    def __init__(self, engine: Any) -> None:
+        self.engine, self.answered, self.go = engine, asyncio.Event(), asyncio.Event()
+        self.reads = 0
+
+    @contextlib.asynccontextmanager
+    async def connect(self) -> AsyncIterator[Any]:
+        self.reads += 1
+        first = self.reads == 1
+        async with self.engine.connect() as conn:
+            yield conn
+        if first:
+            self.answered.set()
+            await self.go.wait()
+
+
+async def test_guests_asking_at_once_share_a_read_and_none_is_shown_a_room_taken_before_they_asked(
+    db_url: str,
+) -> None:
+    engine = make_engine(db_url, pool_size=4)
+    try:
+        first, second = _room(3, "301"), _room(3, "302")
+        stay = (date(2031, 5, 1), date(2031, 5, 3))
+        async with engine.begin() as conn:
+            for room in (first, second):
+                await SqlCatalog(conn).upsert(room)
+        reads = _HeldBack(engine)
+        availability = AvailabilityQueries(reads)
+        # a guest's look at the rooms is read, and its answer is still on its way...
+        looking = asyncio.create_task(availability.offer(3, *stay, 1))
+        await reads.answered.wait()
+        # ...when another guest books 301 for a night of the stay (committed)
+        async with engine.begin() as conn:
+            await conn.execute(
+                held_nights.insert(), {"room_id": first.room_id, "night": stay[0], "reservation_id": uuid.uuid4()}
+            )
+        # forty guests who lost 301 then ask for the free rooms: none may be offered 301
+        losers = [asyncio.create_task(availability.offer(3, *stay, 1)) for _ in range(40)]
+        calendars = [asyncio.create_task(availability.full_nights(3, *stay)) for _ in range(40)]
+        await asyncio.sleep(0.05)
+        reads.go.set()
+        assert (await looking)[0] == [first, second]  # read before the booking: it was free then
+        offers = await asyncio.gather(*losers)
+        assert all(rooms == [second] for rooms, _ in offers)
+        assert all(nights == set() for nights in await asyncio.gather(*calendars))  # 302 is free both nights
+        # one read for the first look, one for the forty who asked while it was on its way, one
+        # for the forty calendars
+        assert reads.reads == 3
+        # each guest's list is their own
+        offers[0][0].clear()
+        assert offers[1][0] == [second]
     finally:
         await engine.dispose()
