@@ -137,7 +137,7 @@ class Container:
         self.availability = AvailabilityQueries(self.reader("reservation"))
         self.views = ViewQueries(self.reader("view"))
         self.hotels = HotelQueries(self.reader("hotel"))
-        self.users = UserDirectory(self.engine("app"))
+        self.users = UserDirectory(self.engine("app"), reader=self.reader("app"))
         self.handlers: dict[type, Handler] = {
             hotel_cmd.AddHotel: lambda cmd: hotel.add_hotel(cmd, self.hotel_uow()),
             hotel_cmd.GrantManager: lambda cmd: hotel.grant_manager(cmd, self.hotel_uow()),

@@ -28,10 +28,14 @@ class UserDirectory:
     """What each process answers is remembered for `fresh_s`, a user who never picked a language
     included (most users: their Telegram app's language is used, and every message the notifier
     sent them was a read). A language picked through another process (the bot's, while the
-    notifier runs apart) is therefore used everywhere within `fresh_s`, not at the next restart."""
+    notifier runs apart) is therefore used everywhere within `fresh_s`, not at the next restart.
+    `reader`: the engine a language is read on (autocommit: one round trip instead of BEGIN,
+    SELECT, ROLLBACK); `engine` when none is given."""
 
-    def __init__(self, engine: AsyncEngine, fresh_s: float = 60.0, limit: int = 100_000) -> None:
-        self.engine = engine
+    def __init__(
+        self, engine: AsyncEngine, fresh_s: float = 60.0, limit: int = 100_000, reader: AsyncEngine | None = None
+    ) -> None:
+        self.engine, self.reader = engine, reader if reader is not None else engine
         self._cache: TTLCache[int, str] = TTLCache(maxsize=limit, ttl=fresh_s)
         self._picks = 0  # languages picked through this directory: a read older than one is not kept
 
@@ -40,7 +44,7 @@ class UserDirectory:
         if known is not None:
             return known or None
         picks = self._picks
-        async with self.engine.connect() as conn:
+        async with self.reader.connect() as conn:
             found = await conn.scalar(_LANGUAGE, {"b_user_id": user_id})
         if picks == self._picks:  # else it may predate the pick, which is remembered already
             self._cache[user_id] = found or _NONE

@@ -10,7 +10,7 @@ from typing import Any
 
 from sqlalchemy import event
 
-from infra.db.engines import make_engine
+from infra.db.engines import Engines, make_engine
 from infra.db.users import UserDirectory
 
 GUEST = 4242
@@ -18,9 +18,13 @@ FRESH_S = 0.3
 
 
 async def test_a_language_picked_in_the_bot_reaches_the_notifiers_process(db_url: str) -> None:
-    bot_engine, notifier_engine = make_engine(db_url, pool_size=2), make_engine(db_url, pool_size=2)
+    # each process as deployed: languages read in autocommit on its reader, picked on its engine
+    bot_engines, notifier_engines = Engines(pool_size=2), Engines(pool_size=2)
     try:
-        bot, notifier = UserDirectory(bot_engine, fresh_s=FRESH_S), UserDirectory(notifier_engine, fresh_s=FRESH_S)
+        bot, notifier = (
+            UserDirectory(e.get(db_url), fresh_s=FRESH_S, reader=e.reader(db_url))
+            for e in (bot_engines, notifier_engines)
+        )
         assert await notifier.language(GUEST) is None  # never picked: the Telegram app's language is used
 
         await bot.set_language(GUEST, "ko", "Guest")
@@ -33,8 +37,8 @@ async def test_a_language_picked_in_the_bot_reaches_the_notifiers_process(db_url
         assert await notifier.language(GUEST) == "en"
         assert await notifier.languages([GUEST, GUEST + 1]) == {GUEST: "en", GUEST + 1: "en"}
     finally:
-        await bot_engine.dispose()
-        await notifier_engine.dispose()
+        await bot_engines.dispose()
+        await notifier_engines.dispose()
 
 
 async def test_a_user_who_never_picked_a_language_is_read_once_not_per_message(db_url: str) -> None:
