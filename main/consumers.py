@@ -96,10 +96,11 @@ def notifier_consumer(telegram: Any, container: Container) -> Consumer:
             if across_processes:
                 async with holders, container.hotel_uow() as uow:
                     await uow.lock(f"notifier:{event.correlation_key}")
-                    if await uow.seen(name, event.event_id):
+                    # the inbox row first, one statement for "seen?" and "now seen": if the
+                    # policy fails, it is rolled back with the row, and the event comes again
+                    if not await uow.first_delivery(name, event.event_id):
                         return
                     await policy(event)
-                    await uow.first_delivery(name, event.event_id)
                     await uow.commit()
                 return
             async with container.hotel_uow() as uow:

@@ -174,3 +174,22 @@ async def test_a_notice_sent_as_the_database_restarts_is_recorded_as_sent_and_ne
     finally:
         await engine.dispose()
         await proxy.stop()
+
+
+async def test_a_request_telegram_refused_once_reaches_the_manager_once_when_its_event_comes_again(
+    pg_url: str, amqp: Callable[..., dict]
+) -> None:
+    """The delivery fails with the message (a 502): nothing of it may count as handled, so the
+    event, coming again through the retry queue, sends the request; once."""
+    await truncate_all(pg_url)
+    extra = amqp()
+    async with running_world(database_url=pg_url, retry_delays_s=(0.5, 0.5, 0.5), **extra) as world:
+        world.api.user(MANAGER, "Mia")
+        world.api.fail_next["sendMessage"] = [{"error_code": 502, "description": "Bad Gateway"}]
+        c = world.runtime.container
+        _, (room,) = await seed_hotel(c, sync_catalog=False)
+        r = await c.handle(place(room, GUEST_ID, *stay(c)))
+        events = await _published(world, r.id)
+        await _told_by_notifier(world, [e for key, _, e in events if key in TOPOLOGY["notifier"]])
+        assert world.api.fail_next["sendMessage"] == []  # the first try was refused...
+        assert len(_requests_to_manager(world)) == 1, [m.text for m in _requests_to_manager(world)]
