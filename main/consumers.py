@@ -96,11 +96,12 @@ def notifier_consumer(telegram: Any, container: Container) -> Consumer:
             if across_processes:
                 async with holders, container.hotel_uow() as uow:
                     await uow.lock(f"notifier:{event.correlation_key}")
-                    # the inbox row first, one statement for "seen?" and "now seen": if the
-                    # policy fails, it is rolled back with the row, and the event comes again
-                    if not await uow.first_delivery(name, event.event_id):
+                    if await uow.seen(name, event.event_id):
                         return
                     await policy(event)
+                    # written last, not as the check above: a transaction that has written holds
+                    # back VACUUM for as long as it is open, and Telegram may keep it seconds
+                    await uow.first_delivery(name, event.event_id)
                     await uow.commit()
                 return
             async with container.hotel_uow() as uow:

@@ -189,7 +189,10 @@ async def test_a_request_telegram_refused_once_reaches_the_manager_once_when_its
         c = world.runtime.container
         _, (room,) = await seed_hotel(c, sync_catalog=False)
         r = await c.handle(place(room, GUEST_ID, *stay(c)))
+        await eventually(lambda: c.hotels.approval(r.id))  # the hotel's event is in its outbox
         events = await _published(world, r.id)
-        await _told_by_notifier(world, [e for key, _, e in events if key in TOPOLOGY["notifier"]])
+        heard = [e for key, _, e in events if key in TOPOLOGY["notifier"]]
+        assert heard
+        await _told_by_notifier(world, heard)
         assert world.api.fail_next["sendMessage"] == []  # the first try was refused...
         assert len(_requests_to_manager(world)) == 1, [m.text for m in _requests_to_manager(world)]
