@@ -40,7 +40,7 @@ class BookingPolicy:
     max_days_ahead: int = 730
 
 
-@dataclass
+@dataclass(frozen=True)
 class CatalogRoom:
     """What the reservation context knows of a room: a copy filled from the hotel's room events."""
 

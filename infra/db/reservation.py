@@ -328,7 +328,7 @@ class AvailabilityQueries:
     """What the guest sees while booking: hotels that take bookings, free rooms, full nights.
     Reads only the reservation context's own tables. The same question asked by many guests at
     once goes to the database once (SharedReads: each answer is still read after it was asked);
-    each caller gets lists and sets of its own."""
+    each caller gets lists and sets of its own, of rooms and terms that cannot be changed."""
 
     def __init__(self, engine) -> None:  # type: ignore[no-untyped-def]
         self.engine = engine

@@ -17,6 +17,7 @@ rather than a library.
 from __future__ import annotations
 
 import asyncio
+import copy
 from collections.abc import Awaitable, Callable, Hashable
 from typing import Any, TypeVar
 
@@ -24,33 +25,69 @@ T = TypeVar("T")
 
 
 class SharedReads:
-    def __init__(self) -> None:
+    """`behind_s`: how long a read waits for the same read on its way before it begins anyway
+    (a read stuck on a dead connection must not hold up everyone who asks after it; the answer
+    is as fresh either way, since it begins after its callers asked)."""
+
+    def __init__(self, behind_s: float = 2.0) -> None:
+        self.behind_s = behind_s
         self._on_way: dict[Hashable, asyncio.Future[Any]] = {}
         self._not_begun: dict[Hashable, asyncio.Future[Any]] = {}
+        self._reading: set[asyncio.Task[None]] = set()  # referenced until done
 
     async def read(self, key: Hashable, fetch: Callable[[], Awaitable[T]]) -> T:
-        """`fetch()`'s answer for `key`, from a read that began after this call. The read runs as
-        a task of its own: a caller that is cancelled leaves it running for the others."""
-        shared = self._not_begun.get(key)
-        if shared is None or shared.done():  # done before it began: only if the loop is closing
-            shared = asyncio.ensure_future(self._after(key, self._on_way.get(key), fetch))
-            shared.add_done_callback(_retrieved)
-            self._not_begun[key] = shared
-        result: T = await asyncio.shield(shared)
+        """`fetch()`'s answer for `key`, from a read that began after this call. A caller that
+        is cancelled leaves the read going for the others who wait on it."""
+        answer = self._not_begun.get(key)
+        if answer is None:
+            answer = asyncio.get_running_loop().create_future()
+            answer.add_done_callback(_retrieved)
+            # recorded before the read can start, whatever the loop's task factory
+            self._not_begun[key] = answer
+            task = asyncio.ensure_future(self._after(key, self._on_way.get(key), fetch, answer))
+            self._reading.add(task)
+            task.add_done_callback(self._reading.discard)
+        try:
+            result: T = await asyncio.shield(answer)
+        except Exception as exc:
+            raise _own(exc) from exc.__cause__
         return result
 
-    async def _after(self, key: Hashable, ahead: asyncio.Future[Any] | None, fetch: Callable[[], Awaitable[T]]) -> T:
-        if ahead is not None:
-            await asyncio.wait([ahead])  # its outcome is its callers'; this one only waits it out
-        # everyone who asked until now is answered by this read; whoever asks from here on waits
-        # for the next
-        me = self._not_begun.pop(key)
-        self._on_way[key] = me
+    async def _after(
+        self, key: Hashable, ahead: asyncio.Future[Any] | None, fetch: Callable[[], Awaitable[Any]], answer: Any
+    ) -> None:
         try:
-            return await fetch()
+            if ahead is not None:  # its outcome is its callers'; this read only waits it out
+                await asyncio.wait([ahead], timeout=self.behind_s)
+            # everyone who asked until now is answered by this read; whoever asks from here on
+            # waits for the next
+            if self._not_begun.get(key) is answer:
+                del self._not_begun[key]
+            self._on_way[key] = answer
+            answer.set_result(await fetch())
+        except BaseException as exc:  # the callers' to see; cancelled only as the loop closes
+            if isinstance(exc, asyncio.CancelledError):
+                answer.cancel()
+                raise
+            if not answer.done():
+                answer.set_exception(exc)
         finally:
-            if self._on_way.get(key) is me:
+            if self._not_begun.get(key) is answer:
+                del self._not_begun[key]
+            if self._on_way.get(key) is answer:
                 del self._on_way[key]
+
+
+def _own(exc: Exception) -> Exception:
+    """A copy of a shared read's error for each caller: raising one object in many tasks would
+    leave each caller's traceback and context on the others' (a log would show another guest's)."""
+    try:
+        mine = copy.copy(exc)
+    except Exception:
+        return exc
+    if type(mine) is not type(exc):
+        return exc
+    return mine.with_traceback(exc.__traceback__)
 
 
 def _retrieved(future: asyncio.Future[Any]) -> None:

@@ -49,13 +49,24 @@ async def test_a_user_who_never_picked_a_language_is_read_once_not_per_message(d
         statements.append(str(args[2]))
 
     event.listen(engine.sync_engine, "before_cursor_execute", counted)
+    reader = _Connects(engine)
     try:
-        users = UserDirectory(engine, fresh_s=FRESH_S)
+        users = UserDirectory(engine, fresh_s=FRESH_S, reader=reader)  # type: ignore[arg-type]
         for _ in range(20):  # twenty messages to one guest
             assert await users.language(GUEST) is None
         assert len([s for s in statements if "app_users" in s]) == 1
+        assert reader.connects == 1  # read on the reader (in a deployment: autocommit)
         await asyncio.sleep(FRESH_S + 0.1)
         assert await users.language(GUEST) is None
         assert len([s for s in statements if "app_users" in s]) == 2  # read again once it is old
     finally:
         await engine.dispose()
+
+
+class _Connects:
+    def __init__(self, engine: Any) -> None:
+        self.engine, self.connects = engine, 0
+
+    def connect(self) -> Any:
+        self.connects += 1
+        return self.engine.connect()
