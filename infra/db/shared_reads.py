@@ -7,7 +7,8 @@ on its way does not join it, since that one may have begun before the caller's o
 or committed: it waits for the next one, which begins as soon as the one on its way is back and
 answers everyone who asked until it began. So every answer was read after it was asked for (a
 caller always sees what happened before it asked), a quiet read goes out at once as before, and a
-crowd costs at most one read on its way and one waiting, per question, instead of one a caller.
+crowd costs one read on its way and one waiting, per question, instead of one a caller (one more
+while a read is stuck, see `behind_s`).
 
 Not a cache: nothing is kept once a read is back. Go's `singleflight` and the like join the read
 already on its way, which is what a reader after a failed hold must not see; hence this small class
