@@ -220,3 +220,37 @@ async def test_the_same_idempotency_key_sent_at_once_books_and_charges_once(gate
     assert await eventually(listed) == list(placed)
     later = await g.call("POST", "/api/v1/reservations", GUEST, json=body, headers=key)
     assert later.status_code == 201 and later.json()["reservation_id"] in placed
+
+
+async def test_a_booking_is_answered_while_telegram_is_still_taking_the_chat_receipt(
+    sqlite_gateway: Gateway,
+) -> None:
+    """Telegram takes ~30 messages a second from a bot: a crowd booking through the gateway must
+    not wait in that queue for its answer. The receipt follows the answer."""
+    g = sqlite_gateway
+    guest = g.api.user(GUEST, "Gina")
+    _, room_id = await hotel_with_room(g)
+    check_in, check_out = stay()
+    receipt_sent, telegram_answers = asyncio.Event(), asyncio.Event()
+    send_message = g.api._methods["sendmessage"]
+
+    async def slow_for_the_guest(params: dict[str, Any]) -> Any:
+        if int(params.get("chat_id", 0)) == GUEST:
+            receipt_sent.set()
+            await telegram_answers.wait()
+        return await send_message(params)
+
+    g.api._methods["sendmessage"] = slow_for_the_guest
+    body = {"room_id": room_id, "check_in": check_in, "check_out": check_out, "guests": 1}
+    r = await asyncio.wait_for(g.call("POST", "/api/v1/reservations", GUEST, json=body), timeout=10)
+    assert r.status_code == 201, r.text
+    await asyncio.wait_for(receipt_sent.wait(), timeout=10)  # on its way, Telegram not done yet
+    assert not [m for m in guest.inbox if "Paid" in m.text]
+    # a gateway told to stop meanwhile waits for the receipt before the bot closes
+    stopping = asyncio.create_task(g.runtime.gateway.stop())
+    await asyncio.sleep(0.5)
+    assert not stopping.done()
+    telegram_answers.set()
+    receipt = await guest.expect("Paid — thank you!", timeout=20)
+    assert f"Reservation {reservation_code(r.json()['reservation_id'])}" in receipt.text
+    await asyncio.wait_for(stopping, timeout=10)
