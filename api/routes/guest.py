@@ -81,7 +81,9 @@ async def availability(
         return page([], limit, offset)
     # Each night at the hotel's price for it; the total is the quote a booking is made at
     # (extra guests included), so a total taken from here books without a "price changed".
-    offers = [
+    # Only the page's rooms are quoted (a hotel of 100 free rooms: 20 quotes a page, not 100).
+    shown = page(rooms, limit, offset)
+    shown["items"] = [
         RoomOffer(
             room_id=r.room_id,
             number=r.number,
@@ -92,9 +94,9 @@ async def availability(
             nights=[NightPrice(night=n, price=terms.night_price(r.room_id, r.price_per_night, n)[0]) for n in nights],
             total=terms.quote(r.room_id, r.price_per_night, check_in, check_out, guests).total,
         )
-        for r in rooms
+        for r in shown["items"]
     ]
-    return page(offers, limit, offset)
+    return shown
 
 
 @router.get(

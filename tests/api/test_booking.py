@@ -254,3 +254,32 @@ async def test_a_booking_is_answered_while_telegram_is_still_taking_the_chat_rec
     receipt = await guest.expect("Paid — thank you!", timeout=20)
     assert f"Reservation {reservation_code(r.json()['reservation_id'])}" in receipt.text
     await asyncio.wait_for(stopping, timeout=10)
+
+
+async def test_availability_comes_a_page_at_a_time_each_room_with_its_own_quote(sqlite_gateway: Gateway) -> None:
+    g = sqlite_gateway
+    hotel_id, _ = await hotel_with_room(g, price=12_000)
+    for number, price in (("102", 9_000), ("103", 15_000)):
+        body = {"number": number, "room_type": "double", "capacity": 2, "price_per_night": price}
+        r = await g.call("POST", f"/api/v1/manager/hotels/{hotel_id}/rooms", MANAGER, "manager", json=body)
+        assert r.status_code == 201, r.text
+    check_in, check_out = stay(nights=2)
+    query = {"check_in": check_in, "check_out": check_out}
+
+    async def offered(**more: Any) -> dict[str, Any]:
+        r = await g.call("GET", f"/api/v1/hotels/{hotel_id}/availability", GUEST, params={**query, **more})
+        assert r.status_code == 200, r.text
+        body: dict[str, Any] = r.json()
+        return body
+
+    async def all_three_in_the_catalog() -> bool:
+        return len((await offered(limit=10))["items"]) == 3
+
+    await eventually(all_three_in_the_catalog)
+    first = await offered(limit=2)
+    assert [(o["number"], o["total"]) for o in first["items"]] == [("102", 18_000), ("101", 24_000)]
+    assert [n["price"] for n in first["items"][0]["nights"]] == [9_000, 9_000]
+    assert first["next_offset"] == 2
+    rest = await offered(limit=2, offset=2)
+    assert [(o["number"], o["total"]) for o in rest["items"]] == [("103", 30_000)]
+    assert rest["next_offset"] is None
