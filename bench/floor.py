@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import create_async_engine
 from telegram import Update
 from telegram.ext import ApplicationBuilder, ContextTypes, MessageHandler, filters
 
-from bench.common import pg_transactions
+from bench.common import cpu_s, pg_transactions, servers_cpu_s
 from bench.guests import Guest
 from bench.recording import RecordingRequest
 
@@ -40,6 +40,8 @@ class Floor(NamedTuple):
     rate: float  # updates a second
     transactions: float  # PostgreSQL transactions an update
     calls: float  # Bot API calls an update
+    cpu_s: float  # CPU of this process an update
+    pg_cpu_s: float  # CPU of PostgreSQL an update
 
 
 async def updates_per_s(url: str, guests: int = 1000, messages: int = 6, concurrency: int = 64) -> Floor:
@@ -81,9 +83,10 @@ async def updates_per_s(url: str, guests: int = 1000, messages: int = 6, concurr
 
         await one(-1)  # the pool's first connection and the statements' first preparation
         transactions, calls = await pg_transactions(url), request.calls
-        started = time.perf_counter()
+        started, cpu_started, servers = time.perf_counter(), cpu_s(), servers_cpu_s()
         await asyncio.gather(*(one(i) for i in range(guests)))
-        elapsed = time.perf_counter() - started
+        elapsed, cpu = time.perf_counter() - started, cpu_s() - cpu_started
+        pg_cpu = servers_cpu_s()["PostgreSQL"] - servers["PostgreSQL"]
         calls = request.calls - calls
     finally:
         await application.stop()
@@ -91,4 +94,4 @@ async def updates_per_s(url: str, guests: int = 1000, messages: int = 6, concurr
         await engine.dispose()
     updates = guests * messages
     transactions = await pg_transactions(url, settle=True) - transactions
-    return Floor(updates / elapsed, transactions / updates, calls / updates)
+    return Floor(updates / elapsed, transactions / updates, calls / updates, cpu / updates, pg_cpu / updates)

@@ -124,10 +124,10 @@ async def booking(
     split: bool = False,
     think_s: float = 0.0,
     floor: float | None = None,
-    floor_work: tuple[float, float] | None = None,
+    floor_work: tuple[float, float, float, float] | None = None,
 ) -> dict[str, float]:
-    """`floor_work`: PostgreSQL transactions and Bot API calls an update of raw (c), to set the
-    bot's own beside them."""
+    """`floor_work`: PostgreSQL transactions, Bot API calls, this process's CPU and PostgreSQL's
+    CPU an update of raw (c), to set the bot's own beside them."""
     rooms = 20  # the guest sees at most 20 free rooms, cheapest first
     runtime, request = await start(settings, split)
     try:
@@ -156,9 +156,10 @@ async def booking(
                 else:
                     failures += 1
 
-        started, cpu_started = time.perf_counter(), cpu_s()
+        started, cpu_started, servers = time.perf_counter(), cpu_s(), servers_cpu_s()
         await asyncio.gather(*(one(i) for i in range(guests)))
         elapsed, cpu = time.perf_counter() - started, cpu_s() - cpu_started
+        pg_cpu = servers_cpu_s()["PostgreSQL"] - servers["PostgreSQL"]
         calls = request.calls - work[1]
         for error in errors[:3]:
             print(f"a guest could not finish: {error!r}"[:600])
@@ -175,17 +176,22 @@ async def booking(
         ("bot updates/s", f"{rate * 6:,.0f}"),
         ("CPU of this process per update (its consumers and relay too)", ms(cpu / max(1, len(latencies) * 6))),
     ]
+    updates = max(1, len(latencies) * 6)
     if raw_tx:
         rows.append(("ratio to raw (a)", f"{rate / raw_tx:.1%}"))
     if floor:
         rows.append(("bot updates/s, ratio to raw (c) the plain Application", f"{rate * 6 / floor:.1%}"))
-    updates = max(1, len(latencies) * 6)
     if after is not None and work[0] is not None:
         mine = ((after - work[0]) / updates, calls / updates)
         rows.append(("its work an update (every process): PG transactions / Bot API calls", _pair(mine)))
         if floor_work and all(floor_work):
             times = f"{mine[0] / floor_work[0]:.1f}× / {mine[1] / floor_work[1]:.1f}×"
             rows.append(("the same, as many times raw (c)'s", times))
+    cpus = (cpu / updates, pg_cpu / updates)
+    rows.append(("its CPU an update: this process / PostgreSQL", f"{cpus[0] * 1000:.2f} / {cpus[1] * 1000:.2f} ms"))
+    if floor_work and all(floor_work):
+        times = f"{cpus[0] / floor_work[2]:.1f}× / {cpus[1] / floor_work[3]:.1f}×"
+        rows.append(("the same, as many times raw (c)'s", times))
     where = "consumers in 4 processes of their own" if split and settings.amqp_url else "all in one process"
     table(f"booking: simulated guests through the real bot handlers ({where})", rows)
     return {"rate": rate, "p50": pct(latencies, 50), "p99": pct(latencies, 99)}

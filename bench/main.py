@@ -28,6 +28,9 @@ async def _main(name: str, args: argparse.Namespace) -> None:
         if name in ("booking", "all"):
             settings = await bench_settings(backend, tmp)
             print(f"\nsettings: {describe(settings)}")
+            n, floor_work = numbers, None
+            if "floor" in n:
+                floor_work = (n["floor_transactions"], n["floor_calls"], n["floor_cpu"], n["floor_pg_cpu"])
             await flows.booking(
                 settings,
                 args.guests,
@@ -36,7 +39,7 @@ async def _main(name: str, args: argparse.Namespace) -> None:
                 args.split,
                 think_s=args.think,
                 floor=numbers.get("floor"),
-                floor_work=(numbers["floor_transactions"], numbers["floor_calls"]) if "floor" in numbers else None,
+                floor_work=floor_work,
             )
         if name in ("events", "all"):
             settings = await bench_settings(backend, tmp)

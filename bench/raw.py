@@ -130,6 +130,10 @@ async def run(pg: str, amqp: str) -> dict[str, float]:
                 "(c) its work an update: PG transactions / Bot API calls",
                 f"{plain.transactions:.2f} / {plain.calls:.2f}",
             ),
+            (
+                "(c) its CPU an update: this process / PostgreSQL",
+                f"{plain.cpu_s * 1000:.2f} / {plain.pg_cpu_s * 1000:.2f} ms",
+            ),
         ],
     )
     return {
@@ -139,4 +143,6 @@ async def run(pg: str, amqp: str) -> dict[str, float]:
         "floor": plain.rate,
         "floor_transactions": plain.transactions,
         "floor_calls": plain.calls,
+        "floor_cpu": plain.cpu_s,
+        "floor_pg_cpu": plain.pg_cpu_s,
     }
