@@ -361,7 +361,7 @@ async def events(
         ("full speed: events published → consumed/s", f"{f['events']:,.0f}"),
         ("full speed: bookings drained/s (every delivery of each applied)", f"{f['bookings']:,.0f}"),
         ("full speed: deliveries/s (reservation, hotel, payment, view: 3 a booking)", f"{f['deliveries']:,.0f}"),
-        ("full speed: notifier messages/s (Telegram allows ~30)", f"{f['notifier']:,.0f}"),
+        ("full speed: notifier deliveries answered/s (sends kept to ~30/s)", f"{f['notifier']:,.0f}"),
         (f"full speed: CPU of {where} per delivery (relay, notifier too)", ms(f["cpu"])),
         ("full speed: share of a core, by process", busy["full speed"]),
     ]
