@@ -190,6 +190,11 @@ async def _receipt(svc: ApiServices, reservation: Any) -> None:
         log.exception("receipt of %s not sent to the chat", reservation.id)
 
 
+def _created(body: dict[str, Any], svc: ApiServices, reservation: Any) -> JSONResponse:
+    """201 with the placed reservation; its chat receipt goes once the answer is out."""
+    return JSONResponse(body, status_code=201, background=BackgroundTask(_receipt, svc, reservation))
+
+
 @router.post(
     "/reservations",
     status_code=201,
@@ -215,8 +220,7 @@ async def place(
     )
     if idempotency_key is None:
         reservation = await svc.handle(command)
-        receipt = BackgroundTask(_receipt, svc, reservation)
-        return JSONResponse(_placed(reservation), status_code=201, background=receipt)
+        return _created(_placed(reservation), svc, reservation)
     principal = str(caller.user_id)
     digest = hashlib.sha256(body.model_dump_json().encode()).hexdigest()
     # The key names the reservation too: even a request that slipped past the claim holds the
@@ -259,7 +263,7 @@ async def place(
         raise
     body_out = _placed(reservation)
     await svc.idempotency.answer(principal, idempotency_key, 201, json.dumps(body_out))
-    return JSONResponse(body_out, status_code=201, background=BackgroundTask(_receipt, svc, reservation))
+    return _created(body_out, svc, reservation)
 
 
 @router.post(
